@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sendcheck::util {
+
+/// `text` with ASCII letters lower-cased (DNS names compare case-insensitively, RFC 4343).
+std::string to_lower(std::string_view text);
+
+/// Whether `a` and `b` are equal ignoring ASCII case.
+bool iequals(std::string_view a, std::string_view b);
+
+/// Whether `text` starts with `prefix`, ignoring ASCII case.
+bool istarts_with(std::string_view text, std::string_view prefix);
+
+/// `text` without leading and trailing spaces and tabs.
+std::string_view trim(std::string_view text);
+
+/// `text` split at each `separator`; empty pieces are kept.
+std::vector<std::string_view> split(std::string_view text, char separator);
+
+/// A DNS name in the form used for comparison and map keys: lower-case, without a trailing dot.
+std::string normalize_name(std::string_view name);
+
+/// `text` made safe to show on a terminal or in a one-line message: printable ASCII as is, everything else (control
+/// bytes, NUL, bytes over 127) as `\xHH`, and a backslash as `\\`.
+std::string escape_for_display(std::string_view text);
+
+} // namespace sendcheck::util

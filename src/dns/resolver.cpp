@@ -1,0 +1,78 @@
+#include <sendcheck/dns/resolver.hpp>
+
+namespace sendcheck::dns {
+
+std::string_view
+to_string(RRType type)
+{
+  switch (type) {
+  case RRType::a:
+    return "A";
+  case RRType::ptr:
+    return "PTR";
+  case RRType::mx:
+    return "MX";
+  case RRType::txt:
+    return "TXT";
+  case RRType::aaaa:
+    return "AAAA";
+  }
+  return "?";
+}
+
+std::string_view
+to_string(Status status)
+{
+  switch (status) {
+  case Status::ok:
+    return "ok";
+  case Status::nodata:
+    return "nodata";
+  case Status::nxdomain:
+    return "nxdomain";
+  case Status::servfail:
+    return "servfail";
+  case Status::refused:
+    return "refused";
+  case Status::timeout:
+    return "timeout";
+  case Status::error:
+    return "error";
+  }
+  return "?";
+}
+
+std::string
+TxtRecord::joined() const
+{
+  std::string text;
+  for (const auto& piece : strings) {
+    text += piece;
+  }
+  return text;
+}
+
+size_t
+Answer::record_count() const
+{
+  return addresses.size() + mx.size() + names.size() + txt.size();
+}
+
+AnswerPtr
+make_status_answer(std::string_view name, RRType type, Status status, std::string server, std::string detail)
+{
+  auto answer = std::make_shared<Answer>();
+  answer->name = std::string(name);
+  answer->type = type;
+  answer->status = status;
+  answer->server = std::move(server);
+  answer->detail = std::move(detail);
+  return answer;
+}
+
+void
+Resolver::prefetch(std::string_view /*name*/, RRType /*type*/)
+{
+}
+
+} // namespace sendcheck::dns

@@ -1,0 +1,101 @@
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace sendcheck::util {
+
+namespace {
+
+char
+lower(char c)
+{
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+} // namespace
+
+std::string
+to_lower(std::string_view text)
+{
+  std::string out(text);
+  for (char& c : out) {
+    c = lower(c);
+  }
+  return out;
+}
+
+bool
+iequals(std::string_view a, std::string_view b)
+{
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool
+istarts_with(std::string_view text, std::string_view prefix)
+{
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+std::string_view
+trim(std::string_view text)
+{
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+std::vector<std::string_view>
+split(std::string_view text, char separator)
+{
+  std::vector<std::string_view> pieces;
+  size_t start = 0;
+  while (true) {
+    const auto end = text.find(separator, start);
+    if (end == std::string_view::npos) {
+      pieces.push_back(text.substr(start));
+      return pieces;
+    }
+    pieces.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+std::string
+normalize_name(std::string_view name)
+{
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  return to_lower(name);
+}
+
+std::string
+escape_for_display(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      out += fmt::format("\\x{:02X}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+} // namespace sendcheck::util

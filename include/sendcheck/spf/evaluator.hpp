@@ -1,0 +1,147 @@
+#pragma once
+
+#include <sendcheck/dns/ip_address.hpp>
+#include <sendcheck/dns/resolver.hpp>
+#include <sendcheck/spf/record.hpp>
+#include <sendcheck/util/task.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// RFC 7208 check_host(): evaluates a domain's SPF policy for one client IP, with the RFC's accounting (10
+// DNS-querying terms, 2 void lookups, 10 MX / PTR names) and a trace of every step for the report.
+
+namespace sendcheck::spf {
+
+/// The result of check_host() (RFC 7208 §2.6).
+enum class SpfResult : uint8_t { none, neutral, pass, fail, softfail, temperror, permerror };
+
+/// "none", "neutral", "pass", "fail", "softfail", "temperror" or "permerror".
+std::string_view to_string(SpfResult result);
+
+/// The result a mechanism with `qualifier` gives when it matches.
+SpfResult result_of(Qualifier qualifier);
+
+/// The processing limits of RFC 7208 §4.6.4 (defaults are the RFC's).
+struct Limits
+{
+  unsigned dns_terms = 10;    ///< DNS-querying terms (include a mx ptr exists redirect) per check_host().
+  unsigned void_lookups = 2;  ///< Lookups answering NXDOMAIN or no data.
+  unsigned mx_names = 10;     ///< MX names per `mx` mechanism; more is a permerror.
+  unsigned ptr_names = 10;    ///< PTR names looked at per `ptr` mechanism or `p` macro; the rest are ignored.
+};
+
+/// Whether the evaluator hints upcoming lookups to the resolver (`Resolver::prefetch`).
+enum class Prefetch : uint8_t { off, on };
+
+/// How to run check_host().
+struct Options
+{
+  Limits limits;
+  /// The HELO/EHLO name: the `h` macro, and the sender's domain when the sender is empty.
+  std::string helo;
+  /// The explanation for a fail when the record has no usable exp= (RFC 7208 §6.2 leaves it to the receiver).
+  std::string default_explanation = "See https://www.rfc-editor.org/rfc/rfc7208 (SPF)";
+  /// The `r` macro: the receiving host's domain name.
+  std::string receiver = "unknown";
+  /// The `t` macro; the current time when not set.
+  std::optional<uint64_t> timestamp;
+  /// Send every target known without macros to `Resolver::prefetch` when a record is parsed. Never changes results.
+  Prefetch prefetch = Prefetch::on;
+  /// Shared parse cache; when null, records are parsed without caching.
+  std::shared_ptr<RecordCache> cache;
+};
+
+/// One DNS lookup made during the evaluation.
+struct LookupInfo
+{
+  std::string name;            ///< The name asked.
+  dns::RRType type = dns::RRType::txt;
+  dns::Status status = dns::Status::ok;
+  size_t record_count = 0;     ///< Records in the answer.
+  std::string server;          ///< Who answered (from the resolver).
+  std::string detail;          ///< For failures, what went wrong.
+  bool counted_void = false;   ///< Whether it counted as a void lookup.
+};
+
+/// What a trace step was about.
+enum class StepKind : uint8_t {
+  record,    ///< Fetching and selecting the SPF record of a domain.
+  term,      ///< Evaluating one mechanism.
+  redirect,  ///< Following redirect=.
+  exp,       ///< Fetching and expanding the explanation.
+  limit,     ///< A processing limit stopped the evaluation.
+};
+
+/// One step of the evaluation, for the report.
+struct TraceStep
+{
+  StepKind kind = StepKind::term;
+  unsigned depth = 0;           ///< 0 for the checked domain, +1 for each include or redirect.
+  std::string domain;           ///< The current domain when the step ran.
+  std::string term;             ///< The term's text (or the record text for a record step).
+  std::string target;           ///< The expanded target domain, if any.
+  std::vector<LookupInfo> lookups; ///< Lookups the step made, in order.
+  bool matched = false;         ///< For a term: whether the mechanism matched.
+  std::optional<SpfResult> result; ///< The result the step produced (a matching term, an include's inner result).
+  std::string note;             ///< A few words ("include result: fail, no match", "ignored: all present").
+};
+
+/// The outcome of check_host() with everything the report needs.
+struct Evaluation
+{
+  SpfResult result = SpfResult::none;
+  /// For fail: the expanded exp= text, or `Options::default_explanation`. Empty for other results.
+  std::string explanation;
+  /// The term that decided the result (the matching mechanism, the failing term, or redirect=); absent when the
+  /// result came from falling off the end of the record or from record selection.
+  std::optional<Term> deciding_term;
+  /// The domain whose record held `deciding_term` (or where the error happened).
+  std::string deciding_domain;
+  /// That domain's record text.
+  std::string deciding_record;
+  /// For none, temperror and permerror: a plain-English reason ("example.com has 2 SPF records; a domain must publish
+  /// exactly one", "more than 10 DNS-querying terms", ...).
+  std::string reason;
+  /// A stable code for the reason: "spf.no_record", "spf.too_many_lookups", "spf.void_lookups", "spf.syntax",
+  /// "spf.include_no_record", "spf.redirect_no_record", "spf.multiple_records", "spf.dns_failure",
+  /// "spf.too_many_mx", "spf.invalid_domain", "spf.macro"; empty for a plain pass/fail/softfail/neutral.
+  std::string error_code;
+  /// For temperror: the failed lookup (name, type, status, server, detail).
+  std::optional<LookupInfo> dns_failure;
+  /// For a syntax permerror: the parse error (offset into `deciding_record`).
+  std::optional<ParseError> parse_error;
+  /// DNS-querying terms evaluated (RFC 7208 §4.6.4; limit 10).
+  unsigned dns_terms = 0;
+  /// Void lookups (limit 2).
+  unsigned void_lookups = 0;
+  /// Every step, in order.
+  std::vector<TraceStep> trace;
+};
+
+/// The local-part and domain of a sender (RFC 7208 §4.3, §2.4): `user@domain` as is; `@domain` and `domain` get the
+/// local-part "postmaster"; an empty sender means the HELO identity, `postmaster@helo`.
+struct SenderParts
+{
+  std::string local;
+  std::string domain;
+};
+
+/// Splits `sender` (see SenderParts), using `helo` when it is empty.
+SenderParts split_sender(std::string_view sender, std::string_view helo);
+
+/// Whether `domain` is acceptable as a check_host() <domain> (RFC 7208 §4.3): no empty label (a single trailing dot
+/// is fine), labels of 1-63 octets, and at least two labels (a single-label name cannot be a mail domain).
+bool is_valid_domain(std::string_view domain);
+
+/// RFC 7208 check_host(): the SPF result of `domain` for a client at `ip` sending as `sender` (`user@domain`,
+/// `@domain`, or empty for the HELO identity from `options.helo`). Awaits the resolver's answers; never throws for
+/// DNS or record problems (they become temperror / permerror with a reason).
+util::Task<Evaluation> check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender,
+                                  Options options);
+
+} // namespace sendcheck::spf

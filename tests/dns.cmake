@@ -2,3 +2,4 @@
 # (integration, through tests/integration/knot/knot_server.py).
 
 sendcheck_unit_test(dns_zone_file MODULES util dns)
+sendcheck_unit_test(dns_resolvers MODULES util dns)

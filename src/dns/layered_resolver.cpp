@@ -1,0 +1,125 @@
+#include <sendcheck/dns/layered_resolver.hpp>
+
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace sendcheck::dns {
+
+namespace {
+
+constexpr size_t k_max_cname_chain = 16;
+constexpr std::string_view k_offline_detail = "outside the zones given (--offline)";
+
+/// Whether `name` is at or below `apex` (both normalized).
+bool
+is_at_or_below(const std::string& name, const std::string& apex)
+{
+  if (apex.empty() || name == apex) {
+    return true;
+  }
+  return name.size() > apex.size() && name.ends_with(apex) && name[name.size() - apex.size() - 1] == '.';
+}
+
+} // namespace
+
+LayeredResolver::LayeredResolver() = default;
+
+LayeredResolver::LayeredResolver(Resolver& fallback) : m_fallback(&fallback)
+{
+}
+
+void
+LayeredResolver::add_zone(const ZoneResolver& zone)
+{
+  m_zones.push_back(&zone);
+}
+
+const ZoneResolver*
+LayeredResolver::zone_for(std::string_view name) const
+{
+  const auto key = util::normalize_name(name);
+  const ZoneResolver* best = nullptr;
+  size_t best_length = 0;
+  for (const auto* zone : m_zones) {
+    for (const auto& apex : zone->apexes()) {
+      if (is_at_or_below(key, apex) && (best == nullptr || apex.size() > best_length)) {
+        best = zone;
+        best_length = apex.size();
+      }
+    }
+  }
+  if (best != nullptr) {
+    return best;
+  }
+  for (const auto* zone : m_zones) {
+    if (zone->apexes().empty() && zone->has_name(key)) {
+      return zone;
+    }
+  }
+  return nullptr;
+}
+
+void
+LayeredResolver::query(std::string_view name, RRType type, Callback done)
+{
+  const auto key = util::normalize_name(name);
+  const ZoneResolver* zone = zone_for(key);
+  if (zone == nullptr) {
+    ask_outside(key, type, std::move(done));
+    return;
+  }
+  AnswerPtr answer = zone->answer(key, type);
+  if (answer->status != Status::nxdomain || answer->cname_chain.empty()) {
+    done(std::move(answer));
+    return;
+  }
+  // The chain left this zone: follow its last target wherever it lives.
+  const std::string target = answer->cname_chain.back();
+  if (zone_for(target) == zone) {
+    done(std::move(answer));
+    return;
+  }
+  query(target, type, [answer, done = std::move(done)](AnswerPtr rest) {
+    auto merged = std::make_shared<Answer>(*rest);
+    merged->name = answer->name;
+    merged->cname_chain = answer->cname_chain;
+    merged->cname_chain.insert(merged->cname_chain.end(), rest->cname_chain.begin(), rest->cname_chain.end());
+    if (merged->cname_chain.size() > k_max_cname_chain) {
+      merged = std::make_shared<Answer>(*make_status_answer(
+        answer->name, answer->type, Status::error, rest->server,
+        fmt::format("CNAME chain from {} is longer than {} or loops", answer->name, k_max_cname_chain)));
+    }
+    done(std::move(merged));
+  });
+}
+
+void
+LayeredResolver::ask_outside(const std::string& name, RRType type, Callback done)
+{
+  if (m_fallback != nullptr) {
+    m_fallback->query(name, type, std::move(done));
+    return;
+  }
+  ++m_outside_queries;
+  m_outside_names.insert(name);
+  done(make_status_answer(name, type, Status::nxdomain, "offline", std::string(k_offline_detail)));
+}
+
+void
+LayeredResolver::run()
+{
+  if (m_fallback != nullptr) {
+    m_fallback->run();
+  }
+}
+
+void
+LayeredResolver::prefetch(std::string_view name, RRType type)
+{
+  if (m_fallback != nullptr && zone_for(name) == nullptr) {
+    m_fallback->prefetch(name, type);
+  }
+}
+
+} // namespace sendcheck::dns

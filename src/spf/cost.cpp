@@ -1,0 +1,1 @@
+#include <sendcheck/spf/cost.hpp>

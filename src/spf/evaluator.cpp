@@ -1,0 +1,730 @@
+#include <sendcheck/spf/evaluator.hpp>
+
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+
+namespace sendcheck::spf {
+
+namespace {
+
+/// Why a domain's record is being evaluated.
+enum class Role : uint8_t { top, include, redirect };
+
+/// Whether the caller will use an explanation for a fail.
+enum class WantExplanation : uint8_t { no, yes };
+
+/// The outcome of one domain's evaluation (check_host() on that domain).
+struct Decision
+{
+  SpfResult result = SpfResult::neutral;
+  std::optional<Term> term;
+  std::string domain;
+  std::string record;
+  std::string reason;
+  std::string code;
+  std::optional<LookupInfo> dns_failure;
+  std::optional<ParseError> parse_error;
+  std::string explanation;
+};
+
+/// The state shared by one check_host() and all its nested evaluations.
+struct Context
+{
+  dns::Resolver& resolver;
+  Options options;
+  MacroContext macro;
+  Evaluation evaluation;
+  bool ptr_looked_up = false;
+};
+
+/// What evaluating one mechanism gave.
+enum class Match : uint8_t { no, yes, error };
+
+LookupInfo
+info_of(const dns::Answer& answer, std::string_view name, dns::RRType type)
+{
+  LookupInfo info;
+  info.name = answer.name.empty() ? std::string(name) : answer.name;
+  info.type = type;
+  info.status = answer.status;
+  info.record_count = answer.record_count();
+  info.server = answer.server;
+  info.detail = answer.detail;
+  return info;
+}
+
+/// Whether `name` can be sent as a DNS question: no empty label (other than a trailing one), labels of at most 63
+/// octets, at most 253 octets in all.
+bool
+is_queryable(std::string_view name)
+{
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  size_t start = 0;
+  while (start <= name.size()) {
+    const size_t dot = std::min(name.find('.', start), name.size());
+    const size_t length = dot - start;
+    if (length == 0 || length > 63) {
+      return false;
+    }
+    start = dot + 1;
+  }
+  return true;
+}
+
+bool
+ends_with_domain(std::string_view name, std::string_view domain)
+{
+  if (name.size() < domain.size() || !util::iequals(name.substr(name.size() - domain.size()), domain)) {
+    return false;
+  }
+  return name.size() == domain.size() || name[name.size() - domain.size() - 1] == '.';
+}
+
+Decision
+error_decision(SpfResult result, std::string code, std::string reason, const std::string& domain,
+               const std::string& record, const Term* term)
+{
+  Decision decision;
+  decision.result = result;
+  decision.code = std::move(code);
+  decision.reason = std::move(reason);
+  decision.domain = domain;
+  decision.record = record;
+  if (term) {
+    decision.term = *term;
+  }
+  return decision;
+}
+
+std::string
+describe(const LookupInfo& info)
+{
+  std::string out = fmt::format("{} {} {}", info.name, dns::to_string(info.type), dns::to_string(info.status));
+  if (!info.server.empty()) {
+    out += fmt::format(" from {}", info.server);
+  }
+  if (!info.detail.empty()) {
+    out += fmt::format(" ({})", info.detail);
+  }
+  return out;
+}
+
+/// The value of the `p` macro, looked up once per check_host() when first needed.
+util::Task<void>
+ensure_ptr(Context& ctx)
+{
+  if (ctx.ptr_looked_up) {
+    co_return;
+  }
+  ctx.ptr_looked_up = true;
+  ctx.macro.validated_name = co_await validated_ptr_name(ctx.resolver, ctx.macro.ip, ctx.macro.domain,
+                                                        ctx.options.limits.ptr_names);
+}
+
+/// Expands a domain-spec for the current domain (the `p` lookup first when needed).
+util::Task<std::string>
+expand_target(Context& ctx, const MacroString& spec)
+{
+  if (spec.uses_ptr()) {
+    co_await ensure_ptr(ctx);
+  }
+  co_return expand(spec, ctx.macro, MacroUse::domain_spec);
+}
+
+/// exp=: fetch, parse and expand the explanation; empty when anything goes wrong (RFC 7208 §6.2).
+util::Task<std::string>
+explanation_for(Context& ctx, const Term& exp, TraceStep& step)
+{
+  const std::string target = co_await expand_target(ctx, *exp.domain_spec);
+  step.target = target;
+  if (!is_queryable(target)) {
+    step.note = "exp ignored: the expanded name is not a valid domain name";
+    co_return std::string();
+  }
+  const auto answer = co_await dns::lookup(ctx.resolver, target, dns::RRType::txt);
+  step.lookups.push_back(info_of(*answer, target, dns::RRType::txt));
+  if (answer->status != dns::Status::ok || answer->txt.size() != 1) {
+    step.note = answer->status == dns::Status::ok ? "exp ignored: more than one TXT record"
+                                                   : "exp ignored: no usable TXT record";
+    co_return std::string();
+  }
+  const auto text = answer->txt.front().joined();
+  const auto macro = parse_macro_string(text, MacroUse::explanation);
+  if (!macro) {
+    step.note = fmt::format("exp ignored: {}", macro.error().message);
+    co_return std::string();
+  }
+  if (macro->uses_ptr()) {
+    co_await ensure_ptr(ctx);
+  }
+  co_return expand(*macro, ctx.macro, MacroUse::explanation);
+}
+
+void
+prefetch_targets(Context& ctx, const Record& record)
+{
+  const auto address_type = ctx.macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+  for (const auto& term : record.terms) {
+    std::optional<dns::RRType> type;
+    if (term.kind == TermKind::modifier) {
+      if (term.modifier == ModifierKind::redirect) {
+        type = dns::RRType::txt;
+      }
+    } else {
+      switch (term.mechanism) {
+      case MechanismKind::include:
+        type = dns::RRType::txt;
+        break;
+      case MechanismKind::a:
+        type = address_type;
+        break;
+      case MechanismKind::mx:
+        type = dns::RRType::mx;
+        break;
+      case MechanismKind::exists:
+        type = dns::RRType::a;
+        break;
+      case MechanismKind::ptr:
+        ctx.resolver.prefetch(ctx.macro.ip.reverse_name(), dns::RRType::ptr);
+        break;
+      default:
+        break;
+      }
+    }
+    if (!type) {
+      continue;
+    }
+    if (term.domain_spec && term.domain_spec->has_macros()) {
+      continue;
+    }
+    const std::string target =
+      term.domain_spec ? expand(*term.domain_spec, ctx.macro, MacroUse::domain_spec) : ctx.macro.domain;
+    if (is_queryable(target)) {
+      ctx.resolver.prefetch(target, *type);
+    }
+  }
+}
+
+/// Counts a void lookup; true when the limit is now exceeded.
+bool
+count_void(Context& ctx, LookupInfo& info)
+{
+  info.counted_void = true;
+  ++ctx.evaluation.void_lookups;
+  return ctx.evaluation.void_lookups > ctx.options.limits.void_lookups;
+}
+
+util::Task<Decision> evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role,
+                                     WantExplanation want_explanation);
+
+/// Evaluates one mechanism; on Match::error, `error` holds the decision.
+util::Task<Match>
+evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, const std::string& record_text,
+                   unsigned depth, TraceStep& step, Decision& error)
+{
+  const dns::IpAddress& ip = ctx.macro.ip;
+  const auto fail_with = [&](SpfResult result, std::string code, std::string reason) {
+    error = error_decision(result, std::move(code), std::move(reason), domain, record_text, &term);
+    return Match::error;
+  };
+  const auto address_type = ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+  const unsigned prefix = ip.is_v4() ? term.effective_cidr4() : term.effective_cidr6();
+
+  switch (term.mechanism) {
+  case MechanismKind::all:
+    co_return Match::yes;
+
+  case MechanismKind::ip4:
+  case MechanismKind::ip6: {
+    if (!term.network || term.network->family() != ip.family()) {
+      co_return Match::no;
+    }
+    co_return ip.in_network(*term.network, prefix) ? Match::yes : Match::no;
+  }
+
+  case MechanismKind::a:
+  case MechanismKind::mx:
+  case MechanismKind::exists:
+  case MechanismKind::ptr:
+  case MechanismKind::include:
+    break;
+  }
+
+  std::string target = domain;
+  if (term.domain_spec) {
+    target = co_await expand_target(ctx, *term.domain_spec);
+  }
+  step.target = target;
+  if (!is_queryable(target)) {
+    if (term.mechanism == MechanismKind::include) {
+      co_return fail_with(SpfResult::permerror, "spf.invalid_domain",
+                          fmt::format("'{}' includes '{}', which is not a valid domain name", term.text,
+                                      util::escape_for_display(target)));
+    }
+    step.note = "no match: the target is not a valid domain name, so it cannot exist";
+    co_return Match::no;
+  }
+
+  if (term.mechanism == MechanismKind::include) {
+    const Decision inner = co_await evaluate_domain(ctx, target, depth + 1, Role::include, WantExplanation::no);
+    step.result = inner.result;
+    switch (inner.result) {
+    case SpfResult::pass:
+      step.note = "include result: pass, so it matches";
+      co_return Match::yes;
+    case SpfResult::fail:
+    case SpfResult::softfail:
+    case SpfResult::neutral:
+      step.note = fmt::format("include result: {}, no match", to_string(inner.result));
+      co_return Match::no;
+    case SpfResult::temperror:
+    case SpfResult::permerror:
+    case SpfResult::none:
+      error = inner;
+      co_return Match::error;
+    }
+    co_return Match::no;
+  }
+
+  if (term.mechanism == MechanismKind::exists || term.mechanism == MechanismKind::a) {
+    const auto type = term.mechanism == MechanismKind::exists ? dns::RRType::a : address_type;
+    const auto answer = co_await dns::lookup(ctx.resolver, target, type);
+    step.lookups.push_back(info_of(*answer, target, type));
+    auto& info = step.lookups.back();
+    if (dns::is_failure(answer->status)) {
+      error = error_decision(SpfResult::temperror, "spf.dns_failure",
+                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(info)), domain,
+                             record_text, &term);
+      error.dns_failure = info;
+      co_return Match::error;
+    }
+    if (dns::is_absent(answer->status)) {
+      if (count_void(ctx, info)) {
+        co_return fail_with(SpfResult::permerror, "spf.void_lookups",
+                            fmt::format("more than {} lookups found nothing (the last was {} {})",
+                                        ctx.options.limits.void_lookups, target, dns::to_string(type)));
+      }
+      co_return Match::no;
+    }
+    if (term.mechanism == MechanismKind::exists) {
+      co_return Match::yes;
+    }
+    for (const auto& address : answer->addresses) {
+      if (ip.in_network(address, prefix)) {
+        co_return Match::yes;
+      }
+    }
+    co_return Match::no;
+  }
+
+  if (term.mechanism == MechanismKind::mx) {
+    const auto answer = co_await dns::lookup(ctx.resolver, target, dns::RRType::mx);
+    step.lookups.push_back(info_of(*answer, target, dns::RRType::mx));
+    auto& info = step.lookups.back();
+    if (dns::is_failure(answer->status)) {
+      error = error_decision(SpfResult::temperror, "spf.dns_failure",
+                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(info)), domain,
+                             record_text, &term);
+      error.dns_failure = info;
+      co_return Match::error;
+    }
+    if (dns::is_absent(answer->status)) {
+      if (count_void(ctx, info)) {
+        co_return fail_with(SpfResult::permerror, "spf.void_lookups",
+                            fmt::format("more than {} lookups found nothing (the last was {} MX)",
+                                        ctx.options.limits.void_lookups, target));
+      }
+      co_return Match::no;
+    }
+    if (answer->mx.size() > ctx.options.limits.mx_names) {
+      co_return fail_with(SpfResult::permerror, "spf.too_many_mx",
+                          fmt::format("'{}': {} has {} MX records; SPF allows at most {}", term.text, target,
+                                      answer->mx.size(), ctx.options.limits.mx_names));
+    }
+    for (const auto& mx : answer->mx) {
+      if (mx.exchange.empty() || !is_queryable(mx.exchange)) {
+        continue; // a null MX (".") names no host
+      }
+      const auto hosts = co_await dns::lookup(ctx.resolver, mx.exchange, address_type);
+      step.lookups.push_back(info_of(*hosts, mx.exchange, address_type));
+      if (dns::is_failure(hosts->status)) {
+        error = error_decision(SpfResult::temperror, "spf.dns_failure",
+                               fmt::format("the DNS lookup of MX host {} for '{}' failed: {}", mx.exchange,
+                                           term.text, describe(step.lookups.back())),
+                               domain, record_text, &term);
+        error.dns_failure = step.lookups.back();
+        co_return Match::error;
+      }
+      for (const auto& address : hosts->addresses) {
+        if (ip.in_network(address, prefix)) {
+          co_return Match::yes;
+        }
+      }
+    }
+    co_return Match::no;
+  }
+
+  // ptr (RFC 7208 §5.5): PTR names of the client, at most 10, validated by a forward lookup, ending in the target.
+  const auto reverse = ip.reverse_name();
+  const auto answer = co_await dns::lookup(ctx.resolver, reverse, dns::RRType::ptr);
+  step.lookups.push_back(info_of(*answer, reverse, dns::RRType::ptr));
+  auto& info = step.lookups.back();
+  if (dns::is_failure(answer->status)) {
+    step.note = "no match: the PTR lookup failed";
+    co_return Match::no;
+  }
+  if (dns::is_absent(answer->status)) {
+    if (count_void(ctx, info)) {
+      co_return fail_with(SpfResult::permerror, "spf.void_lookups",
+                          fmt::format("more than {} lookups found nothing (the last was {} PTR)",
+                                      ctx.options.limits.void_lookups, reverse));
+    }
+    co_return Match::no;
+  }
+  const size_t count = std::min<size_t>(answer->names.size(), ctx.options.limits.ptr_names);
+  for (size_t i = 0; i < count; ++i) {
+    const auto& name = answer->names[i];
+    if (!ends_with_domain(name, target) || !is_queryable(name)) {
+      continue;
+    }
+    const auto hosts = co_await dns::lookup(ctx.resolver, name, address_type);
+    step.lookups.push_back(info_of(*hosts, name, address_type));
+    if (hosts->status != dns::Status::ok) {
+      continue; // RFC 7208 §5.5: a DNS error skips the name
+    }
+    if (std::find(hosts->addresses.begin(), hosts->addresses.end(), ip) != hosts->addresses.end()) {
+      co_return Match::yes;
+    }
+  }
+  co_return Match::no;
+}
+
+util::Task<Decision>
+evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, WantExplanation want_explanation)
+{
+  auto& evaluation = ctx.evaluation;
+  const std::string saved_domain = ctx.macro.domain;
+  ctx.macro.domain = domain;
+
+  TraceStep fetch;
+  fetch.kind = StepKind::record;
+  fetch.depth = depth;
+  fetch.domain = domain;
+  const auto answer = co_await dns::lookup(ctx.resolver, domain, dns::RRType::txt);
+  fetch.lookups.push_back(info_of(*answer, domain, dns::RRType::txt));
+  const Selection selection = select_record(*answer);
+
+  Decision decision;
+  decision.domain = domain;
+  std::string record_text;
+  switch (selection.status) {
+  case SelectionStatus::dns_failure:
+    decision = error_decision(SpfResult::temperror, "spf.dns_failure",
+                              fmt::format("the SPF record of {} could not be fetched: {}", domain,
+                                          describe(fetch.lookups.back())),
+                              domain, {}, nullptr);
+    decision.dns_failure = fetch.lookups.back();
+    break;
+  case SelectionStatus::none:
+    if (role == Role::top) {
+      decision = error_decision(SpfResult::none, "spf.no_record",
+                                fmt::format("{} publishes no SPF record", domain), domain, {}, nullptr);
+    } else {
+      decision = error_decision(
+        SpfResult::permerror, role == Role::include ? "spf.include_no_record" : "spf.redirect_no_record",
+        fmt::format("{} has no SPF record, but it is named by {}", domain,
+                    role == Role::include ? "include:" : "redirect="),
+        domain, {}, nullptr);
+    }
+    break;
+  case SelectionStatus::multiple:
+    decision = error_decision(SpfResult::permerror, "spf.multiple_records",
+                              fmt::format("{} has {} SPF records; a domain must publish exactly one", domain,
+                                          selection.records.size()),
+                              domain, {}, nullptr);
+    break;
+  case SelectionStatus::one:
+    record_text = selection.record;
+    break;
+  }
+  fetch.term = record_text;
+  if (selection.status != SelectionStatus::one) {
+    fetch.result = decision.result;
+    fetch.note = decision.reason;
+    evaluation.trace.push_back(std::move(fetch));
+    ctx.macro.domain = saved_domain;
+    co_return decision;
+  }
+
+  RecordCache::Entry cached;
+  std::optional<util::Result<Record, ParseError>> local;
+  const util::Result<Record, ParseError>* parsed = nullptr;
+  if (ctx.options.cache) {
+    cached = ctx.options.cache->parse(record_text);
+    parsed = cached.get();
+  } else {
+    local.emplace(parse_record(record_text));
+    parsed = &*local;
+  }
+  if (!parsed->has_value()) {
+    decision = error_decision(SpfResult::permerror, "spf.syntax",
+                              fmt::format("the SPF record of {} has a syntax error: {}", domain,
+                                          parsed->error().message),
+                              domain, record_text, nullptr);
+    decision.parse_error = parsed->error();
+    fetch.result = decision.result;
+    fetch.note = decision.reason;
+    evaluation.trace.push_back(std::move(fetch));
+    ctx.macro.domain = saved_domain;
+    co_return decision;
+  }
+  evaluation.trace.push_back(std::move(fetch));
+  const Record& record = parsed->value();
+  if (ctx.options.prefetch == Prefetch::on) {
+    prefetch_targets(ctx, record);
+  }
+
+  for (const auto& term : record.terms) {
+    if (term.kind != TermKind::mechanism) {
+      continue;
+    }
+    if (term.counts_toward_limit()) {
+      ++evaluation.dns_terms;
+      if (evaluation.dns_terms > ctx.options.limits.dns_terms) {
+        TraceStep limit;
+        limit.kind = StepKind::limit;
+        limit.depth = depth;
+        limit.domain = domain;
+        limit.term = term.text;
+        limit.result = SpfResult::permerror;
+        limit.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
+        evaluation.trace.push_back(std::move(limit));
+        ctx.macro.domain = saved_domain;
+        co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
+                                 fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, "
+                                             "exists, redirect); '{}' in {}'s record is one too many",
+                                             ctx.options.limits.dns_terms, term.text, domain),
+                                 domain, record_text, &term);
+      }
+    }
+    const size_t step_index = evaluation.trace.size();
+    {
+      TraceStep step;
+      step.kind = StepKind::term;
+      step.depth = depth;
+      step.domain = domain;
+      step.term = term.text;
+      evaluation.trace.push_back(std::move(step));
+    }
+    TraceStep step;
+    step.kind = StepKind::term;
+    step.depth = depth;
+    step.domain = domain;
+    step.term = term.text;
+    Decision error;
+    const Match match = co_await evaluate_mechanism(ctx, term, domain, record_text, depth, step, error);
+    // Nested steps (an include's record) were appended after the placeholder; fill it in place.
+    if (match == Match::error) {
+      step.result = error.result;
+      if (step.note.empty()) {
+        step.note = error.reason;
+      }
+      evaluation.trace[step_index] = std::move(step);
+      ctx.macro.domain = saved_domain;
+      co_return error;
+    }
+    step.matched = match == Match::yes;
+    if (match == Match::no) {
+      evaluation.trace[step_index] = std::move(step);
+      continue;
+    }
+    const SpfResult result = result_of(term.qualifier);
+    step.result = result;
+    evaluation.trace[step_index] = std::move(step);
+    decision.result = result;
+    decision.term = term;
+    decision.domain = domain;
+    decision.record = record_text;
+    if (result == SpfResult::fail && want_explanation == WantExplanation::yes) {
+      if (const Term* exp = record.exp()) {
+        TraceStep exp_step;
+        exp_step.kind = StepKind::exp;
+        exp_step.depth = depth;
+        exp_step.domain = domain;
+        exp_step.term = exp->text;
+        decision.explanation = co_await explanation_for(ctx, *exp, exp_step);
+        evaluation.trace.push_back(std::move(exp_step));
+      }
+    }
+    ctx.macro.domain = saved_domain;
+    co_return decision;
+  }
+
+  const Term* redirect = record.redirect();
+  if (redirect && !record.all()) {
+    ++evaluation.dns_terms;
+    TraceStep step;
+    step.kind = StepKind::redirect;
+    step.depth = depth;
+    step.domain = domain;
+    step.term = redirect->text;
+    if (evaluation.dns_terms > ctx.options.limits.dns_terms) {
+      step.kind = StepKind::limit;
+      step.result = SpfResult::permerror;
+      step.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
+      evaluation.trace.push_back(std::move(step));
+      ctx.macro.domain = saved_domain;
+      co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
+                               fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, exists, "
+                                           "redirect); '{}' in {}'s record is one too many",
+                                           ctx.options.limits.dns_terms, redirect->text, domain),
+                               domain, record_text, redirect);
+    }
+    const std::string target = co_await expand_target(ctx, *redirect->domain_spec);
+    step.target = target;
+    if (!is_queryable(target)) {
+      step.result = SpfResult::permerror;
+      evaluation.trace.push_back(std::move(step));
+      ctx.macro.domain = saved_domain;
+      co_return error_decision(SpfResult::permerror, "spf.invalid_domain",
+                               fmt::format("'{}' names '{}', which is not a valid domain name", redirect->text,
+                                           util::escape_for_display(target)),
+                               domain, record_text, redirect);
+    }
+    evaluation.trace.push_back(std::move(step));
+    Decision inner = co_await evaluate_domain(ctx, target, depth + 1, Role::redirect, want_explanation);
+    ctx.macro.domain = saved_domain;
+    co_return inner;
+  }
+
+  decision.result = SpfResult::neutral;
+  decision.domain = domain;
+  decision.record = record_text;
+  ctx.macro.domain = saved_domain;
+  co_return decision;
+}
+
+} // namespace
+
+std::string_view
+to_string(SpfResult result)
+{
+  switch (result) {
+  case SpfResult::none:
+    return "none";
+  case SpfResult::neutral:
+    return "neutral";
+  case SpfResult::pass:
+    return "pass";
+  case SpfResult::fail:
+    return "fail";
+  case SpfResult::softfail:
+    return "softfail";
+  case SpfResult::temperror:
+    return "temperror";
+  case SpfResult::permerror:
+    return "permerror";
+  }
+  return "none";
+}
+
+SpfResult
+result_of(Qualifier qualifier)
+{
+  switch (qualifier) {
+  case Qualifier::pass:
+    return SpfResult::pass;
+  case Qualifier::fail:
+    return SpfResult::fail;
+  case Qualifier::softfail:
+    return SpfResult::softfail;
+  case Qualifier::neutral:
+    return SpfResult::neutral;
+  }
+  return SpfResult::neutral;
+}
+
+SenderParts
+split_sender(std::string_view sender, std::string_view helo)
+{
+  SenderParts parts;
+  if (sender.empty()) {
+    parts.local = "postmaster";
+    parts.domain = std::string(helo);
+    return parts;
+  }
+  const size_t at = sender.rfind('@');
+  if (at == std::string_view::npos) {
+    parts.local = "postmaster";
+    parts.domain = std::string(sender);
+    return parts;
+  }
+  parts.local = at == 0 ? std::string("postmaster") : std::string(sender.substr(0, at));
+  parts.domain = std::string(sender.substr(at + 1));
+  return parts;
+}
+
+bool
+is_valid_domain(std::string_view domain)
+{
+  if (domain.empty() || domain.front() == '[' || !is_queryable(domain)) {
+    return false;
+  }
+  if (domain.back() == '.') {
+    domain.remove_suffix(1);
+  }
+  return domain.find('.') != std::string_view::npos;
+}
+
+util::Task<Evaluation>
+check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
+{
+  Context ctx{resolver, std::move(options), {}, {}, false};
+  const auto parts = split_sender(sender, ctx.options.helo);
+  ctx.macro.sender_local = parts.local;
+  ctx.macro.sender_domain = parts.domain;
+  ctx.macro.ip = ip.mapped_v4().value_or(ip);
+  ctx.macro.helo = ctx.options.helo;
+  ctx.macro.receiver = ctx.options.receiver;
+  ctx.macro.timestamp = ctx.options.timestamp.value_or(static_cast<uint64_t>(std::time(nullptr)));
+  if (!domain.empty() && domain.back() == '.') {
+    domain.pop_back();
+  }
+  ctx.macro.domain = domain;
+
+  Evaluation& evaluation = ctx.evaluation;
+  if (!is_valid_domain(domain)) {
+    evaluation.result = SpfResult::none;
+    evaluation.error_code = "spf.invalid_domain";
+    evaluation.reason = fmt::format("'{}' is not a valid domain name, so it can have no SPF record",
+                                    util::escape_for_display(domain));
+    evaluation.deciding_domain = domain;
+    co_return std::move(evaluation);
+  }
+
+  Decision decision = co_await evaluate_domain(ctx, domain, 0, Role::top, WantExplanation::yes);
+  evaluation.result = decision.result;
+  evaluation.deciding_term = std::move(decision.term);
+  evaluation.deciding_domain = std::move(decision.domain);
+  evaluation.deciding_record = std::move(decision.record);
+  evaluation.reason = std::move(decision.reason);
+  evaluation.error_code = std::move(decision.code);
+  evaluation.dns_failure = std::move(decision.dns_failure);
+  evaluation.parse_error = std::move(decision.parse_error);
+  if (evaluation.result == SpfResult::fail) {
+    evaluation.explanation =
+      decision.explanation.empty() ? ctx.options.default_explanation : std::move(decision.explanation);
+  }
+  co_return std::move(evaluation);
+}
+
+} // namespace sendcheck::spf

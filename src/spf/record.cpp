@@ -1,0 +1,684 @@
+#include <sendcheck/spf/record.hpp>
+
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace sendcheck::spf {
+
+namespace {
+
+constexpr std::string_view k_version = "v=spf1";
+
+bool
+is_alpha(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool
+is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+bool
+is_alnum(char c)
+{
+  return is_alpha(c) || is_digit(c);
+}
+
+bool
+all_digits(std::string_view text)
+{
+  return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+}
+
+/// Builds a ParseError for `term` (at `term_offset` in the record), pointing `at` bytes into the term.
+util::Unexpected<ParseError>
+term_error(std::string_view term, size_t term_offset, size_t at, std::string message)
+{
+  return util::unexpected(ParseError{term_offset + at, util::escape_for_display(term), std::move(message)});
+}
+
+struct MechanismName
+{
+  std::string_view name;
+  MechanismKind kind;
+};
+
+constexpr std::array<MechanismName, 8> k_mechanisms{{
+  {"all", MechanismKind::all},
+  {"include", MechanismKind::include},
+  {"a", MechanismKind::a},
+  {"mx", MechanismKind::mx},
+  {"ptr", MechanismKind::ptr},
+  {"ip4", MechanismKind::ip4},
+  {"ip6", MechanismKind::ip6},
+  {"exists", MechanismKind::exists},
+}};
+
+/// Checks the end of a domain-spec (RFC 7208 §7.1: `domain-end = ( "." toplabel [ "." ] ) / macro-expand`); returns
+/// an error message or empty.
+std::string
+check_domain_end(const MacroString& spec, std::string_view mechanism)
+{
+  if (!spec.tokens.empty() && spec.tokens.back().kind == MacroToken::Kind::macro) {
+    return {};
+  }
+  std::string_view text = spec.text;
+  if (text.ends_with("%%") || text.ends_with("%_") || text.ends_with("%-")) {
+    return {}; // also a macro-expand in the grammar
+  }
+  if (!text.empty() && text.back() == '.') {
+    text.remove_suffix(1);
+  }
+  const size_t dot = text.rfind('.');
+  if (dot == std::string_view::npos) {
+    return fmt::format("'{}' is not a full domain name: it needs at least two labels (like example.com)",
+                       util::escape_for_display(spec.text));
+  }
+  const std::string_view top = text.substr(dot + 1);
+  const std::string shown = util::escape_for_display(spec.text);
+  if (top.empty()) {
+    return fmt::format("'{}' is not a valid domain name: it ends with an empty label", shown);
+  }
+  // An address written where a host name belongs is a common mistake; say so.
+  if (all_digits(top)) {
+    const auto looks_like_ip = dns::IpAddress::parse(text);
+    if (looks_like_ip && looks_like_ip->is_v4()) {
+      return fmt::format("'{}' is an IP address, but '{}' expects a host name; write ip4:{} instead", shown,
+                         mechanism, util::escape_for_display(text));
+    }
+    return fmt::format("'{}' is not a valid domain name: the last label '{}' is all digits", shown,
+                       util::escape_for_display(top));
+  }
+  const bool chars_ok = std::all_of(top.begin(), top.end(), [](char c) { return is_alnum(c) || c == '-'; });
+  if (!chars_ok) {
+    return fmt::format("'{}' is not a valid domain name: the last label '{}' may only hold letters, digits and "
+                       "'-'",
+                       shown, util::escape_for_display(top));
+  }
+  if (top.front() == '-' || top.back() == '-') {
+    return fmt::format("'{}' is not a valid domain name: the last label '{}' must not begin or end with '-'",
+                       shown, util::escape_for_display(top));
+  }
+  return {};
+}
+
+/// Parses a prefix length's digits (no leading zero, at most `max`); nullopt when invalid.
+std::optional<unsigned>
+parse_prefix(std::string_view digits, unsigned max)
+{
+  if (!all_digits(digits) || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) {
+    return std::nullopt;
+  }
+  unsigned value = 0;
+  for (const char c : digits) {
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+/// Parses a domain-spec written in `term` at `at`, for the mechanism or modifier `what`.
+util::Result<MacroString, ParseError>
+parse_domain_spec(std::string_view term, size_t term_offset, size_t at, std::string_view spec, std::string_view what)
+{
+  if (spec.empty()) {
+    return term_error(term, term_offset, at,
+                      fmt::format("'{}': {} needs a domain name after it", util::escape_for_display(term), what));
+  }
+  auto macro = parse_macro_string(spec, MacroUse::domain_spec);
+  if (!macro) {
+    return term_error(term, term_offset, at + macro.error().offset,
+                      fmt::format("'{}': {}", util::escape_for_display(term), macro.error().message));
+  }
+  if (auto problem = check_domain_end(*macro, what); !problem.empty()) {
+    return term_error(term, term_offset, at,
+                      fmt::format("'{}': {}", util::escape_for_display(term), problem));
+  }
+  return std::move(*macro);
+}
+
+util::Result<Term, ParseError>
+parse_modifier(std::string_view term, size_t offset, size_t equals)
+{
+  const std::string_view name = term.substr(0, equals);
+  const std::string_view value = term.substr(equals + 1);
+  const std::string shown = util::escape_for_display(term);
+  if (name.empty()) {
+    return term_error(term, offset, 0, fmt::format("'{}': a modifier needs a name before '='", shown));
+  }
+  if (!is_alpha(name[0])) {
+    return term_error(term, offset, 0,
+                      fmt::format("'{}': a modifier name must start with a letter", shown));
+  }
+  for (size_t i = 1; i < name.size(); ++i) {
+    const char c = name[i];
+    if (!is_alnum(c) && c != '-' && c != '_' && c != '.') {
+      return term_error(term, offset, i,
+                        fmt::format("'{}': a modifier name may only hold letters, digits, '-', '_' and '.'",
+                                    shown));
+    }
+  }
+  Term result;
+  result.kind = TermKind::modifier;
+  result.modifier_name = std::string(name);
+  result.text = std::string(term);
+  result.offset = offset;
+  if (util::iequals(name, "redirect") || util::iequals(name, "exp")) {
+    result.modifier = util::iequals(name, "redirect") ? ModifierKind::redirect : ModifierKind::exp;
+    const auto what = result.modifier == ModifierKind::redirect ? "redirect=" : "exp=";
+    auto spec = parse_domain_spec(term, offset, equals + 1, value, what);
+    if (!spec) {
+      return util::unexpected(std::move(spec.error()));
+    }
+    result.domain_spec = std::move(*spec);
+    return result;
+  }
+  result.modifier = ModifierKind::unknown;
+  auto macro = parse_macro_string(value, MacroUse::explanation);
+  if (!macro) {
+    return term_error(term, offset, equals + 1 + macro.error().offset,
+                      fmt::format("'{}': {}", shown, macro.error().message));
+  }
+  result.domain_spec = std::move(*macro);
+  return result;
+}
+
+util::Result<Term, ParseError>
+parse_mechanism(std::string_view term, size_t offset)
+{
+  const std::string shown = util::escape_for_display(term);
+  Term result;
+  result.kind = TermKind::mechanism;
+  result.text = std::string(term);
+  result.offset = offset;
+
+  size_t at = 0;
+  switch (term[0]) {
+  case '+':
+    result.qualifier = Qualifier::pass;
+    break;
+  case '-':
+    result.qualifier = Qualifier::fail;
+    break;
+  case '~':
+    result.qualifier = Qualifier::softfail;
+    break;
+  case '?':
+    result.qualifier = Qualifier::neutral;
+    break;
+  default:
+    break;
+  }
+  if (term[0] == '+' || term[0] == '-' || term[0] == '~' || term[0] == '?') {
+    result.qualifier_source = QualifierSource::written;
+    at = 1;
+  }
+  const size_t name_end = std::min(term.find_first_of(":/", at), term.size());
+  const std::string_view name = term.substr(at, name_end - at);
+  const auto known = std::find_if(k_mechanisms.begin(), k_mechanisms.end(),
+                                  [&](const MechanismName& m) { return util::iequals(m.name, name); });
+  if (known == k_mechanisms.end()) {
+    if (util::iequals(name, "redirect") || util::iequals(name, "exp")) {
+      return term_error(term, offset, at,
+                        fmt::format("'{}': {} is a modifier and is written with '=': {}=domain", shown,
+                                    util::to_lower(name), util::to_lower(name)));
+    }
+    if (name.empty()) {
+      return term_error(term, offset, at, fmt::format("'{}': a qualifier must be followed by a mechanism", shown));
+    }
+    return term_error(term, offset, at,
+                      fmt::format("unknown mechanism '{}'", util::escape_for_display(name)));
+  }
+  result.mechanism = known->kind;
+  const std::string_view mech = known->name;
+  std::string_view rest = term.substr(name_end);
+  const size_t rest_at = name_end;
+
+  switch (result.mechanism) {
+  case MechanismKind::all:
+    if (!rest.empty()) {
+      return term_error(term, offset, rest_at, fmt::format("'{}': 'all' takes no argument", shown));
+    }
+    return result;
+
+  case MechanismKind::include:
+  case MechanismKind::exists: {
+    if (rest.empty() || rest[0] != ':') {
+      return term_error(term, offset, rest_at,
+                        fmt::format("'{}': '{}' needs a domain: {}:example.com", shown, mech, mech));
+    }
+    const std::string_view spec = rest.substr(1);
+    const size_t slash = spec.rfind('/');
+    if (slash != std::string_view::npos && all_digits(spec.substr(slash + 1))) {
+      return term_error(term, offset, rest_at + 1 + slash,
+                        fmt::format("'{}': '{}' takes no prefix length", shown, mech));
+    }
+    auto parsed = parse_domain_spec(term, offset, rest_at + 1, spec, mech);
+    if (!parsed) {
+      return util::unexpected(std::move(parsed.error()));
+    }
+    result.domain_spec = std::move(*parsed);
+    return result;
+  }
+
+  case MechanismKind::ptr: {
+    if (rest.empty()) {
+      return result;
+    }
+    if (rest[0] != ':') {
+      return term_error(term, offset, rest_at, fmt::format("'{}': 'ptr' takes no prefix length", shown));
+    }
+    auto parsed = parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech);
+    if (!parsed) {
+      return util::unexpected(std::move(parsed.error()));
+    }
+    result.domain_spec = std::move(*parsed);
+    return result;
+  }
+
+  case MechanismKind::a:
+  case MechanismKind::mx: {
+    // dual-cidr-length at the end: [ "/" ip4-cidr ] [ "//" ip6-cidr ]; '/' elsewhere belongs to the domain-spec.
+    std::string_view cidr6_digits;
+    std::string_view cidr4_digits;
+    bool has6 = false;
+    bool has4 = false;
+    size_t slash = rest.rfind('/');
+    if (slash != std::string_view::npos && all_digits(rest.substr(slash + 1))) {
+      if (slash > 0 && rest[slash - 1] == '/') {
+        has6 = true;
+        cidr6_digits = rest.substr(slash + 1);
+        rest = rest.substr(0, slash - 1);
+        slash = rest.rfind('/');
+        if (slash != std::string_view::npos && all_digits(rest.substr(slash + 1))
+            && (slash == 0 || rest[slash - 1] != '/')) {
+          has4 = true;
+          cidr4_digits = rest.substr(slash + 1);
+          rest = rest.substr(0, slash);
+        }
+      } else {
+        has4 = true;
+        cidr4_digits = rest.substr(slash + 1);
+        rest = rest.substr(0, slash);
+      }
+    }
+    if (has4) {
+      const auto value = parse_prefix(cidr4_digits, 32);
+      if (!value) {
+        return term_error(term, offset, rest_at + rest.size(),
+                          fmt::format("'{}': IPv4 prefix length must be 0-32 (written without leading zeros)",
+                                      shown));
+      }
+      result.cidr4 = *value;
+    }
+    if (has6) {
+      const auto value = parse_prefix(cidr6_digits, 128);
+      if (!value) {
+        return term_error(term, offset, term.size() - cidr6_digits.size() - 2,
+                          fmt::format("'{}': IPv6 prefix length must be 0-128 (written without leading zeros)",
+                                      shown));
+      }
+      result.cidr6 = *value;
+    }
+    if (rest.empty()) {
+      return result;
+    }
+    if (rest[0] != ':') {
+      return term_error(term, offset, rest_at,
+                        fmt::format("'{}': expected ':domain', '/prefix' or '//prefix' after '{}'", shown, mech));
+    }
+    auto parsed = parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech);
+    if (!parsed) {
+      return util::unexpected(std::move(parsed.error()));
+    }
+    result.domain_spec = std::move(*parsed);
+    return result;
+  }
+
+  case MechanismKind::ip4:
+  case MechanismKind::ip6: {
+    const bool v4 = result.mechanism == MechanismKind::ip4;
+    const auto family = v4 ? "IPv4" : "IPv6";
+    if (rest.empty() || rest[0] != ':' || rest.size() == 1) {
+      return term_error(term, offset, rest_at,
+                        fmt::format("'{}': '{}' needs an address: {}", shown, mech,
+                                    v4 ? "ip4:192.0.2.1 or ip4:192.0.2.0/24" : "ip6:2001:db8::1 or ip6:2001:db8::/32"));
+    }
+    const std::string_view value = rest.substr(1);
+    const size_t slash = value.find('/');
+    const std::string_view network = value.substr(0, slash);
+    const auto address = dns::IpAddress::parse(network);
+    if (!address || address->is_v4() != v4 || (v4 && network.find(':') != std::string_view::npos)) {
+      return term_error(term, offset, rest_at + 1,
+                        fmt::format("'{}': '{}' is not a valid {} address", shown,
+                                    util::escape_for_display(network), family));
+    }
+    result.network = *address;
+    if (slash != std::string_view::npos) {
+      const auto value_prefix = parse_prefix(value.substr(slash + 1), v4 ? 32 : 128);
+      if (!value_prefix) {
+        return term_error(term, offset, rest_at + 1 + slash,
+                          fmt::format("'{}': {} prefix length must be {} (written as /N without leading zeros)",
+                                      shown, family, v4 ? "0-32" : "0-128"));
+      }
+      (v4 ? result.cidr4 : result.cidr6) = *value_prefix;
+    }
+    return result;
+  }
+  }
+  return result;
+}
+
+} // namespace
+
+char
+qualifier_char(Qualifier qualifier)
+{
+  switch (qualifier) {
+  case Qualifier::pass:
+    return '+';
+  case Qualifier::fail:
+    return '-';
+  case Qualifier::softfail:
+    return '~';
+  case Qualifier::neutral:
+    return '?';
+  }
+  return '+';
+}
+
+std::string_view
+to_string(Qualifier qualifier)
+{
+  switch (qualifier) {
+  case Qualifier::pass:
+    return "pass";
+  case Qualifier::fail:
+    return "fail";
+  case Qualifier::softfail:
+    return "softfail";
+  case Qualifier::neutral:
+    return "neutral";
+  }
+  return "pass";
+}
+
+std::string_view
+to_string(MechanismKind kind)
+{
+  for (const auto& m : k_mechanisms) {
+    if (m.kind == kind) {
+      return m.name;
+    }
+  }
+  return "all";
+}
+
+std::string_view
+to_string(ModifierKind kind)
+{
+  switch (kind) {
+  case ModifierKind::redirect:
+    return "redirect";
+  case ModifierKind::exp:
+    return "exp";
+  case ModifierKind::unknown:
+    return "unknown";
+  }
+  return "unknown";
+}
+
+bool
+queries_dns(MechanismKind kind)
+{
+  switch (kind) {
+  case MechanismKind::include:
+  case MechanismKind::a:
+  case MechanismKind::mx:
+  case MechanismKind::ptr:
+  case MechanismKind::exists:
+    return true;
+  case MechanismKind::all:
+  case MechanismKind::ip4:
+  case MechanismKind::ip6:
+    return false;
+  }
+  return false;
+}
+
+bool
+Term::counts_toward_limit() const
+{
+  if (kind == TermKind::mechanism) {
+    return queries_dns(mechanism);
+  }
+  return modifier == ModifierKind::redirect;
+}
+
+const Term*
+Record::redirect() const
+{
+  for (const auto& term : terms) {
+    if (term.kind == TermKind::modifier && term.modifier == ModifierKind::redirect) {
+      return &term;
+    }
+  }
+  return nullptr;
+}
+
+const Term*
+Record::exp() const
+{
+  for (const auto& term : terms) {
+    if (term.kind == TermKind::modifier && term.modifier == ModifierKind::exp) {
+      return &term;
+    }
+  }
+  return nullptr;
+}
+
+const Term*
+Record::all() const
+{
+  for (const auto& term : terms) {
+    if (term.kind == TermKind::mechanism && term.mechanism == MechanismKind::all) {
+      return &term;
+    }
+  }
+  return nullptr;
+}
+
+size_t
+Record::dns_term_count() const
+{
+  size_t count = 0;
+  for (const auto& term : terms) {
+    if (term.kind == TermKind::mechanism && queries_dns(term.mechanism)) {
+      ++count;
+    }
+  }
+  if (redirect() && !all()) {
+    ++count;
+  }
+  return count;
+}
+
+bool
+is_spf_record(std::string_view txt)
+{
+  return util::istarts_with(txt, k_version) && (txt.size() == k_version.size() || txt[k_version.size()] == ' ');
+}
+
+util::Result<Record, ParseError>
+parse_record(std::string_view text)
+{
+  if (!is_spf_record(text)) {
+    return util::unexpected(ParseError{0, util::escape_for_display(text.substr(0, std::min<size_t>(text.size(), 16))),
+                                       "an SPF record must start with 'v=spf1' followed by a space"});
+  }
+  Record record;
+  record.text = std::string(text);
+  bool seen_redirect = false;
+  bool seen_exp = false;
+  size_t pos = k_version.size();
+  while (pos < text.size()) {
+    if (text[pos] == ' ') {
+      ++pos;
+      continue;
+    }
+    const size_t end = std::min(text.find(' ', pos), text.size());
+    const std::string_view term = text.substr(pos, end - pos);
+    for (size_t i = 0; i < term.size(); ++i) {
+      const auto byte = static_cast<unsigned char>(term[i]);
+      if (byte < 0x21 || byte > 0x7e) {
+        const bool control = byte < 0x20 || byte == 0x7f;
+        return term_error(
+          term, pos, i,
+          fmt::format("'{}' contains {} {} at position {}; an SPF record may only hold visible ASCII characters and "
+                      "terms are separated by spaces",
+                      util::escape_for_display(term), control ? "the control character" : "the non-ASCII byte",
+                      util::escape_for_display(term.substr(i, 1)), pos + i));
+      }
+    }
+    const size_t separator = term.find_first_of("=:/");
+    util::Result<Term, ParseError> parsed = (separator != std::string_view::npos && term[separator] == '=')
+                                              ? parse_modifier(term, pos, separator)
+                                              : parse_mechanism(term, pos);
+    if (!parsed) {
+      return util::unexpected(std::move(parsed.error()));
+    }
+    if (parsed->kind == TermKind::modifier) {
+      if (parsed->modifier == ModifierKind::redirect) {
+        if (seen_redirect) {
+          return term_error(term, pos, 0, "duplicate redirect= modifier: a record may have only one");
+        }
+        seen_redirect = true;
+      } else if (parsed->modifier == ModifierKind::exp) {
+        if (seen_exp) {
+          return term_error(term, pos, 0, "duplicate exp= modifier: a record may have only one");
+        }
+        seen_exp = true;
+      }
+    }
+    record.terms.push_back(std::move(*parsed));
+    pos = end;
+  }
+  return record;
+}
+
+std::string
+to_string(const Term& term)
+{
+  std::string out;
+  if (term.kind == TermKind::modifier) {
+    out = term.modifier == ModifierKind::unknown ? term.modifier_name : std::string(to_string(term.modifier));
+    out += '=';
+    if (term.domain_spec) {
+      out += term.domain_spec->text;
+    }
+    return out;
+  }
+  if (term.qualifier_source == QualifierSource::written || term.qualifier != Qualifier::pass) {
+    out += qualifier_char(term.qualifier);
+  }
+  out += to_string(term.mechanism);
+  if (term.mechanism == MechanismKind::ip4 || term.mechanism == MechanismKind::ip6) {
+    out += ':';
+    out += term.network ? term.network->to_string() : std::string();
+    const auto prefix = term.mechanism == MechanismKind::ip4 ? term.cidr4 : term.cidr6;
+    if (prefix) {
+      out += fmt::format("/{}", *prefix);
+    }
+    return out;
+  }
+  if (term.domain_spec) {
+    out += ':';
+    out += term.domain_spec->text;
+  }
+  if (term.mechanism == MechanismKind::a || term.mechanism == MechanismKind::mx) {
+    if (term.cidr4) {
+      out += fmt::format("/{}", *term.cidr4);
+    }
+    if (term.cidr6) {
+      out += fmt::format("//{}", *term.cidr6);
+    }
+  }
+  return out;
+}
+
+std::string
+to_string(const Record& record)
+{
+  std::string out(k_version);
+  for (const auto& term : record.terms) {
+    out += ' ';
+    out += to_string(term);
+  }
+  return out;
+}
+
+Selection
+select_record(const dns::Answer& answer)
+{
+  Selection selection;
+  if (dns::is_failure(answer.status)) {
+    selection.status = SelectionStatus::dns_failure;
+    return selection;
+  }
+  for (const auto& txt : answer.txt) {
+    auto joined = txt.joined();
+    if (is_spf_record(joined)) {
+      selection.records.push_back(std::move(joined));
+    }
+  }
+  if (selection.records.empty()) {
+    selection.status = SelectionStatus::none;
+  } else if (selection.records.size() == 1) {
+    selection.status = SelectionStatus::one;
+    selection.record = selection.records.front();
+  } else {
+    selection.status = SelectionStatus::multiple;
+  }
+  return selection;
+}
+
+RecordCache::RecordCache(size_t capacity) : m_capacity(capacity == 0 ? 1 : capacity)
+{
+}
+
+RecordCache::Entry
+RecordCache::parse(std::string_view text)
+{
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_entries.find(std::string(text));
+    if (it != m_entries.end()) {
+      return it->second;
+    }
+  }
+  auto entry = std::make_shared<const util::Result<Record, ParseError>>(parse_record(text));
+  const std::lock_guard lock(m_mutex);
+  if (m_entries.size() >= m_capacity) {
+    m_entries.clear();
+  }
+  m_entries.emplace(std::string(text), entry);
+  return entry;
+}
+
+size_t
+RecordCache::size() const
+{
+  const std::lock_guard lock(m_mutex);
+  return m_entries.size();
+}
+
+} // namespace sendcheck::spf

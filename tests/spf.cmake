@@ -1,0 +1,12 @@
+# SPF module tests: unit tests and the RFC 7208 conformance suite (openspf test data as kept in pyspf).
+sendcheck_unit_test(spf MODULES util dns spf)
+
+find_package(yaml-cpp REQUIRED)
+add_executable(run_conformance conformance/run_conformance.cpp)
+target_link_libraries(run_conformance PRIVATE sc_util sc_dns sc_spf yaml-cpp
+                      sendcheck_standard_settings sendcheck_standard_warnings)
+add_test(NAME conformance.rfc7208
+         COMMAND run_conformance ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
+# The same suite evaluated with prefetch off and on: results, explanations and counts must be identical.
+add_test(NAME conformance.rfc7208_prefetch_equivalence
+         COMMAND run_conformance --compare-prefetch ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)

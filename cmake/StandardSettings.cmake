@@ -4,7 +4,7 @@ add_library(sendcheck_standard_warnings INTERFACE)
 
 target_compile_options(sendcheck_standard_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
-  -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+  -Wformat=2 -Wimplicit-fallthrough)
 if(SENDCHECK_WERROR)
   target_compile_options(sendcheck_standard_warnings INTERFACE -Werror)
 endif()

@@ -27,6 +27,11 @@ struct SenderProfile
   std::vector<dns::IpAddress> all_ips(bool with_bulk) const;
 };
 
+/// The SPF terms that authorize exactly `addresses`, compacted into the fewest CIDR blocks that cover no other
+/// address: 90.190.150.210-.213 become `ip4:90.190.150.210/31 ip4:90.190.150.212/31` (a /30 would also cover .208
+/// and .209). A lone address has no prefix (`ip4:90.190.150.82`); IPv6 addresses become `ip6:` terms. Sorted.
+std::vector<std::string> compact_ip_terms(const std::vector<dns::IpAddress>& addresses);
+
 /// The built-in profile: Directo's documented facts.
 const SenderProfile& directo_profile();
 

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <sendcheck/cli/options.hpp>
+#include <sendcheck/dns/caching_resolver.hpp>
+#include <sendcheck/dns/layered_resolver.hpp>
+#include <sendcheck/dns/overlay_resolver.hpp>
+#include <sendcheck/dns/zone_resolver.hpp>
+#include <sendcheck/util/result.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sendcheck::cli {
+
+/// The resolvers of a run, from the bottom up: the network (absent offline) behind a per-run cache, the zone files
+/// layered over it, and the `--record` candidates on top. `top()` is what the checks ask.
+class ResolverStack
+{
+public:
+  /// The resolver the checks use.
+  dns::Resolver& top() { return *m_top; }
+
+  /// The layered resolver (zones over network), for the offline completeness note.
+  const dns::LayeredResolver& layered() const { return *m_layered; }
+
+  /// The overlay holding the `--record` candidates.
+  dns::OverlayResolver& overlay() { return *m_overlay; }
+
+  /// The cache over the network (null offline).
+  const dns::CachingResolver* cache() const { return m_cache.get(); }
+
+  /// Notes for the report about where answers come from ("offline: ...").
+  std::vector<std::string> notes;
+
+private:
+  friend util::Result<std::unique_ptr<ResolverStack>, std::string> build_resolver_stack(const Options& options);
+
+  std::unique_ptr<dns::Resolver> m_network;
+  std::unique_ptr<dns::CachingResolver> m_cache;
+  std::vector<std::unique_ptr<dns::ZoneResolver>> m_zones;
+  std::unique_ptr<dns::LayeredResolver> m_layered;
+  std::unique_ptr<dns::OverlayResolver> m_overlay;
+  dns::Resolver* m_top = nullptr;
+};
+
+/// Builds the resolvers for `options`: loads every `--zone` file (an error names the file, line and problem),
+/// sets up the network unless `--offline`.
+util::Result<std::unique_ptr<ResolverStack>, std::string> build_resolver_stack(const Options& options);
+
+} // namespace sendcheck::cli

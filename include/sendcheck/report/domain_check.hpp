@@ -1,0 +1,132 @@
+#pragma once
+
+#include <sendcheck/dkim/check.hpp>
+#include <sendcheck/dmarc/check.hpp>
+#include <sendcheck/dns/resolver.hpp>
+#include <sendcheck/profile.hpp>
+#include <sendcheck/spf/cost.hpp>
+#include <sendcheck/spf/evaluator.hpp>
+#include <sendcheck/util/finding.hpp>
+#include <sendcheck/util/task.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The whole check of one domain for one sender profile: SPF for each of the sender's addresses, the SPF record's
+// cost, the sending host's addresses, DKIM, DMARC, the sender-specific findings and the verdict. No printing here;
+// renderers (text, json) format a DomainReport.
+
+namespace sendcheck::report {
+
+/// Which of the sender's mail streams an address belongs to.
+enum class IpRole : uint8_t { ordinary, bulk };
+
+/// "ordinary" or "bulk".
+std::string_view to_string(IpRole role);
+
+/// The SPF result of one of the sender's addresses.
+struct IpResult
+{
+  dns::IpAddress ip;
+  IpRole role = IpRole::ordinary;
+  spf::Evaluation evaluation;
+};
+
+/// What the sender's sending host (`directo.gate.ee`) resolves to now.
+struct SendingHost
+{
+  std::string name;
+  dns::Status status = dns::Status::ok;
+  std::vector<dns::IpAddress> addresses;
+  std::string server;
+};
+
+/// What will happen to mail of one stream.
+enum class Delivery : uint8_t {
+  delivered, ///< Authenticated (SPF or DKIM aligned): accepted.
+  spam,      ///< Likely the spam folder (quarantine, softfail, or nothing that authenticates it).
+  rejected,  ///< Refused (DMARC reject, or SPF -all fail).
+  unknown,   ///< DNS could not answer (temperror): cannot tell.
+};
+
+/// "delivered", "spam", "rejected", "unknown".
+std::string_view to_string(Delivery delivery);
+
+/// The verdict for one stream (ordinary or bulk mail).
+struct StreamVerdict
+{
+  IpRole role = IpRole::ordinary;
+  Delivery outcome = Delivery::unknown;
+  unsigned passing = 0;   ///< Addresses of the stream that pass SPF.
+  unsigned total = 0;     ///< Addresses of the stream.
+  std::string reason;     ///< One sentence: why.
+  std::string fix;        ///< The one change that would fix it (empty when delivered).
+};
+
+/// The verdict for the domain.
+struct Verdict
+{
+  std::vector<StreamVerdict> streams; ///< Ordinary mail first, then bulk (when checked).
+  Delivery overall = Delivery::unknown; ///< The worst of the streams (rejected > unknown > spam > delivered).
+  std::string summary;                ///< One line for the report.
+};
+
+/// The status of a domain's check, which decides the exit code.
+enum class DomainStatus : uint8_t {
+  good,      ///< Every address passes and nothing is wrong enough to stop delivery: exit 0.
+  problem,   ///< Something must be fixed: exit 1.
+  dns_error, ///< DNS could not answer and nothing worse was found: exit 3.
+  not_found, ///< The domain does not exist: exit 1.
+};
+
+/// "good", "problem", "dns_error", "not_found".
+std::string_view to_string(DomainStatus status);
+
+/// The exit code for `status` (0, 1 or 3).
+int exit_code(DomainStatus status);
+
+/// How to check.
+struct CheckOptions
+{
+  std::shared_ptr<const SenderProfile> profile; ///< Required.
+  bool bulk = true;                  ///< Check the bulk addresses too.
+  std::string selector;              ///< DKIM selector; empty means the profile's.
+  std::string dkim_reference;        ///< Reference key domain; empty means the profile's.
+  std::shared_ptr<spf::RecordCache> cache; ///< Shared SPF parse cache (may be null).
+  bool keep_trace = false;           ///< Keep every evaluation's full trace (for --verbose); otherwise dropped.
+};
+
+/// Everything found about one domain.
+struct DomainReport
+{
+  std::string domain;  ///< The checked name (ASCII, normalized).
+  std::string unicode; ///< The name as people read it.
+  std::string note;    ///< A note on how the input was read ("checking example.ee, the domain of ...").
+
+  dns::Status txt_status = dns::Status::ok;   ///< How the domain's TXT lookup went.
+  std::string txt_server;                     ///< Who answered it.
+  std::vector<dns::TxtRecord> spf_records;    ///< The TXT records that are SPF records, strings as published.
+  spf::SelectionStatus selection = spf::SelectionStatus::none;
+  std::string record;                         ///< The selected SPF record (joined), when exactly one.
+  bool record_is_candidate = false;           ///< The record came from --record, not from DNS.
+
+  std::vector<IpResult> ips;                  ///< One per sender address, ordinary then bulk.
+  std::optional<spf::CostReport> cost;        ///< The record's static lookup cost.
+  SendingHost sending_host;                   ///< What the sending host resolves to.
+  dkim::DkimReport dkim;
+  dmarc::DmarcReport dmarc;
+
+  Findings findings; ///< SPF (record and sender), DKIM, DMARC findings, most severe first within each area.
+  Verdict verdict;
+  DomainStatus status = DomainStatus::problem;
+};
+
+/// Checks `domain` (already validated, ASCII) for the sender in `options.profile`.
+util::Task<DomainReport> check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options);
+
+/// The verdict from the parts of a report (SPF results per address, DKIM and DMARC); exposed for tests.
+Verdict decide_verdict(const DomainReport& report, const SenderProfile& profile);
+
+} // namespace sendcheck::report

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <sendcheck/profile.hpp>
+#include <sendcheck/report/domain_check.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+// The JSON report (`--json`), documented in docs/json-schema.md. One document per run:
+//   {"schema_version": 1, "tool": {...}, "profile": {...}, "domains": [ {...}, ... ], "summary": {...}}
+// written incrementally (one domain object at a time) so that 100,000 domains need no more memory than one.
+
+namespace sendcheck::report {
+
+/// The version of the JSON layout; raised only when a field changes meaning or disappears.
+inline constexpr int k_json_schema_version = 1;
+
+/// Options for the JSON renderer.
+struct JsonOptions
+{
+  bool include_trace = false; ///< Include each evaluation's trace (--verbose).
+};
+
+/// One domain's object.
+nlohmann::ordered_json domain_to_json(const DomainReport& report, const JsonOptions& options);
+
+/// The object for an input line that is not a valid domain.
+nlohmann::ordered_json invalid_input_to_json(const std::string& input, const std::string& error);
+
+/// The profile's object.
+nlohmann::ordered_json profile_to_json(const SenderProfile& profile);
+
+/// Counts of domain statuses for the closing summary.
+struct RunSummary
+{
+  size_t domains = 0;
+  size_t good = 0;
+  size_t problem = 0;
+  size_t dns_error = 0;
+  size_t not_found = 0;
+  size_t invalid = 0;
+  int exit_code = 0;
+};
+
+/// The opening of the document, up to and including `"domains": [`.
+std::string json_document_start(const SenderProfile& profile);
+
+/// The closing of the document: `], "notes": [...], "summary": {...}}` and a newline. `notes` say how complete
+/// the answers were (offline runs).
+std::string json_document_end(const RunSummary& summary, const std::vector<std::string>& notes);
+
+} // namespace sendcheck::report

@@ -1,0 +1,182 @@
+#include <sendcheck/cli/options.hpp>
+
+#include <sendcheck/dns/ip_address.hpp>
+#include <sendcheck/version.hpp>
+
+#include <CLI/CLI.hpp>
+#include <ares.h>
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <map>
+
+namespace sendcheck::cli {
+
+namespace {
+
+constexpr const char* k_description =
+  "sendcheck: will mail that Directo sends in your domain's name be accepted?\n"
+  "Checks SPF (for each of Directo's sending addresses), the DKIM key and the DMARC policy,\n"
+  "and with --suggest prints the one SPF record to publish.";
+
+constexpr const char* k_footer = R"(Examples:
+  sendcheck example.ee                      check one domain
+  sendcheck --suggest example.ee            print the SPF record to publish
+  sendcheck --json -f domains.txt           check many domains, JSON for scripts
+
+Exit codes: 0 all good, 1 a problem was found, 2 usage error,
+            3 DNS could not answer (and nothing worse was found).
+Environment: NO_COLOR disables colour.)";
+
+/// Checks "IP[:PORT]" and "[IPv6]:PORT" forms of --server.
+std::string
+validate_server(const std::string& value)
+{
+  std::string host = value;
+  std::string port;
+  if (!value.empty() && value.front() == '[') {
+    const auto close = value.find(']');
+    if (close == std::string::npos) {
+      return "missing ']' in an IPv6 server address; write it as [::1]:5353";
+    }
+    host = value.substr(1, close - 1);
+    if (close + 1 < value.size()) {
+      if (value[close + 1] != ':') {
+        return "expected ':PORT' after ']'";
+      }
+      port = value.substr(close + 2);
+    }
+  } else if (std::count(value.begin(), value.end(), ':') == 1) {
+    host = value.substr(0, value.find(':'));
+    port = value.substr(value.find(':') + 1);
+  }
+  if (!dns::IpAddress::parse(host)) {
+    return fmt::format("'{}' is not an IP address (give the DNS server as IP[:PORT], e.g. 127.0.0.1:5353)", host);
+  }
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) == 0
+        || std::stoul(port) > 65535) {
+      return fmt::format("'{}' is not a port number (1-65535)", port);
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+std::string
+version_text()
+{
+  return fmt::format("sendcheck {}\nc-ares {}\n{}\n", k_version, ares_version(nullptr),
+                     OpenSSL_version(OPENSSL_VERSION));
+}
+
+util::Result<Options, ParseExit>
+parse_options(int argc, const char* const* argv)
+{
+  Options options;
+  CLI::App app(k_description, "sendcheck");
+  app.footer(k_footer);
+  app.get_formatter()->column_width(32);
+  app.set_help_flag("-h,--help", "Show this help and exit");
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Show the version and the library versions, then exit");
+
+  app.add_option("domains", options.domains, "Domains to check (internationalized names are fine)")
+    ->type_name("DOMAIN...");
+  app.add_option("-f,--file", options.domain_file, "Read domains from FILE, one a line ('-' for stdin)")
+    ->type_name("FILE")
+    ->group("Input");
+
+  std::string suggest_value;
+  app
+    .add_flag("--suggest{record}", suggest_value,
+              "Print the SPF record to publish; --suggest=zone prints a zone-file line")
+    ->check(CLI::IsMember({"record", "zone"}))
+    ->group("Output");
+  app.add_flag("--json", options.json, "Write one JSON document (schema: docs/json-schema.md)")->group("Output");
+  std::string color = "auto";
+  app.add_option("--color", color, "Colour the text report: auto, always or never")
+    ->check(CLI::IsMember({"auto", "always", "never"}))
+    ->type_name("WHEN")
+    ->group("Output");
+  app.add_flag("-q,--quiet", options.quiet, "Print only the verdict line (or only the record)")->group("Output");
+  app.add_flag("-v,--verbose", options.verbose, "Show the full SPF evaluation trace")->group("Output");
+
+  std::string ip_style = "auto";
+  app.add_option("--ip-style", ip_style, "Directo's terms in a suggestion: auto, a (host) or ip4")
+    ->check(CLI::IsMember({"auto", "a", "ip4"}))
+    ->type_name("STYLE")
+    ->group("Checks");
+  app.add_option("--selector", options.selector, "DKIM selector (default: directo)")
+    ->type_name("NAME")
+    ->group("Checks");
+  app.add_option("--dkim-reference", options.dkim_reference, "Domain publishing Directo's reference DKIM key")
+    ->type_name("NAME")
+    ->group("Checks");
+  app.add_flag("--no-bulk", options.no_bulk, "Leave out the bulk-mail address 90.190.150.82")->group("Checks");
+  app.add_option("--record", options.records, "Check this SPF record as if it were published")
+    ->type_name("TXT")
+    ->group("Checks");
+
+  app.add_option("--server", options.servers, "DNS server to ask, IP[:PORT] or [IPv6]:PORT (repeatable)")
+    ->type_name("ADDR")
+    ->each([](const std::string& value) {
+      if (auto problem = validate_server(value); !problem.empty()) {
+        throw CLI::ValidationError("--server", problem);
+      }
+    })
+    ->group("DNS");
+  app.add_option("--zone", options.zones, "Answer names in this zone file from it (repeatable)")
+    ->type_name("FILE")
+    ->check(CLI::ExistingFile)
+    ->group("DNS");
+  app.add_flag("--offline", options.offline, "Use no network: only --zone files and --record")->group("DNS");
+  app.add_option("--timeout", options.timeout_ms, "Time to wait for one DNS answer (default 3000)")
+    ->type_name("MS")
+    ->check(CLI::Range(1U, 600000U))
+    ->group("DNS");
+  app.add_option("--tries", options.tries, "Attempts per DNS query (default 2)")
+    ->type_name("N")
+    ->check(CLI::Range(1U, 20U))
+    ->group("DNS");
+  app.add_option("--concurrency", options.concurrency, "Domains checked at once (default 64)")
+    ->type_name("N")
+    ->check(CLI::Range(1U, 10000U))
+    ->group("DNS");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return util::unexpected(ParseExit{0, app.help()});
+  } catch (const CLI::ParseError& error) {
+    return util::unexpected(
+      ParseExit{2, fmt::format("sendcheck: {}\nRun 'sendcheck --help' for the options.\n", error.what())});
+  }
+  if (show_version) {
+    return util::unexpected(ParseExit{0, version_text()});
+  }
+
+  options.suggest = suggest_value.empty() ? SuggestMode::off
+                    : suggest_value == "zone" ? SuggestMode::zone
+                                              : SuggestMode::record;
+  static const std::map<std::string, ColorMode> k_colors{
+    {"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}};
+  options.color = k_colors.at(color);
+  static const std::map<std::string, IpStyle> k_styles{
+    {"auto", IpStyle::automatic}, {"a", IpStyle::host}, {"ip4", IpStyle::ip4}};
+  options.ip_style = k_styles.at(ip_style);
+
+  if (options.domains.empty() && options.domain_file.empty()) {
+    return util::unexpected(ParseExit{
+      2, "sendcheck: no domain given\nUsage: sendcheck [OPTIONS] DOMAIN...  (or -f FILE); 'sendcheck --help' for more.\n"});
+  }
+  if (options.selector.empty() || options.selector.find_first_of(" \t/@") != std::string::npos) {
+    return util::unexpected(ParseExit{2, fmt::format("sendcheck: --selector: '{}' is not a valid DKIM selector\n",
+                                                     options.selector)});
+  }
+  return options;
+}
+
+} // namespace sendcheck::cli

@@ -1,0 +1,344 @@
+#include <sendcheck/report/domain_check.hpp>
+
+#include <sendcheck/spf/lint.hpp>
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace sendcheck::report {
+
+namespace {
+
+/// Codes of findings that say DNS failed (and so lead to exit 3 rather than 1 when nothing else is wrong).
+bool
+is_dns_failure_code(std::string_view code)
+{
+  return code == "spf.dns_failure" || code == dkim::codes::k_temperror || code == dmarc::codes::k_temperror
+         || code == "domain.dns_failure";
+}
+
+std::string
+join_ips(const std::vector<dns::IpAddress>& ips)
+{
+  std::string out;
+  for (const auto& ip : ips) {
+    out += out.empty() ? ip.to_string() : ", " + ip.to_string();
+  }
+  return out;
+}
+
+std::string
+join_terms(const std::vector<std::string>& terms)
+{
+  std::string out;
+  for (const auto& term : terms) {
+    out += out.empty() ? term : " " + term;
+  }
+  return out;
+}
+
+bool
+has_code(const Findings& findings, std::string_view code)
+{
+  return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
+}
+
+/// Whether the record has a mechanism `kind` whose written target is `host`.
+bool
+record_targets(const std::string& record, spf::MechanismKind kind, const std::string& host)
+{
+  const auto parsed = spf::parse_record(record);
+  if (!parsed) {
+    // Fall back on the text, so that a broken record still gets the sender-specific advice.
+    const std::string needle = fmt::format("{}:{}", to_string(kind), host);
+    return util::to_lower(record).find(needle) != std::string::npos;
+  }
+  for (const auto& term : parsed->terms) {
+    if (term.kind == spf::TermKind::mechanism && term.mechanism == kind && term.domain_spec
+        && util::normalize_name(term.domain_spec->text) == host) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Findings about the sender's addresses: are they authorized, and if not, what to add.
+void
+add_sender_findings(DomainReport& report, const SenderProfile& profile)
+{
+  std::vector<dns::IpAddress> failing_ordinary;
+  std::vector<dns::IpAddress> failing_bulk;
+  std::vector<dns::IpAddress> passing;
+  bool any_error_result = false;
+  for (const auto& ip : report.ips) {
+    const auto result = ip.evaluation.result;
+    if (result == spf::SpfResult::pass) {
+      passing.push_back(ip.ip);
+    } else if (result == spf::SpfResult::temperror || result == spf::SpfResult::permerror) {
+      any_error_result = true;
+    } else {
+      (ip.role == IpRole::ordinary ? failing_ordinary : failing_bulk).push_back(ip.ip);
+    }
+  }
+
+  // Errors that stopped the evaluation: surface each distinct reason once (lint may have said it already).
+  for (const auto& ip : report.ips) {
+    const auto& evaluation = ip.evaluation;
+    if (evaluation.result != spf::SpfResult::temperror && evaluation.result != spf::SpfResult::permerror) {
+      continue;
+    }
+    if (evaluation.error_code.empty() || has_code(report.findings, evaluation.error_code)) {
+      continue;
+    }
+    Finding finding;
+    finding.code = evaluation.error_code;
+    finding.severity = Severity::error;
+    finding.message = fmt::format("SPF gives {} for {}: {}", to_string(evaluation.result), ip.ip.to_string(),
+                                  evaluation.reason);
+    if (evaluation.result == spf::SpfResult::temperror) {
+      finding.fix = "Check that the domain's DNS servers answer; run the check again in a few minutes.";
+      if (evaluation.dns_failure) {
+        finding.detail = fmt::format("{} {}: {} from {}", evaluation.dns_failure->name,
+                                     dns::to_string(evaluation.dns_failure->type),
+                                     dns::to_string(evaluation.dns_failure->status), evaluation.dns_failure->server);
+      }
+    } else {
+      finding.fix = fmt::format("Correct the SPF record; 'sendcheck --suggest {}' prints a corrected one.",
+                                report.domain);
+    }
+    report.findings.push_back(std::move(finding));
+  }
+
+  const std::string& host = profile.sending_host;
+  if (!report.record.empty() && record_targets(report.record, spf::MechanismKind::include, host)) {
+    report.findings.push_back(
+      {"spf.include_sending_host", Severity::error,
+       fmt::format("The record has 'include:{0}', but {0} publishes no SPF record, so the include is a permanent "
+                   "error and SPF fails for every sender.",
+                   host),
+       fmt::format("Replace 'include:{0}' with 'a:{0}' (or the ip4: terms); 'sendcheck --suggest {1}' prints the "
+                   "whole record.",
+                   host, report.domain),
+       ""});
+  }
+
+  const size_t total = report.ips.size();
+  if (passing.size() == total && total > 0) {
+    report.findings.push_back(
+      {"spf.sender_authorized", Severity::info,
+       fmt::format("SPF authorizes all {} of {}'s sending addresses.", total, profile.name), "", ""});
+    return;
+  }
+  if (report.selection != spf::SelectionStatus::one || any_error_result) {
+    return; // No record, several, or an error: the findings above and lint's say what to do.
+  }
+
+  const auto ordinary_count = profile.ordinary_ips.size();
+  if (!failing_ordinary.empty()) {
+    auto terms = compact_ip_terms(failing_ordinary);
+    Finding finding;
+    finding.severity = Severity::error;
+    if (failing_ordinary.size() == ordinary_count) {
+      finding.code = "spf.directo_missing";
+      finding.message = fmt::format("SPF does not authorize {}: mail it sends as {} fails SPF.", profile.name,
+                                    report.domain);
+    } else {
+      finding.code = "spf.directo_partial";
+      finding.message =
+        fmt::format("SPF authorizes only {} of {}'s {} ordinary addresses; mail from {} fails SPF.",
+                    ordinary_count - failing_ordinary.size(), profile.name, ordinary_count, join_ips(failing_ordinary));
+    }
+    if (record_targets(report.record, spf::MechanismKind::a, host)) {
+      finding.detail = fmt::format("'a:{}' covers only what {} resolves to now: {}.", host, host,
+                                   report.sending_host.addresses.empty() ? std::string("nothing")
+                                                                         : join_ips(report.sending_host.addresses));
+    }
+    finding.fix = fmt::format("Add '{}' to the SPF record before the 'all' term; 'sendcheck --suggest {}' prints "
+                              "the whole record.",
+                              join_terms(terms), report.domain);
+    report.findings.push_back(std::move(finding));
+  }
+  if (!failing_bulk.empty()) {
+    report.findings.push_back(
+      {"spf.directo_bulk_missing", Severity::error,
+       fmt::format("SPF does not authorize {}'s bulk-mail address {} (invoices and customer e-mails sent by the "
+                   "mass-mail module).",
+                   profile.name, join_ips(failing_bulk)),
+       fmt::format("Add '{}' to the SPF record before the 'all' term.", join_terms(compact_ip_terms(failing_bulk))),
+       ""});
+  }
+}
+
+/// Errors first, then warnings, then notes; the order within a severity is kept.
+void
+sort_findings(Findings& findings)
+{
+  std::stable_sort(findings.begin(), findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+}
+
+DomainStatus
+decide_status(const DomainReport& report)
+{
+  bool dns_failure = report.verdict.overall == Delivery::unknown;
+  for (const auto& finding : report.findings) {
+    if (finding.severity != Severity::error) {
+      continue;
+    }
+    if (is_dns_failure_code(finding.code)) {
+      dns_failure = true;
+    } else {
+      return DomainStatus::problem;
+    }
+  }
+  if (report.verdict.overall == Delivery::rejected || report.verdict.overall == Delivery::spam) {
+    return DomainStatus::problem;
+  }
+  return dns_failure ? DomainStatus::dns_error : DomainStatus::good;
+}
+
+} // namespace
+
+std::string_view
+to_string(IpRole role)
+{
+  return role == IpRole::ordinary ? "ordinary" : "bulk";
+}
+
+std::string_view
+to_string(Delivery delivery)
+{
+  switch (delivery) {
+  case Delivery::delivered:
+    return "delivered";
+  case Delivery::spam:
+    return "spam";
+  case Delivery::rejected:
+    return "rejected";
+  case Delivery::unknown:
+    return "unknown";
+  }
+  return "?";
+}
+
+std::string_view
+to_string(DomainStatus status)
+{
+  switch (status) {
+  case DomainStatus::good:
+    return "good";
+  case DomainStatus::problem:
+    return "problem";
+  case DomainStatus::dns_error:
+    return "dns_error";
+  case DomainStatus::not_found:
+    return "not_found";
+  }
+  return "?";
+}
+
+int
+exit_code(DomainStatus status)
+{
+  switch (status) {
+  case DomainStatus::good:
+    return 0;
+  case DomainStatus::dns_error:
+    return 3;
+  case DomainStatus::problem:
+  case DomainStatus::not_found:
+    return 1;
+  }
+  return 1;
+}
+
+util::Task<DomainReport>
+check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
+{
+  const SenderProfile& profile = *options.profile;
+  const std::string selector = options.selector.empty() ? profile.dkim_selector : options.selector;
+  const std::string reference =
+    options.dkim_reference.empty() ? profile.dkim_reference_domain : util::normalize_name(options.dkim_reference);
+
+  DomainReport report;
+  report.domain = util::normalize_name(domain);
+  report.unicode = report.domain;
+
+  // Everything known up front goes out at once; the awaits below then mostly find answers waiting.
+  const std::string dkim_name = fmt::format("{}._domainkey.{}", selector, report.domain);
+  resolver.prefetch(report.domain, dns::RRType::txt);
+  resolver.prefetch(profile.sending_host, dns::RRType::a);
+  resolver.prefetch(dkim_name, dns::RRType::txt);
+  resolver.prefetch(fmt::format("{}._domainkey.{}", selector, reference), dns::RRType::txt);
+  resolver.prefetch("_dmarc." + report.domain, dns::RRType::txt);
+
+  const auto txt = co_await dns::lookup(resolver, report.domain, dns::RRType::txt);
+  report.txt_status = txt->status;
+  report.txt_server = txt->server;
+  for (const auto& record : txt->txt) {
+    if (spf::is_spf_record(record.joined())) {
+      report.spf_records.push_back(record);
+    }
+  }
+  const auto selection = spf::select_record(*txt);
+  report.selection = selection.status;
+  report.record = selection.status == spf::SelectionStatus::one ? selection.record : std::string();
+
+  if (txt->status == dns::Status::nxdomain) {
+    report.findings.push_back(
+      {"domain.not_found", Severity::error,
+       fmt::format("The domain {} does not exist in DNS (NXDOMAIN).", report.domain),
+       "Check the spelling. A newly registered domain can take a few hours to appear.", txt->server});
+    report.status = DomainStatus::not_found;
+    report.verdict.overall = Delivery::rejected;
+    report.verdict.summary = fmt::format("{} does not exist: mail in its name cannot be delivered.", report.domain);
+    co_return report;
+  }
+
+  const auto host = co_await dns::lookup(resolver, profile.sending_host, dns::RRType::a);
+  report.sending_host.name = profile.sending_host;
+  report.sending_host.status = host->status;
+  report.sending_host.addresses = host->addresses;
+  report.sending_host.server = host->server;
+
+  spf::Options spf_options;
+  spf_options.cache = options.cache;
+  spf_options.helo = report.domain;
+  for (const auto& ip : profile.all_ips(options.bulk)) {
+    const bool bulk =
+      std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
+      && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();
+    IpResult result;
+    result.ip = ip;
+    result.role = bulk ? IpRole::bulk : IpRole::ordinary;
+    result.evaluation =
+      co_await spf::check_host(resolver, ip, report.domain, "postmaster@" + report.domain, spf_options);
+    if (!options.keep_trace) {
+      result.evaluation.trace.clear();
+    }
+    report.ips.push_back(std::move(result));
+  }
+
+  spf::LintOptions lint_options;
+  lint_options.cache = options.cache;
+  auto lint = co_await spf::lint_domain(resolver, report.domain, lint_options);
+  report.cost = std::move(lint.cost);
+  report.findings = std::move(lint.findings);
+  add_sender_findings(report, profile);
+
+  report.dkim =
+    co_await dkim::check_dkim(resolver, report.domain, selector, reference, profile.default_signing_domain);
+  report.dmarc = co_await dmarc::check_dmarc(resolver, report.domain);
+  report.findings.insert(report.findings.end(), report.dkim.findings.begin(), report.dkim.findings.end());
+  report.findings.insert(report.findings.end(), report.dmarc.findings.begin(), report.dmarc.findings.end());
+  sort_findings(report.findings);
+
+  report.verdict = decide_verdict(report, profile);
+  report.status = decide_status(report);
+  co_return report;
+}
+
+} // namespace sendcheck::report

@@ -1,0 +1,333 @@
+#include <sendcheck/report/text.hpp>
+
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace sendcheck::report {
+
+namespace {
+
+constexpr const char* k_red = "\x1b[31m";
+constexpr const char* k_green = "\x1b[32m";
+constexpr const char* k_yellow = "\x1b[33m";
+constexpr const char* k_magenta = "\x1b[35m";
+constexpr const char* k_bold = "\x1b[1m";
+constexpr const char* k_dim = "\x1b[2m";
+constexpr const char* k_reset = "\x1b[0m";
+
+class Painter
+{
+public:
+  explicit Painter(Color color) : m_on(color == Color::on) {}
+
+  std::string
+  operator()(std::string_view text, const char* code) const
+  {
+    return m_on ? fmt::format("{}{}{}", code, text, k_reset) : std::string(text);
+  }
+
+private:
+  bool m_on;
+};
+
+const char*
+result_color(spf::SpfResult result)
+{
+  switch (result) {
+  case spf::SpfResult::pass:
+    return k_green;
+  case spf::SpfResult::fail:
+  case spf::SpfResult::permerror:
+    return k_red;
+  case spf::SpfResult::temperror:
+    return k_magenta;
+  case spf::SpfResult::softfail:
+  case spf::SpfResult::neutral:
+  case spf::SpfResult::none:
+    return k_yellow;
+  }
+  return k_reset;
+}
+
+const char*
+delivery_color(Delivery delivery)
+{
+  switch (delivery) {
+  case Delivery::delivered:
+    return k_green;
+  case Delivery::spam:
+    return k_yellow;
+  case Delivery::rejected:
+    return k_red;
+  case Delivery::unknown:
+    return k_magenta;
+  }
+  return k_reset;
+}
+
+std::string
+severity_label(Severity severity, const Painter& paint)
+{
+  switch (severity) {
+  case Severity::error:
+    return paint("ERROR  ", k_red);
+  case Severity::warning:
+    return paint("WARNING", k_yellow);
+  case Severity::info:
+    return paint("note   ", k_dim);
+  }
+  return "?      ";
+}
+
+std::string
+safe(std::string_view text)
+{
+  return util::escape_for_display(text);
+}
+
+void
+render_spf(std::string& out, const DomainReport& report, const TextOptions& options, const Painter& paint)
+{
+  const size_t label = 15;
+  const std::string pad(label, ' ');
+  const size_t room = options.width > label + 20 ? options.width - label : 60;
+  if (report.spf_records.empty()) {
+    out += fmt::format("  {:<{}}{}\n", "SPF record:", label - 2,
+                       dns::is_failure(report.txt_status)
+                         ? fmt::format("could not be fetched ({})", dns::to_string(report.txt_status))
+                         : std::string("none published"));
+  }
+  for (size_t i = 0; i < report.spf_records.size(); ++i) {
+    const auto& record = report.spf_records[i];
+    const std::string title =
+      report.spf_records.size() == 1 ? "SPF record:" : fmt::format("SPF record {}:", i + 1);
+    out += fmt::format("  {:<{}}{}\n", title, label - 2, wrap(safe(record.joined()), room, label));
+    std::string split;
+    if (record.strings.size() == 1) {
+      split = fmt::format("1 string, {} characters", record.strings.front().size());
+    } else {
+      split = fmt::format("{} strings:", record.strings.size());
+      for (const auto& piece : record.strings) {
+        split += fmt::format(" {}", piece.size());
+      }
+      split += " characters";
+    }
+    out += fmt::format("{}{}\n", pad, paint(fmt::format("({}{})", split,
+                                                        report.record_is_candidate ? ", candidate from --record" : ""),
+                                            k_dim));
+  }
+  if (report.cost) {
+    const auto& cost = *report.cost;
+    const std::string lookups = fmt::format("{}/{}", cost.total_terms, cost.limits.dns_terms);
+    out += fmt::format("  {:<{}}{} DNS lookups, {}/{} void lookups\n", "Lookups:", label - 2,
+                       cost.over_term_limit() ? paint(lookups, k_red) : lookups, cost.void_lookups,
+                       cost.limits.void_lookups);
+  }
+  const auto& host = report.sending_host;
+  if (!host.name.empty()) {
+    std::string addresses;
+    for (const auto& ip : host.addresses) {
+      addresses += addresses.empty() ? ip.to_string() : ", " + ip.to_string();
+    }
+    if (addresses.empty()) {
+      addresses = fmt::format("nothing ({})", dns::to_string(host.status));
+    }
+    out += fmt::format("  {} resolves to {}\n", host.name, addresses);
+  }
+
+  if (!report.ips.empty()) {
+    out += fmt::format("\n  {:<22} {:<10} {}\n", "Sending address", "SPF", "decided by");
+    for (const auto& ip : report.ips) {
+      const auto& evaluation = ip.evaluation;
+      std::string decided;
+      if (evaluation.deciding_term) {
+        decided = safe(evaluation.deciding_term->text);
+        if (evaluation.deciding_domain != report.domain && !evaluation.deciding_domain.empty()) {
+          decided += fmt::format(" (in {})", safe(evaluation.deciding_domain));
+        }
+      } else if (!evaluation.reason.empty()) {
+        decided = safe(evaluation.reason);
+      } else {
+        decided = "no term matched";
+      }
+      const std::string address = ip.ip.to_string() + (ip.role == IpRole::bulk ? " (bulk)" : "");
+      const std::string result(spf::to_string(evaluation.result));
+      out += fmt::format("  {:<22} {}{} {}\n", address, paint(result, result_color(evaluation.result)),
+                         std::string(result.size() < 10 ? 10 - result.size() : 0, ' '),
+                         wrap(decided, options.width > 36 ? options.width - 36 : 40, 36));
+      if (options.detail == Detail::verbose) {
+        for (const auto& step : evaluation.trace) {
+          std::string line = fmt::format("{}{}: {}", std::string(step.depth * 2, ' '), safe(step.domain),
+                                         safe(step.term));
+          if (!step.target.empty()) {
+            line += fmt::format(" -> {}", safe(step.target));
+          }
+          for (const auto& lookup : step.lookups) {
+            line += fmt::format(" [{} {} {}]", safe(lookup.name), dns::to_string(lookup.type),
+                                dns::to_string(lookup.status));
+          }
+          if (step.matched) {
+            line += " MATCH";
+          }
+          if (!step.note.empty()) {
+            line += fmt::format(" ({})", safe(step.note));
+          }
+          out += fmt::format("      {}\n", paint(line, k_dim));
+        }
+      }
+    }
+  }
+}
+
+void
+render_dkim_dmarc(std::string& out, const DomainReport& report)
+{
+  const auto& dkim = report.dkim;
+  std::string dkim_line;
+  switch (dkim.status) {
+  case dkim::DkimStatus::valid:
+    dkim_line = dkim.key ? fmt::format("{} key, {} bits", dkim::to_string(dkim.key->type), dkim.key->bits)
+                         : std::string("key published");
+    if (dkim.comparison == dkim::Comparison::same_key) {
+      dkim_line += ", the same key Directo publishes";
+    } else if (dkim.comparison == dkim::Comparison::different_key) {
+      dkim_line += ", NOT the key Directo publishes";
+    }
+    break;
+  case dkim::DkimStatus::no_record:
+    dkim_line = fmt::format("no key published (mail is signed as {})", dkim.signing_domain);
+    break;
+  case dkim::DkimStatus::revoked:
+    dkim_line = "key revoked (empty p=)";
+    break;
+  case dkim::DkimStatus::invalid:
+    dkim_line = "the record is broken (see below)";
+    break;
+  case dkim::DkimStatus::temperror:
+    dkim_line = "could not be fetched (DNS error)";
+    break;
+  }
+  out += fmt::format("\n  {:<13}{}: {}\n", "DKIM:", safe(dkim.name), dkim_line);
+
+  const auto& dmarc = report.dmarc;
+  std::string dmarc_line;
+  switch (dmarc.status) {
+  case dmarc::DmarcStatus::ok:
+    dmarc_line = fmt::format("policy '{}'", dmarc.policy ? dmarc::to_string(*dmarc.policy) : "none");
+    if (dmarc.source == dmarc::PolicySource::ancestor) {
+      dmarc_line += fmt::format(" (inherited from {})", safe(dmarc.record_name));
+    } else {
+      dmarc_line += fmt::format(" ({})", safe(dmarc.record_name));
+    }
+    break;
+  case dmarc::DmarcStatus::none:
+    dmarc_line = "no DMARC record";
+    break;
+  case dmarc::DmarcStatus::invalid:
+    dmarc_line = "the record is broken (see below)";
+    break;
+  case dmarc::DmarcStatus::temperror:
+    dmarc_line = "could not be fetched (DNS error)";
+    break;
+  }
+  out += fmt::format("  {:<13}{}\n", "DMARC:", dmarc_line);
+}
+
+} // namespace
+
+std::string
+wrap(std::string_view text, size_t width, size_t indent)
+{
+  if (width < 10) {
+    width = 10;
+  }
+  std::string out;
+  size_t column = 0;
+  for (auto word : util::split(text, ' ')) {
+    while (!word.empty()) {
+      if (column > 0 && column + 1 + word.size() > width) {
+        out += '\n';
+        out += std::string(indent, ' ');
+        column = 0;
+      } else if (column > 0) {
+        out += ' ';
+        ++column;
+      }
+      const auto piece = word.substr(0, width - column);
+      out += piece;
+      column += piece.size();
+      word.remove_prefix(piece.size());
+    }
+  }
+  return out;
+}
+
+std::string
+render_text(const DomainReport& report, const TextOptions& options)
+{
+  const Painter paint(options.color);
+  std::string out;
+
+  if (options.detail == Detail::quiet) {
+    return fmt::format("{}: {}\n", report.unicode, safe(report.verdict.summary));
+  }
+
+  std::string title = report.unicode == report.domain ? report.domain
+                                                      : fmt::format("{} ({})", report.unicode, report.domain);
+  out += paint(title, k_bold) + "\n";
+  if (!report.note.empty()) {
+    out += fmt::format("  ({})\n", safe(report.note));
+  }
+  if (report.status != DomainStatus::not_found) {
+    render_spf(out, report, options, paint);
+    render_dkim_dmarc(out, report);
+  }
+
+  bool first = true;
+  for (const auto& finding : report.findings) {
+    if (options.detail != Detail::verbose && finding.severity == Severity::info
+        && finding.code != "spf.sender_authorized") {
+      continue;
+    }
+    if (first) {
+      out += "\n";
+      first = false;
+    }
+    const size_t indent = 12;
+    const size_t room = options.width > indent + 10 ? options.width - indent : 60;
+    out += fmt::format("  {}   {}\n", severity_label(finding.severity, paint),
+                       wrap(safe(finding.message), room, indent));
+    if (!finding.detail.empty()) {
+      out += fmt::format("{}{}\n", std::string(indent, ' '), wrap(safe(finding.detail), room, indent));
+    }
+    if (!finding.fix.empty()) {
+      out += fmt::format("{}{}\n", std::string(indent, ' '), wrap("Fix: " + safe(finding.fix), room, indent));
+    }
+    out += fmt::format("{}{}\n", std::string(indent, ' '), paint(fmt::format("[{}]", finding.code), k_dim));
+  }
+
+  out += "\n  Verdict: ";
+  out += paint(wrap(safe(report.verdict.summary), options.width - 11, 11), delivery_color(report.verdict.overall));
+  out += "\n";
+  for (const auto& stream : report.verdict.streams) {
+    if (stream.outcome == Delivery::delivered) {
+      continue;
+    }
+    out += fmt::format("  {} {}\n", paint(fmt::format("{:<8}", to_string(stream.outcome)), delivery_color(stream.outcome)),
+                       wrap(safe(stream.reason), options.width - 11, 11));
+    if (!stream.fix.empty()) {
+      out += fmt::format("{}{}\n", std::string(11, ' '), wrap("Fix: " + safe(stream.fix), options.width - 11, 11));
+    }
+  }
+  return out;
+}
+
+std::string
+render_invalid_input(const std::string& input, const std::string& error, const TextOptions& options)
+{
+  const Painter paint(options.color);
+  return fmt::format("{}\n  {}   {}\n", safe(input), paint("ERROR  ", k_red), safe(error));
+}
+
+} // namespace sendcheck::report

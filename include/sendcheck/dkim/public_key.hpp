@@ -132,7 +132,9 @@ struct KeyEdit
 struct KeyRepair
 {
   std::vector<KeyEdit> edits;  ///< The edits, in the order applied (offsets refer to the text at that step).
-  size_t candidates = 0;       ///< How many single edits of the last kind made the key parse; > 1 means ambiguous.
+  /// How many single edits of the last kind made the key parse; > 1 means ambiguous. The search for a lost or an
+  /// extra character stops at 2.
+  size_t candidates = 0;
   std::string repaired;        ///< The base64 text after the edits (a key that parses, not necessarily the right one).
   KeyInfo info;                ///< The repaired key's type, bits and fingerprint.
   /// The line (offsets into the damaged text, [first, last)) one character shorter than its neighbours, when the

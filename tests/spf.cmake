@@ -1,5 +1,7 @@
 # SPF module tests: unit tests and the RFC 7208 conformance suite (openspf test data as kept in pyspf).
-sendcheck_unit_test(spf MODULES util dns spf)
+sendcheck_unit_test(spf_record MODULES util dns spf)
+sendcheck_unit_test(spf_macro MODULES util dns spf)
+sendcheck_unit_test(spf_eval MODULES util dns spf)
 
 find_package(yaml-cpp REQUIRED)
 add_executable(run_conformance conformance/run_conformance.cpp)

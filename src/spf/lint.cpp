@@ -1,1 +1,373 @@
 #include <sendcheck/spf/lint.hpp>
+
+#include <sendcheck/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace sendcheck::spf {
+
+namespace {
+
+constexpr size_t k_max_string_length = 255;
+
+Finding
+make(std::string code, Severity severity, std::string message, std::string fix, std::string detail = {})
+{
+  return Finding{std::move(code), severity, std::move(message), std::move(fix), std::move(detail)};
+}
+
+/// Whether `text` looks like an attempt at an SPF record that does not start with exactly `v=spf1 `.
+bool
+looks_like_spf(std::string_view text)
+{
+  const auto trimmed = util::trim(text);
+  std::string_view unquoted = trimmed;
+  if (!unquoted.empty() && (unquoted.front() == '"' || unquoted.front() == '\'')) {
+    unquoted.remove_prefix(1);
+  }
+  return util::istarts_with(unquoted, "v=spf") || util::istarts_with(unquoted, "spf1")
+         || util::istarts_with(unquoted, "v = spf") || util::istarts_with(unquoted, "v=sfp");
+}
+
+void
+lint_bytes(std::string_view text, Findings& findings)
+{
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == ' ' || (byte > 0x20 && byte < 0x7f)) {
+      continue;
+    }
+    const bool control = byte < 0x20 || byte == 0x7f;
+    findings.push_back(make(
+      "spf.non_ascii", Severity::error,
+      fmt::format("The SPF record contains {} ({}) at position {}. Receivers reject the whole record, as if it "
+                  "were not there.",
+                  control ? "an invisible control character" : "a non-English (non-ASCII) character",
+                  util::escape_for_display(text.substr(i, 1)), i),
+      "Retype the record by hand in the DNS editor (characters copied from documents or web pages can carry "
+      "invisible bytes); use only plain letters, digits, spaces and . : / - ~ + ?",
+      fmt::format("offset {}: {}", i, util::escape_for_display(text))));
+    return; // one is enough: the fix is the same
+  }
+}
+
+void
+lint_whitespace(std::string_view text, Findings& findings)
+{
+  const bool leading = !text.empty() && (text.front() == ' ' || text.front() == '\t');
+  const bool trailing = !text.empty() && (text.back() == ' ' || text.back() == '\t');
+  const bool doubled = text.find("  ") != std::string_view::npos;
+  const bool tab = text.find('\t') != std::string_view::npos;
+  if (!leading && !trailing && !doubled && !tab) {
+    return;
+  }
+  std::string what = leading ? "spaces before 'v=spf1'"
+                     : tab   ? "a tab character"
+                     : trailing ? "spaces at the end"
+                                : "two or more spaces in a row";
+  const Severity severity = (leading || tab) ? Severity::error : Severity::warning;
+  findings.push_back(make("spf.whitespace", severity,
+                          fmt::format("The SPF record has {}.{}", what,
+                                      severity == Severity::error ? " Receivers will not accept it as SPF."
+                                                                  : " It works, but some checkers complain."),
+                          "Separate the parts of the record with exactly one space and remove spaces at the start "
+                          "and end."));
+}
+
+} // namespace
+
+std::optional<size_t>
+syntax_offset(const Finding& finding)
+{
+  constexpr std::string_view k_prefix = "offset ";
+  if (finding.detail.rfind(k_prefix, 0) != 0) {
+    return std::nullopt;
+  }
+  const char* begin = finding.detail.data() + k_prefix.size();
+  const char* end = finding.detail.data() + finding.detail.size();
+  size_t value = 0;
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr == begin) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+Findings
+lint_record_text(std::string_view text, const std::vector<std::string>* strings)
+{
+  Findings findings;
+  if (util::istarts_with(util::trim(text), "spf2.0/")) {
+    findings.push_back(make("spf.sender_id", Severity::info,
+                            "An old Sender ID record (spf2.0) is published. Receivers ignore it; only the record "
+                            "starting with v=spf1 counts.",
+                            "You may delete the spf2.0 record; keep exactly one v=spf1 record."));
+    return findings;
+  }
+  if (!is_spf_record(text)) {
+    if (!looks_like_spf(text)) {
+      return findings; // some other TXT record: none of our business
+    }
+    lint_bytes(text, findings);
+    lint_whitespace(text, findings);
+    const auto trimmed = util::trim(text);
+    const bool quoted = !trimmed.empty() && (trimmed.front() == '"' || trimmed.front() == '\'');
+    findings.push_back(make(
+      "spf.spf_version", Severity::error,
+      quoted ? "The SPF record is published with quote marks as part of its text, so receivers do not see it as SPF."
+             : fmt::format("The record '{}' looks like SPF but does not start with exactly 'v=spf1' and a space, so "
+                           "receivers ignore it.",
+                           util::escape_for_display(text.substr(0, std::min<size_t>(text.size(), 40)))),
+      quoted ? "Remove the quote marks in the DNS editor (most editors add them themselves), so that the value "
+               "starts with v=spf1."
+             : "Make the record start with v=spf1 followed by a space.",
+      "offset 0: " + util::escape_for_display(text)));
+    return findings;
+  }
+
+  lint_bytes(text, findings);
+  lint_whitespace(text, findings);
+  if (strings) {
+    for (const auto& piece : *strings) {
+      if (piece.size() > k_max_string_length) {
+        findings.push_back(make("spf.string_too_long", Severity::error,
+                                fmt::format("One text string of the SPF record is {} characters long; DNS allows "
+                                            "at most 255 per string.",
+                                            piece.size()),
+                                "Split the record into several quoted strings of at most 255 characters each "
+                                "(\"v=spf1 ... \" \"...\"), or shorten it."));
+        break;
+      }
+    }
+  } else if (text.size() > k_max_string_length) {
+    findings.push_back(make("spf.string_too_long", Severity::warning,
+                            fmt::format("The SPF record is {} characters long; one DNS text string holds at most "
+                                        "255.",
+                                        text.size()),
+                            "Publish it as several quoted strings of at most 255 characters each "
+                            "(\"v=spf1 ... \" \"...\"), or shorten it."));
+  }
+
+  const auto parsed = parse_record(text);
+  if (!parsed) {
+    const auto& error = parsed.error();
+    findings.push_back(make("spf.syntax", Severity::error,
+                            fmt::format("The SPF record has an error, so receivers treat it as broken "
+                                        "(permerror) and may reject the mail: {}.",
+                                        error.message),
+                            "Correct the marked part of the record; every part must be one of: ip4:, ip6:, a, mx, "
+                            "include:, exists:, all, redirect=, exp=.",
+                            fmt::format("offset {}: {}", error.offset, error.term)));
+    return findings;
+  }
+
+  const Record& record = *parsed;
+  const Term* all = record.all();
+  if (all) {
+    if (all->qualifier == Qualifier::pass) {
+      findings.push_back(make("spf.plus_all", Severity::error,
+                              fmt::format("The record ends with '{}', which allows every server in the world to "
+                                          "send mail as this domain.",
+                                          all->text),
+                              "Replace it with -all (reject others) or ~all (mark others as suspicious).",
+                              fmt::format("offset {}: {}", all->offset, all->text)));
+    } else if (all->qualifier == Qualifier::neutral) {
+      findings.push_back(make("spf.neutral_all", Severity::warning,
+                              "The record ends with '?all', which says nothing about servers it does not list, so "
+                              "it gives little protection.",
+                              "Use ~all or -all once every server that sends your mail is listed.",
+                              fmt::format("offset {}: {}", all->offset, all->text)));
+    }
+    bool after = false;
+    for (const auto& term : record.terms) {
+      if (&term == all) {
+        after = true;
+        continue;
+      }
+      if (after && term.kind == TermKind::mechanism) {
+        findings.push_back(make("spf.terms_after_all", Severity::warning,
+                                fmt::format("'{}' comes after '{}', so receivers never look at it.", term.text,
+                                            all->text),
+                                fmt::format("Move '{}' in front of '{}'.", term.text, all->text),
+                                fmt::format("offset {}: {}", term.offset, term.text)));
+        break;
+      }
+    }
+    if (const Term* redirect = record.redirect()) {
+      findings.push_back(make("spf.redirect_with_all", Severity::warning,
+                              fmt::format("'{}' is ignored because the record also has '{}'.", redirect->text,
+                                          all->text),
+                              "Keep either the redirect= or the 'all' part, not both.",
+                              fmt::format("offset {}: {}", redirect->offset, redirect->text)));
+    }
+  } else if (!record.redirect()) {
+    findings.push_back(make("spf.no_all", Severity::info,
+                            "The record does not end with an 'all' part, so servers it does not list get a neutral "
+                            "result.",
+                            "End the record with ~all or -all."));
+  }
+  for (const auto& term : record.terms) {
+    if (term.kind == TermKind::mechanism && term.mechanism == MechanismKind::ptr) {
+      findings.push_back(make("spf.ptr_used", Severity::warning,
+                              fmt::format("'{}' uses the 'ptr' mechanism, which RFC 7208 says not to use: it is "
+                                          "slow, unreliable, and some receivers ignore it.",
+                                          term.text),
+                              "Replace it with ip4:/ip6: entries or a: names of the sending servers.",
+                              fmt::format("offset {}: {}", term.offset, term.text)));
+    }
+    if (term.kind == TermKind::modifier && term.modifier == ModifierKind::unknown) {
+      findings.push_back(make("spf.unknown_modifier", Severity::info,
+                              fmt::format("'{}' is not a standard SPF part; receivers ignore it.", term.text),
+                              "Remove it unless you know why it is there.",
+                              fmt::format("offset {}: {}", term.offset, term.text)));
+    }
+  }
+  return findings;
+}
+
+Findings
+lint_cost(const CostReport& report)
+{
+  Findings findings;
+  if (report.over_term_limit()) {
+    std::string costly;
+    for (const CostNode* node : most_costly_includes(report, 3)) {
+      if (node->subtree_terms == 0) {
+        continue;
+      }
+      costly += fmt::format("{}{} ({} lookups)", costly.empty() ? "" : ", ", node->domain, node->subtree_terms);
+    }
+    findings.push_back(make(
+      "spf.too_many_lookups", Severity::error,
+      fmt::format("The SPF record needs {} DNS lookups, but receivers allow at most {}; beyond that they treat the "
+                  "record as broken (permerror).{}",
+                  report.total_terms, report.limits.dns_terms,
+                  costly.empty() ? std::string() : fmt::format(" The most costly parts: {}.", costly)),
+      "Remove includes of services you no longer use, or replace an include/a/mx part with the ip4: addresses it "
+      "stands for."));
+  }
+  if (report.over_void_limit()) {
+    findings.push_back(make("spf.void_lookups", Severity::error,
+                            fmt::format("{} names in the SPF record do not exist or have no addresses; receivers "
+                                        "allow at most {} such lookups and then treat the record as broken.",
+                                        report.void_lookups, report.limits.void_lookups),
+                            "Remove the a:, mx:, include: or exists: parts that point to names that no longer "
+                            "exist."));
+  }
+  for (const auto& loop : report.loops) {
+    findings.push_back(make("spf.include_loop", Severity::error,
+                            fmt::format("The SPF records include each other in a loop: {}.", loop),
+                            "Remove the include or redirect that points back.", loop));
+  }
+
+  // Walk the tree for per-node problems.
+  std::vector<const CostNode*> stack{&report.root};
+  while (!stack.empty()) {
+    const CostNode* node = stack.back();
+    stack.pop_back();
+    for (const auto& term : node->too_many_mx) {
+      findings.push_back(make("spf.too_many_mx", Severity::error,
+                              fmt::format("'{}' in the record of {} points to more than {} mail servers; receivers "
+                                          "treat this as an error.",
+                                          term, node->domain, report.limits.mx_names),
+                              "Replace the mx part with ip4: entries of the servers that really send mail."));
+    }
+    if (!node->via.empty() && !node->loop) {
+      if (node->selection == SelectionStatus::none) {
+        findings.push_back(make("spf.include_no_record", Severity::error,
+                                fmt::format("'{}' names {}, which has no SPF record, so receivers treat the whole "
+                                            "record as broken (permerror).",
+                                            node->via, node->domain),
+                                fmt::format("Check the spelling of '{}' with the service's documentation, or "
+                                            "remove it if you no longer use that service.",
+                                            node->via)));
+      } else if (!node->errors.empty() && node->too_many_mx.empty()) {
+        findings.push_back(make("spf.include_error", Severity::error,
+                                fmt::format("'{}' points to a broken record: {}.", node->via, node->errors.front()),
+                                "Ask the owner of that domain to fix it, or remove the include.",
+                                node->record));
+      }
+    }
+    for (const auto& child : node->children) {
+      stack.push_back(&child);
+    }
+  }
+  return findings;
+}
+
+util::Task<DomainLint>
+lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
+{
+  DomainLint result;
+  std::vector<std::string> strings;
+  const std::vector<std::string>* strings_ptr = nullptr;
+  if (options.record_override) {
+    result.record = *options.record_override;
+  } else {
+    const auto answer = co_await dns::lookup(resolver, domain, dns::RRType::txt);
+    if (dns::is_failure(answer->status)) {
+      result.findings.push_back(make(
+        "spf.dns_failure", Severity::warning,
+        fmt::format("The SPF record of {} could not be read: the DNS lookup ended with '{}'.", domain,
+                    dns::to_string(answer->status)),
+        "Try again later; if it persists, ask whoever hosts the domain's DNS to check the name servers.",
+        fmt::format("{} {}", answer->server, answer->detail)));
+      co_return result;
+    }
+    std::vector<const dns::TxtRecord*> spf_records;
+    for (const auto& txt : answer->txt) {
+      const auto joined = txt.joined();
+      if (is_spf_record(joined)) {
+        spf_records.push_back(&txt);
+      } else {
+        for (auto& finding : lint_record_text(joined, &txt.strings)) {
+          result.findings.push_back(std::move(finding));
+        }
+      }
+    }
+    if (spf_records.empty()) {
+      result.findings.push_back(make("spf.no_record", Severity::error,
+                                     fmt::format("{} publishes no SPF record.", domain),
+                                     "Publish one TXT record starting with v=spf1 that lists every server "
+                                     "sending mail for the domain."));
+      co_return result;
+    }
+    if (spf_records.size() > 1) {
+      std::string all;
+      for (const auto* txt : spf_records) {
+        all += fmt::format("{}\"{}\"", all.empty() ? "" : " and ", util::escape_for_display(txt->joined()));
+      }
+      result.findings.push_back(make("spf.multiple_records", Severity::error,
+                                     fmt::format("{} publishes {} SPF records; receivers then treat SPF as broken "
+                                                 "(permerror).",
+                                                 domain, spf_records.size()),
+                                     "Merge them into one record that starts with v=spf1 and delete the others.",
+                                     all));
+      co_return result;
+    }
+    result.record = spf_records.front()->joined();
+    strings = spf_records.front()->strings;
+    strings_ptr = &strings;
+  }
+
+  for (auto& finding : lint_record_text(result.record, strings_ptr)) {
+    result.findings.push_back(std::move(finding));
+  }
+  if (!parse_record(result.record)) {
+    co_return result;
+  }
+  CostOptions cost_options;
+  cost_options.limits = options.limits;
+  cost_options.record_override = options.record_override;
+  cost_options.cache = options.cache;
+  result.cost = co_await analyze_cost(resolver, domain, cost_options);
+  for (auto& finding : lint_cost(*result.cost)) {
+    result.findings.push_back(std::move(finding));
+  }
+  co_return result;
+}
+
+} // namespace sendcheck::spf

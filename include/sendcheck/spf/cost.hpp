@@ -37,6 +37,12 @@ struct CostNode
   unsigned mx_host_lookups = 0;
   /// Terms whose target has macros, so their cost below this point is unknown.
   std::vector<std::string> macro_terms;
+  /// `mx` terms whose target has more than 10 MX records (a permerror whenever the term is reached).
+  std::vector<std::string> too_many_mx;
+  /// `ptr` terms (deprecated; their lookups depend on the client address and are not counted here).
+  std::vector<std::string> ptr_terms;
+  /// The parse error of `record`, when it does not parse.
+  std::optional<ParseError> parse_error;
   /// Problems met at this node, in plain English (syntax error, multiple records, DNS failure, include without
   /// record).
   std::vector<std::string> errors;

@@ -22,6 +22,8 @@
 //   spf.void_lookups       error    more than 2 lookups that find nothing
 //   spf.include_no_record  error    an include (or redirect) names a domain without an SPF record
 //   spf.include_loop       error    includes/redirects lead back to a domain already on the path
+//   spf.include_error      error    an included (or redirected-to) record is broken: syntax, several records, DNS
+//   spf.too_many_mx        error    an `mx` term names a domain with more than 10 MX records
 //   spf.plus_all           error    `+all` (or `all`): every server in the world may send as the domain
 //   spf.neutral_all        warning  `?all`: the record says nothing about unlisted servers
 //   spf.no_all             info     no `all` and no redirect=: unlisted servers get neutral
@@ -32,6 +34,7 @@
 //   spf.non_ascii          error    non-ASCII or control bytes in the record
 //   spf.whitespace         warning  leading/trailing or repeated spaces, tabs (the record may be rejected)
 //   spf.unknown_modifier   info     a modifier the RFC does not define (ignored by receivers)
+//   spf.sender_id          info     an obsolete Sender ID record (`spf2.0/...`); receivers ignore it
 //   spf.spf_version        error    a record that looks like SPF but does not start with exactly `v=spf1`
 //                                   (e.g. `v=spf2`, `spf1`, `v=spf1.0`, quotes around the value)
 

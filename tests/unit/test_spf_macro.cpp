@@ -1,0 +1,157 @@
+#include <sendcheck/dns/zone_resolver.hpp>
+#include <sendcheck/spf/macro.hpp>
+#include <sendcheck/util/strings.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace sendcheck;
+
+namespace {
+
+/// The context of RFC 7208 §7.4's examples.
+spf::MacroContext
+rfc_context(std::string_view ip = "192.0.2.3")
+{
+  spf::MacroContext context;
+  context.sender_local = "strong-bad";
+  context.sender_domain = "email.example.com";
+  context.domain = "email.example.com";
+  context.ip = *dns::IpAddress::parse(ip);
+  context.helo = "mx.example.org";
+  context.receiver = "mx.example.net";
+  context.timestamp = 1700000000;
+  return context;
+}
+
+std::string
+expand_domain(std::string_view text, const spf::MacroContext& context)
+{
+  const auto macro = spf::parse_macro_string(text, spf::MacroUse::domain_spec);
+  REQUIRE(macro);
+  return spf::expand(*macro, context, spf::MacroUse::domain_spec);
+}
+
+std::string
+expand_exp(std::string_view text, const spf::MacroContext& context)
+{
+  const auto macro = spf::parse_macro_string(text, spf::MacroUse::explanation);
+  REQUIRE(macro);
+  return spf::expand(*macro, context, spf::MacroUse::explanation);
+}
+
+} // namespace
+
+TEST_CASE("spf::expand")
+{
+  const auto context = rfc_context();
+  SUBCASE("RFC 7208 section 7.4 examples")
+  {
+    CHECK(expand_domain("%{s}", context) == "strong-bad@email.example.com");
+    CHECK(expand_domain("%{o}", context) == "email.example.com");
+    CHECK(expand_domain("%{d}", context) == "email.example.com");
+    CHECK(expand_domain("%{d4}", context) == "email.example.com");
+    CHECK(expand_domain("%{d3}", context) == "email.example.com");
+    CHECK(expand_domain("%{d2}", context) == "example.com");
+    CHECK(expand_domain("%{d1}", context) == "com");
+    CHECK(expand_domain("%{dr}", context) == "com.example.email");
+    CHECK(expand_domain("%{d2r}", context) == "example.email");
+    CHECK(expand_domain("%{l}", context) == "strong-bad");
+    CHECK(expand_domain("%{l-}", context) == "strong.bad");
+    CHECK(expand_domain("%{lr}", context) == "strong-bad");
+    CHECK(expand_domain("%{lr-}", context) == "bad.strong");
+    CHECK(expand_domain("%{l1r-}", context) == "strong");
+    CHECK(expand_domain("%{ir}.%{v}._spf.%{d2}", context) == "3.2.0.192.in-addr._spf.example.com");
+    CHECK(expand_domain("%{lr-}.lp._spf.%{d2}", context) == "bad.strong.lp._spf.example.com");
+    CHECK(expand_domain("%{lr-}.lp.%{ir}.%{v}._spf.%{d2}", context)
+          == "bad.strong.lp.3.2.0.192.in-addr._spf.example.com");
+    CHECK(expand_domain("%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}", context)
+          == "3.2.0.192.in-addr.strong.lp._spf.example.com");
+    CHECK(expand_domain("%{d2}.trusted-domains.example.net", context) == "example.com.trusted-domains.example.net");
+  }
+  SUBCASE("RFC 7208 section 7.4 IPv6 example (nibbles are printed upper-case, as the openspf suite expects)")
+  {
+    const auto v6 = rfc_context("2001:db8::cb01");
+    CHECK(util::iequals(expand_domain("%{ir}.%{v}._spf.%{d2}", v6),
+                        "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"));
+    CHECK(expand_exp("%{c}", v6) == "2001:db8::cb01");
+  }
+  SUBCASE("escapes, URL-escaping and exp-only letters")
+  {
+    CHECK(expand_domain("macro%%percent%_%_space%-url-space.example.com", context)
+          == "macro%percent  space%20url-space.example.com");
+    spf::MacroContext jack = context;
+    jack.sender_local = "~jack&jill=up-a_b3.c";
+    CHECK(expand_exp("http://example.com/why.html?l=%{L}", jack)
+          == "http://example.com/why.html?l=~jack%26jill%3Dup-a_b3.c");
+    CHECK(expand_exp("%{c} via %{r} at %{t}, %{p}", context) == "192.0.2.3 via mx.example.net at 1700000000, unknown");
+    CHECK(expand_domain("%{l2r+-}.user.example.com", [] {
+            auto c = rfc_context();
+            c.sender_local = "foo-bar+zip+quux";
+            return c;
+          }()) == "bar.foo.user.example.com");
+  }
+  SUBCASE("trailing dot removed from domains, kept in explanations")
+  {
+    CHECK(expand_domain("%{d}.d.spf.example.com.", context) == "email.example.com.d.spf.example.com");
+    CHECK(expand_exp("This is a test.", context) == "This is a test.");
+  }
+  SUBCASE("domain truncation to 253 octets from the left")
+  {
+    spf::MacroContext long_context = context;
+    long_context.sender_domain = "somewhat.long.exp.example.com";
+    const auto name = expand_domain("foobar.%{o}.%{o}.%{o}.%{o}.%{o}.%{o}.%{o}.%{o}.example.com", long_context);
+    CHECK(name.size() <= 253);
+    CHECK(name.rfind("somewhat.long.exp.example.com.", 0) == 0);
+    CHECK(name.size() == 8 * 30 + 11);
+  }
+}
+
+TEST_CASE("spf::parse_macro_string")
+{
+  using spf::MacroUse;
+  SUBCASE("tokens")
+  {
+    const auto macro = spf::parse_macro_string("%{ir}.%{v}._spf.%{D2}", MacroUse::domain_spec);
+    REQUIRE(macro);
+    REQUIRE(macro->tokens.size() == 5);
+    CHECK(macro->tokens[0].letter == 'i');
+    CHECK(macro->tokens[0].reverse);
+    CHECK(macro->tokens[4].letter == 'd');
+    CHECK(macro->tokens[4].digits == 2);
+    CHECK(macro->tokens[4].url_escape);
+    CHECK(macro->tokens[4].offset == 16);
+    CHECK(macro->has_macros());
+    CHECK_FALSE(macro->uses_ptr());
+  }
+  SUBCASE("errors")
+  {
+    const auto bad = spf::parse_macro_string("foo%(ir).example.com", MacroUse::domain_spec);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().offset == 3);
+    CHECK(bad.error().message.rfind("'%(' is not valid", 0) == 0);
+    CHECK_FALSE(spf::parse_macro_string("%{a}.example.com", MacroUse::domain_spec));
+    CHECK_FALSE(spf::parse_macro_string("%{r}.example.com", MacroUse::domain_spec));
+    CHECK(spf::parse_macro_string("%{r}.example.com", MacroUse::explanation));
+    CHECK_FALSE(spf::parse_macro_string("%{d0}", MacroUse::domain_spec));
+    CHECK_FALSE(spf::parse_macro_string("%{d", MacroUse::domain_spec));
+    CHECK_FALSE(spf::parse_macro_string("50%", MacroUse::explanation));
+    CHECK_FALSE(spf::parse_macro_string("\xEF\xBB\xBF" "Explanation", MacroUse::explanation));
+    CHECK(spf::parse_macro_string("two words", MacroUse::explanation));
+    CHECK_FALSE(spf::parse_macro_string("two words", MacroUse::domain_spec));
+  }
+}
+
+TEST_CASE("spf::validated_ptr_name")
+{
+  dns::ZoneResolver zone;
+  zone.add_ptr("42.218.168.192.in-addr.arpa", "mx.example.com");
+  zone.add_ptr("42.218.168.192.in-addr.arpa", "mx.e7.example.com");
+  zone.add_ptr("40.218.168.192.in-addr.arpa", "unvalidated.example.com");
+  zone.add_address("mx.example.com", *dns::IpAddress::parse("192.168.218.42"));
+  zone.add_address("mx.e7.example.com", *dns::IpAddress::parse("192.168.218.42"));
+  const auto ip42 = *dns::IpAddress::parse("192.168.218.42");
+  CHECK(dns::run_sync(zone, spf::validated_ptr_name(zone, ip42, "e7.example.com", 10)) == "mx.e7.example.com");
+  CHECK(dns::run_sync(zone, spf::validated_ptr_name(zone, ip42, "other.example", 10)) == "mx.example.com");
+  CHECK(dns::run_sync(zone, spf::validated_ptr_name(zone, *dns::IpAddress::parse("192.168.218.40"), "x.example", 10))
+        == "unknown");
+}

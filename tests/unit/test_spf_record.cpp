@@ -1,0 +1,209 @@
+#include <sendcheck/spf/record.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace sendcheck;
+using spf::MechanismKind;
+using spf::ModifierKind;
+using spf::Qualifier;
+using spf::TermKind;
+
+namespace {
+
+spf::ParseError
+error_of(std::string_view text)
+{
+  const auto parsed = spf::parse_record(text);
+  REQUIRE_FALSE(parsed);
+  return parsed.error();
+}
+
+} // namespace
+
+TEST_CASE("spf::parse_record")
+{
+  SUBCASE("terms, qualifiers, offsets and source text")
+  {
+    const auto parsed = spf::parse_record("v=spf1  ip4:192.0.2.0/24 ~mx a:mail.example.com//64 -all");
+    REQUIRE(parsed);
+    const auto& terms = parsed->terms;
+    REQUIRE(terms.size() == 4);
+    CHECK(terms[0].mechanism == MechanismKind::ip4);
+    CHECK(terms[0].network->to_string() == "192.0.2.0");
+    CHECK(terms[0].cidr4 == 24u);
+    CHECK(terms[0].offset == 8);
+    CHECK(terms[0].text == "ip4:192.0.2.0/24");
+    CHECK(terms[1].mechanism == MechanismKind::mx);
+    CHECK(terms[1].qualifier == Qualifier::softfail);
+    CHECK(terms[1].offset == 25);
+    CHECK(terms[2].domain_spec->text == "mail.example.com");
+    CHECK_FALSE(terms[2].cidr4);
+    CHECK(terms[2].cidr6 == 64u);
+    CHECK(terms[3].mechanism == MechanismKind::all);
+    CHECK(terms[3].qualifier == Qualifier::fail);
+    CHECK(parsed->dns_term_count() == 2);
+  }
+  SUBCASE("dual CIDR lengths")
+  {
+    const auto parsed = spf::parse_record("v=spf1 a:x.example.com/24//64 mx//64 a/0");
+    REQUIRE(parsed);
+    CHECK(parsed->terms[0].cidr4 == 24u);
+    CHECK(parsed->terms[0].cidr6 == 64u);
+    CHECK(parsed->terms[1].cidr6 == 64u);
+    CHECK_FALSE(parsed->terms[1].cidr4);
+    CHECK(parsed->terms[2].cidr4 == 0u);
+    CHECK(parsed->terms[2].effective_cidr6() == 128u);
+  }
+  SUBCASE("a '/' inside the domain-spec is not a prefix length")
+  {
+    const auto parsed = spf::parse_record("v=spf1 a:foo:bar/baz.example.com");
+    REQUIRE(parsed);
+    CHECK(parsed->terms[0].domain_spec->text == "foo:bar/baz.example.com");
+    CHECK_FALSE(parsed->terms[0].cidr4);
+  }
+  SUBCASE("modifiers")
+  {
+    const auto parsed = spf::parse_record("v=spf1 redirect=_spf.example.com exp=explain.%{d} moo.cow-far_out=man:dog");
+    REQUIRE(parsed);
+    REQUIRE(parsed->redirect());
+    CHECK(parsed->redirect()->domain_spec->text == "_spf.example.com");
+    REQUIRE(parsed->exp());
+    CHECK(parsed->exp()->domain_spec->has_macros());
+    CHECK(parsed->terms[2].kind == TermKind::modifier);
+    CHECK(parsed->terms[2].modifier == ModifierKind::unknown);
+    CHECK(parsed->terms[2].modifier_name == "moo.cow-far_out");
+    CHECK(parsed->dns_term_count() == 1);
+  }
+  SUBCASE("version is case-insensitive; empty record and trailing spaces are fine")
+  {
+    CHECK(spf::parse_record("V=SpF1"));
+    CHECK(spf::parse_record("v=spf1 -all   "));
+    CHECK(spf::parse_record("v=spf1")->terms.empty());
+  }
+  SUBCASE("error: unknown mechanism")
+  {
+    const auto error = error_of("v=spf1 ip:1.2.3.4 -all");
+    CHECK(error.message == "unknown mechanism 'ip'");
+    CHECK(error.offset == 7);
+    CHECK(error.term == "ip:1.2.3.4");
+  }
+  SUBCASE("error: IPv4 prefix too long points at the prefix")
+  {
+    const auto error = error_of("v=spf1 ip4:1.2.3.4/33");
+    CHECK(error.message.rfind("'ip4:1.2.3.4/33': IPv4 prefix length must be 0-32", 0) == 0);
+    CHECK(error.offset == 18);
+  }
+  SUBCASE("error: duplicate redirect")
+  {
+    const auto error = error_of("v=spf1 redirect=a.example.com redirect=b.example.com");
+    CHECK(error.message == "duplicate redirect= modifier: a record may have only one");
+    CHECK(error.offset == 30);
+  }
+  SUBCASE("error: control characters and non-ASCII bytes, escaped for display")
+  {
+    const auto error = error_of("v=spf1 a:ctrl.example.com\rptr -all");
+    CHECK(error.offset == 25);
+    CHECK(error.term == "a:ctrl.example.com\\x0Dptr");
+    CHECK(error.message.find("control character \\x0D") != std::string::npos);
+    CHECK(error_of("v=spf1 \xC2\x80" "a -all").offset == 7);
+    CHECK(error_of(std::string_view("v=spf1 a:foo.example.com\0", 25)).offset == 24);
+  }
+  SUBCASE("error: domain-spec rules")
+  {
+    CHECK(error_of("v=spf1 a:museum").message.find("at least two labels") != std::string::npos);
+    CHECK(error_of("v=spf1 a:abc.123").message.find("all digits") != std::string::npos);
+    CHECK(error_of("v=spf1 a:192.0.2.1").message.find("write ip4:192.0.2.1 instead") != std::string::npos);
+    CHECK(error_of("v=spf1 mx:example.-com").message.find("must not begin or end with '-'") != std::string::npos);
+    CHECK(error_of("v=spf1 include:").message == "'include:': include needs a domain name after it");
+    CHECK(error_of("v=spf1 exp=").message == "'exp=': exp= needs a domain name after it");
+    CHECK(spf::parse_record("v=spf1 a:foo.example.xn--zckzah include:o.spf.example.com. a:%{H}"));
+  }
+  SUBCASE("error: grammar corners from the openspf suite")
+  {
+    CHECK_FALSE(spf::parse_record("v=spf1 -all."));
+    CHECK_FALSE(spf::parse_record("v=spf1 ptr/0"));
+    CHECK_FALSE(spf::parse_record("v=spf1 a/24/64"));
+    CHECK_FALSE(spf::parse_record("v=spf1 ip4:1.2.3.4/032"));
+    CHECK_FALSE(spf::parse_record("v=spf1 ip4:1.2.3.4//32"));
+    CHECK_FALSE(spf::parse_record("v=spf1 ip6::CAFE::BABE"));
+    CHECK_FALSE(spf::parse_record("v=spf1 1up=foo"));
+    CHECK_FALSE(spf::parse_record("v=spf1 =all"));
+    CHECK_FALSE(spf::parse_record("v=spf1 foo=%abc"));
+    CHECK_FALSE(spf::parse_record("v=spf1 exists:%{r}.example.com"));
+    CHECK(error_of("v=spf1 redirect:example.com").message.find("redirect=domain") != std::string::npos);
+    CHECK(spf::parse_record("v=spf1 ip6:::1.1.1.1/0 default=+"));
+  }
+  SUBCASE("not an SPF record")
+  {
+    const auto error = error_of("v=spf10 -all");
+    CHECK(error.offset == 0);
+    CHECK(error.message == "an SPF record must start with 'v=spf1' followed by a space");
+  }
+}
+
+TEST_CASE("spf::to_string")
+{
+  const auto parsed =
+    spf::parse_record("v=spf1  +a  MX/24 -IP4:192.0.2.1/24 ip6:2001:DB8::/32 include:_spf.example.com ~all foo=bar");
+  REQUIRE(parsed);
+  CHECK(spf::to_string(*parsed)
+        == "v=spf1 +a mx/24 -ip4:192.0.2.1/24 ip6:2001:db8::/32 include:_spf.example.com ~all foo=bar");
+  CHECK(spf::to_string(parsed->terms[1]) == "mx/24");
+  const auto reparsed = spf::parse_record(spf::to_string(*parsed));
+  REQUIRE(reparsed);
+  CHECK(spf::to_string(*reparsed) == spf::to_string(*parsed));
+  CHECK(spf::to_string(spf::parse_record("v=spf1 a:x.example.com/24//64 redirect=y.example.com")->terms[0])
+        == "a:x.example.com/24//64");
+}
+
+TEST_CASE("spf::is_spf_record")
+{
+  CHECK(spf::is_spf_record("v=spf1"));
+  CHECK(spf::is_spf_record("V=SPF1 -all"));
+  CHECK_FALSE(spf::is_spf_record("v=spf10"));
+  CHECK_FALSE(spf::is_spf_record(" v=spf1 -all"));
+  CHECK_FALSE(spf::is_spf_record("spf2.0/pra -all"));
+  CHECK_FALSE(spf::is_spf_record(""));
+}
+
+TEST_CASE("spf::select_record")
+{
+  dns::Answer answer;
+  answer.status = dns::Status::ok;
+  answer.txt = {{{"google-site-verification=x"}}, {{"v=spf1 ip4:", "192.0.2.5 -all"}}};
+  SUBCASE("exactly one, strings joined")
+  {
+    const auto selection = spf::select_record(answer);
+    CHECK(selection.status == spf::SelectionStatus::one);
+    CHECK(selection.record == "v=spf1 ip4:192.0.2.5 -all");
+  }
+  SUBCASE("several")
+  {
+    answer.txt.push_back({{"v=spf1 -all"}});
+    const auto selection = spf::select_record(answer);
+    CHECK(selection.status == spf::SelectionStatus::multiple);
+    CHECK(selection.records.size() == 2);
+  }
+  SUBCASE("none and DNS failure")
+  {
+    answer.txt.erase(answer.txt.begin() + 1);
+    CHECK(spf::select_record(answer).status == spf::SelectionStatus::none);
+    answer.status = dns::Status::nxdomain;
+    answer.txt.clear();
+    CHECK(spf::select_record(answer).status == spf::SelectionStatus::none);
+    answer.status = dns::Status::servfail;
+    CHECK(spf::select_record(answer).status == spf::SelectionStatus::dns_failure);
+  }
+}
+
+TEST_CASE("spf::RecordCache")
+{
+  spf::RecordCache cache(2);
+  const auto a = cache.parse("v=spf1 -all");
+  CHECK(cache.parse("v=spf1 -all") == a);
+  CHECK(cache.size() == 1);
+  CHECK_FALSE(*cache.parse("v=spf1 bogus"));
+  CHECK(cache.size() == 2);
+  cache.parse("v=spf1 ~all");
+  CHECK(cache.size() == 1); // cleared when full
+}

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <sendcheck/dns/resolver.hpp>
+#include <sendcheck/util/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The network resolver: c-ares (1.18.1 on Debian 12) driven by our own poll() loop through ARES_OPT_SOCK_STATE_CB,
+// ares_timeout and ares_process_fd (c-ares deprecates select/ares_fds; ares_process_fds only exists from 1.34).
+
+namespace sendcheck::dns {
+
+/// How a CaresResolver asks.
+struct CaresOptions
+{
+  /// Servers to ask, each "IP" or "IP:PORT" (IPv6 with a port as "[::1]:5353"); empty means those of
+  /// /etc/resolv.conf.
+  std::vector<std::string> servers;
+  /// How long c-ares waits for the first try; later tries wait longer (c-ares doubles it per round of servers).
+  std::chrono::milliseconds timeout{2000};
+  /// How many times each query is sent (to each server in turn) before it times out.
+  int tries = 2;
+  /// How many queries are on the network at once; the rest wait in a queue in the order asked.
+  size_t max_in_flight = 200;
+};
+
+/// Why a CaresResolver could not be made.
+struct CaresError
+{
+  std::string message; ///< What was wrong: "bad server address \"1.2.3\": expected IP or IP:PORT", ...
+};
+
+/// A Resolver that asks DNS servers with c-ares: one channel, many queries in flight, one event loop in `run`.
+///
+/// Statuses: NXDOMAIN → `nxdomain`; NOERROR without records of the type → `nodata`; SERVFAIL → `servfail`;
+/// REFUSED → `refused`; no answer in the time and tries allowed → `timeout`; anything else (a malformed answer,
+/// connection refused, ...) → `error`. A name that cannot be asked (a label over 63 octets, over 253 octets, an
+/// empty label, a byte outside printable ASCII, a backslash) gives `error` without a query. Truncated UDP answers
+/// are asked again over TCP (c-ares does it). SERVFAIL and REFUSED are final (ARES_FLAG_NOCHECKRESP, as Node.js
+/// does): c-ares 1.18 would otherwise try the next server and report "connection refused", losing the rcode; only
+/// timeouts move on to the next server. `Answer::server` names the configured server (or all of them, comma
+/// separated, when there are several: c-ares 1.18 does not say which one answered).
+class CaresResolver : public Resolver
+{
+public:
+  /// Makes a resolver with `options`; a bad server string or a c-ares failure (no /etc/resolv.conf servers, no
+  /// memory) gives a CaresError.
+  static util::Result<std::unique_ptr<CaresResolver>, CaresError> create(const CaresOptions& options);
+
+  ~CaresResolver() override;
+  CaresResolver(const CaresResolver&) = delete;
+  CaresResolver& operator=(const CaresResolver&) = delete;
+
+  void query(std::string_view name, RRType type, Callback done) override;
+
+  /// Polls the channel's sockets and delivers answers until no query is queued, in flight or undelivered.
+  /// Callbacks run here (never inside c-ares), so they may call `query` again.
+  void run() override;
+
+  /// The servers in use, as "IP:PORT" ("[IPv6]:PORT").
+  const std::vector<std::string>& servers() const { return m_servers; }
+
+  /// How many queries are queued or on the network now.
+  size_t outstanding() const { return m_queue.size() + m_in_flight; }
+
+  /// The version of the c-ares library in use, for `--version`: "1.18.1".
+  static std::string_view library_version();
+
+private:
+  struct Channel;
+  struct Pending;
+
+  explicit CaresResolver(const CaresOptions& options);
+  void start(std::unique_ptr<Pending> pending);
+  void start_queued();
+  void finish(std::unique_ptr<Pending> pending, int status, const unsigned char* abuf, int alen);
+  void on_socket_state(int fd, bool readable, bool writable);
+
+  static void socket_state_callback(void* data, int fd, int readable, int writable);
+  static void query_callback(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+
+  std::unique_ptr<Channel> m_channel;
+  CaresOptions m_options;
+  std::vector<std::string> m_servers;
+  std::string m_server_label;
+  std::map<int, short> m_sockets; ///< fd → poll events c-ares wants.
+  std::deque<std::unique_ptr<Pending>> m_queue;
+  size_t m_in_flight = 0;
+  std::deque<std::pair<Callback, AnswerPtr>> m_done; ///< Answers to deliver from `run`.
+};
+
+/// Why `name` (normalized) cannot be asked in DNS, or empty when it can.
+std::string unaskable_name_reason(std::string_view name);
+
+/// Parses a server given as "IP", "IP:PORT" or "[IPv6]:PORT" into the address and port (53 when none);
+/// nullopt when it is not one of these.
+std::optional<std::pair<IpAddress, uint16_t>> parse_server(std::string_view text);
+
+} // namespace sendcheck::dns

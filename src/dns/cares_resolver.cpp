@@ -1,0 +1,596 @@
+#include <sendcheck/dns/cares_resolver.hpp>
+
+#include <sendcheck/util/strings.hpp>
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+namespace sendcheck::dns {
+
+namespace {
+
+constexpr int k_class_in = 1;
+constexpr uint16_t k_type_cname = 5;
+constexpr uint16_t k_type_soa = 6;
+constexpr size_t k_header_size = 12;
+constexpr size_t k_rr_fixed_size = 10; // type, class, TTL, RDLENGTH
+constexpr size_t k_max_addresses = 1024; // addresses read from one answer; real RRsets are far smaller
+
+/// ares_library_init's result, called once per process.
+int
+library_init()
+{
+  static std::once_flag once;
+  static int status = ARES_SUCCESS;
+  std::call_once(once, [] { status = ares_library_init(ARES_LIB_INIT_ALL); });
+  return status;
+}
+
+uint16_t
+read16(const unsigned char* p)
+{
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+
+uint32_t
+read32(const unsigned char* p)
+{
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+/// Expands the (possibly compressed) name at `at` in the message; nullopt when malformed.
+std::optional<std::string>
+expand_name(const unsigned char* at, const unsigned char* abuf, int alen, long* length)
+{
+  char* name = nullptr;
+  if (ares_expand_name(at, abuf, alen, &name, length) != ARES_SUCCESS) {
+    return std::nullopt;
+  }
+  std::string text = util::normalize_name(name);
+  ares_free_string(name);
+  return text;
+}
+
+/// What a walk over the answer and authority sections finds: the CNAME chain, TTLs and PTR targets (c-ares 1.18's
+/// parsers give neither the chain nor the TTLs of MX/TXT/PTR records).
+struct MessageFacts
+{
+  bool valid = false;
+  std::vector<std::string> cname_chain;
+  std::optional<uint32_t> ttl;          ///< Smallest TTL of the records of the type asked.
+  std::optional<uint32_t> negative_ttl; ///< min(SOA TTL, SOA MINIMUM) from the authority section.
+  std::vector<std::string> ptr_targets;
+};
+
+MessageFacts
+walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRType type)
+{
+  MessageFacts facts;
+  const auto size = static_cast<size_t>(alen);
+  if (abuf == nullptr || size < k_header_size) {
+    return facts;
+  }
+  const uint16_t questions = read16(abuf + 4);
+  const uint16_t answers = read16(abuf + 6);
+  const uint16_t authorities = read16(abuf + 8);
+  size_t pos = k_header_size;
+  for (uint16_t i = 0; i < questions; ++i) {
+    long length = 0;
+    if (!expand_name(abuf + pos, abuf, alen, &length) || pos + static_cast<size_t>(length) + 4 > size) {
+      return facts;
+    }
+    pos += static_cast<size_t>(length) + 4;
+  }
+  std::string current = asked;
+  for (unsigned i = 0; i < unsigned{answers} + authorities; ++i) {
+    long length = 0;
+    const auto owner = expand_name(abuf + pos, abuf, alen, &length);
+    if (!owner || pos + static_cast<size_t>(length) + k_rr_fixed_size > size) {
+      return facts;
+    }
+    pos += static_cast<size_t>(length);
+    const uint16_t rr_type = read16(abuf + pos);
+    const uint16_t rr_class = read16(abuf + pos + 2);
+    const uint32_t ttl = read32(abuf + pos + 4);
+    const uint16_t rdlength = read16(abuf + pos + 8);
+    pos += k_rr_fixed_size;
+    if (pos + rdlength > size) {
+      return facts;
+    }
+    const unsigned char* rdata = abuf + pos;
+    pos += rdlength;
+    if (rr_class != k_class_in) {
+      continue;
+    }
+    if (i < answers) {
+      if (rr_type == k_type_cname && *owner == current) {
+        long target_length = 0;
+        const auto target = expand_name(rdata, abuf, alen, &target_length);
+        if (!target) {
+          return facts;
+        }
+        facts.cname_chain.push_back(*target);
+        current = *target;
+      } else if (rr_type == static_cast<uint16_t>(type)) {
+        facts.ttl = std::min(ttl, facts.ttl.value_or(ttl));
+        if (type == RRType::ptr) {
+          long target_length = 0;
+          const auto target = expand_name(rdata, abuf, alen, &target_length);
+          if (!target) {
+            return facts;
+          }
+          facts.ptr_targets.push_back(*target);
+        }
+      }
+    } else if (rr_type == k_type_soa && rdlength >= 20) {
+      const uint32_t minimum = read32(rdata + rdlength - 4);
+      facts.negative_ttl = std::min(ttl, minimum);
+    }
+  }
+  facts.valid = true;
+  return facts;
+}
+
+/// "IP:PORT", with brackets around an IPv6 address.
+std::string
+server_label(const IpAddress& address, uint16_t port)
+{
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), port)
+                         : fmt::format("{}:{}", address.to_string(), port);
+}
+
+/// Fills `answer` from a NOERROR message with records; returns false (with `answer->detail`) when malformed.
+bool
+parse_records(Answer& answer, const unsigned char* abuf, int alen)
+{
+  int status = ARES_SUCCESS;
+  switch (answer.type) {
+  case RRType::a: {
+    std::array<ares_addrttl, k_max_addresses> ttls{};
+    int count = static_cast<int>(ttls.size());
+    status = ares_parse_a_reply(abuf, alen, nullptr, ttls.data(), &count);
+    if (status == ARES_SUCCESS) {
+      for (int i = 0; i < count; ++i) {
+        std::array<uint8_t, 4> octets{};
+        std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ipaddr, 4);
+        answer.addresses.push_back(IpAddress::v4(octets));
+      }
+    }
+    break;
+  }
+  case RRType::aaaa: {
+    std::array<ares_addr6ttl, k_max_addresses> ttls{};
+    int count = static_cast<int>(ttls.size());
+    status = ares_parse_aaaa_reply(abuf, alen, nullptr, ttls.data(), &count);
+    if (status == ARES_SUCCESS) {
+      for (int i = 0; i < count; ++i) {
+        std::array<uint8_t, 16> octets{};
+        std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ip6addr, 16);
+        answer.addresses.push_back(IpAddress::v6(octets));
+      }
+    }
+    break;
+  }
+  case RRType::mx: {
+    ares_mx_reply* mx = nullptr;
+    status = ares_parse_mx_reply(abuf, alen, &mx);
+    if (status == ARES_SUCCESS) {
+      for (const auto* p = mx; p != nullptr; p = p->next) {
+        answer.mx.push_back(MxRecord{p->priority, util::normalize_name(p->host)});
+      }
+      ares_free_data(mx);
+    }
+    break;
+  }
+  case RRType::txt: {
+    ares_txt_ext* txt = nullptr;
+    status = ares_parse_txt_reply_ext(abuf, alen, &txt);
+    if (status == ARES_SUCCESS) {
+      for (const auto* p = txt; p != nullptr; p = p->next) {
+        if (p->record_start != 0 || answer.txt.empty()) {
+          answer.txt.emplace_back();
+        }
+        answer.txt.back().strings.emplace_back(reinterpret_cast<const char*>(p->txt), p->length);
+      }
+      ares_free_data(txt);
+    }
+    break;
+  }
+  case RRType::ptr:
+    // Read by walk_message: ares_parse_ptr_reply wants the address asked and mixes targets with aliases.
+    break;
+  }
+  if (status == ARES_SUCCESS || status == ARES_ENODATA) {
+    return true;
+  }
+  answer.detail = fmt::format("malformed answer: {}", ares_strerror(status));
+  return false;
+}
+
+} // namespace
+
+/// Owns the ares_channel.
+struct CaresResolver::Channel
+{
+  ares_channel handle = nullptr;
+
+  ~Channel()
+  {
+    if (handle != nullptr) {
+      ares_destroy(handle);
+    }
+  }
+};
+
+/// One query, owned by c-ares (as the callback's argument) while in flight.
+struct CaresResolver::Pending
+{
+  CaresResolver* self = nullptr;
+  std::string name;
+  RRType type = RRType::a;
+  Callback done;
+};
+
+std::string
+unaskable_name_reason(std::string_view name)
+{
+  if (name.empty()) {
+    return "the name is empty";
+  }
+  if (name.size() > 253) {
+    return fmt::format("the name is {} octets long; DNS allows 253", name.size());
+  }
+  for (const auto label : util::split(name, '.')) {
+    if (label.empty()) {
+      return "the name has an empty label (two dots in a row, or a leading dot)";
+    }
+    if (label.size() > 63) {
+      return fmt::format("a label of the name is {} octets long; DNS allows 63", label.size());
+    }
+  }
+  for (const char c : name) {
+    const auto octet = static_cast<unsigned char>(c);
+    if (octet <= 0x20 || octet >= 0x7f || c == '\\') {
+      return fmt::format("the name holds the character '{}', which cannot be asked (use the A-label form of "
+                         "international names)",
+                         util::escape_for_display(std::string_view(&c, 1)));
+    }
+  }
+  return {};
+}
+
+std::optional<std::pair<IpAddress, uint16_t>>
+parse_server(std::string_view text)
+{
+  std::string_view host = text;
+  std::string_view port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (!rest.starts_with(':')) {
+        return std::nullopt;
+      }
+      port_text = rest.substr(1);
+      if (port_text.empty()) {
+        return std::nullopt;
+      }
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const auto colon = text.find(':');
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (port_text.empty()) {
+      return std::nullopt;
+    }
+  }
+  auto address = IpAddress::parse(host);
+  if (!address || (text.starts_with('[') && !address->is_v6())) {
+    return std::nullopt;
+  }
+  uint16_t port = 53;
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
+      return std::nullopt;
+    }
+    port = static_cast<uint16_t>(value);
+  }
+  return std::make_pair(*address, port);
+}
+
+std::string_view
+CaresResolver::library_version()
+{
+  return ares_version(nullptr);
+}
+
+CaresResolver::CaresResolver(const CaresOptions& options)
+  : m_channel(std::make_unique<Channel>()), m_options(options)
+{
+  if (m_options.max_in_flight == 0) {
+    m_options.max_in_flight = 1;
+  }
+  if (m_options.tries < 1) {
+    m_options.tries = 1;
+  }
+}
+
+CaresResolver::~CaresResolver()
+{
+  // Queries still in flight get ARES_EDESTRUCTION and are dropped by query_callback; their callbacks never run.
+  m_channel.reset();
+}
+
+util::Result<std::unique_ptr<CaresResolver>, CaresError>
+CaresResolver::create(const CaresOptions& options)
+{
+  if (const int status = library_init(); status != ARES_SUCCESS) {
+    return util::unexpected(CaresError{fmt::format("cannot initialize c-ares: {}", ares_strerror(status))});
+  }
+
+  std::vector<ares_addr_port_node> nodes(options.servers.size());
+  for (size_t i = 0; i < options.servers.size(); ++i) {
+    const auto server = parse_server(options.servers[i]);
+    if (!server) {
+      return util::unexpected(CaresError{fmt::format(
+        "bad DNS server \"{}\": expected IP, IP:PORT or [IPv6]:PORT", util::escape_for_display(options.servers[i]))});
+    }
+    auto& node = nodes[i];
+    node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+    node.family = server->first.is_v4() ? AF_INET : AF_INET6;
+    std::memcpy(&node.addr, server->first.bytes(), server->first.size());
+    node.udp_port = server->second;
+    node.tcp_port = server->second;
+  }
+
+  std::unique_ptr<CaresResolver> resolver(new CaresResolver(options));
+  ares_options ares{};
+  ares.sock_state_cb = &CaresResolver::socket_state_callback;
+  ares.sock_state_cb_data = resolver.get();
+  ares.timeout = static_cast<int>(std::max<std::chrono::milliseconds::rep>(1, options.timeout.count()));
+  ares.tries = resolver->m_options.tries;
+  // NOCHECKRESP: take SERVFAIL and REFUSED as the answer. Without it c-ares 1.18 moves on to the next server and,
+  // when none is left, reports ARES_ECONNREFUSED, losing the rcode.
+  ares.flags = ARES_FLAG_NOCHECKRESP;
+  const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  if (const int status = ares_init_options(&resolver->m_channel->handle, &ares, mask); status != ARES_SUCCESS) {
+    return util::unexpected(CaresError{fmt::format("cannot set up the DNS resolver: {}", ares_strerror(status))});
+  }
+  if (!nodes.empty()) {
+    if (const int status = ares_set_servers_ports(resolver->m_channel->handle, nodes.data());
+        status != ARES_SUCCESS) {
+      return util::unexpected(CaresError{fmt::format("cannot set the DNS servers: {}", ares_strerror(status))});
+    }
+  }
+
+  ares_addr_port_node* servers = nullptr;
+  if (ares_get_servers_ports(resolver->m_channel->handle, &servers) == ARES_SUCCESS) {
+    for (const auto* p = servers; p != nullptr; p = p->next) {
+      std::optional<IpAddress> address;
+      if (p->family == AF_INET) {
+        std::array<uint8_t, 4> octets{};
+        std::memcpy(octets.data(), &p->addr.addr4, 4);
+        address = IpAddress::v4(octets);
+      } else if (p->family == AF_INET6) {
+        std::array<uint8_t, 16> octets{};
+        std::memcpy(octets.data(), &p->addr.addr6, 16);
+        address = IpAddress::v6(octets);
+      }
+      if (address) {
+        const int port = p->udp_port != 0 ? p->udp_port : 53;
+        resolver->m_servers.push_back(server_label(*address, static_cast<uint16_t>(port)));
+      }
+    }
+    ares_free_data(servers);
+  }
+  if (resolver->m_servers.empty()) {
+    return util::unexpected(CaresError{"no DNS server to ask (none given and none in /etc/resolv.conf)"});
+  }
+  for (const auto& label : resolver->m_servers) {
+    if (!resolver->m_server_label.empty()) {
+      resolver->m_server_label += ", ";
+    }
+    resolver->m_server_label += label;
+  }
+  return resolver;
+}
+
+void
+CaresResolver::query(std::string_view name, RRType type, Callback done)
+{
+  auto key = util::normalize_name(name);
+  if (auto reason = unaskable_name_reason(key); !reason.empty()) {
+    done(make_status_answer(key, type, Status::error, {}, std::move(reason)));
+    return;
+  }
+  auto pending = std::make_unique<Pending>();
+  pending->self = this;
+  pending->name = std::move(key);
+  pending->type = type;
+  pending->done = std::move(done);
+  if (m_in_flight < m_options.max_in_flight && m_queue.empty()) {
+    start(std::move(pending));
+  } else {
+    m_queue.push_back(std::move(pending));
+  }
+}
+
+void
+CaresResolver::start(std::unique_ptr<Pending> pending)
+{
+  ++m_in_flight;
+  Pending* raw = pending.release();
+  ares_query(m_channel->handle, raw->name.c_str(), k_class_in, static_cast<int>(raw->type),
+             &CaresResolver::query_callback, raw);
+}
+
+void
+CaresResolver::start_queued()
+{
+  while (!m_queue.empty() && m_in_flight < m_options.max_in_flight) {
+    auto pending = std::move(m_queue.front());
+    m_queue.pop_front();
+    start(std::move(pending));
+  }
+}
+
+void
+CaresResolver::query_callback(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen)
+{
+  std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
+  if (status == ARES_EDESTRUCTION) {
+    return;
+  }
+  CaresResolver* self = pending->self;
+  self->finish(std::move(pending), status, abuf, alen);
+}
+
+void
+CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsigned char* abuf, int alen)
+{
+  --m_in_flight;
+  auto answer = std::make_shared<Answer>();
+  answer->name = pending->name;
+  answer->type = pending->type;
+  answer->server = m_server_label;
+
+  const auto facts = walk_message(abuf, alen, pending->name, pending->type);
+  if (facts.valid) {
+    answer->cname_chain = facts.cname_chain;
+  }
+  switch (status) {
+  case ARES_SUCCESS:
+    if (!facts.valid) {
+      answer->status = Status::error;
+      answer->detail = "malformed answer";
+    } else if (!parse_records(*answer, abuf, alen)) {
+      answer->status = Status::error;
+    } else {
+      if (answer->type == RRType::ptr) {
+        answer->names = facts.ptr_targets;
+      }
+      if (answer->record_count() == 0) {
+        answer->status = Status::nodata;
+        answer->ttl = facts.negative_ttl.value_or(0);
+      } else {
+        answer->status = Status::ok;
+        answer->ttl = facts.ttl.value_or(0);
+      }
+    }
+    break;
+  case ARES_ENODATA:
+    answer->status = Status::nodata;
+    answer->ttl = facts.negative_ttl.value_or(0);
+    break;
+  case ARES_ENOTFOUND:
+    answer->status = Status::nxdomain;
+    answer->ttl = facts.negative_ttl.value_or(0);
+    break;
+  case ARES_ESERVFAIL:
+    answer->status = Status::servfail;
+    answer->detail = "the server answered SERVFAIL";
+    break;
+  case ARES_EREFUSED:
+    answer->status = Status::refused;
+    answer->detail = "the server refused to answer (REFUSED)";
+    break;
+  case ARES_ETIMEOUT:
+    answer->status = Status::timeout;
+    answer->detail = fmt::format("no answer within {} ms and {} {}", m_options.timeout.count(), m_options.tries,
+                                 m_options.tries == 1 ? "try" : "tries");
+    break;
+  case ARES_ECONNREFUSED:
+    answer->status = Status::error;
+    answer->detail = "connection refused: no DNS server is listening there";
+    break;
+  default:
+    answer->status = Status::error;
+    answer->detail = ares_strerror(status);
+    break;
+  }
+  m_done.emplace_back(std::move(pending->done), std::move(answer));
+}
+
+void
+CaresResolver::socket_state_callback(void* data, int fd, int readable, int writable)
+{
+  static_cast<CaresResolver*>(data)->on_socket_state(fd, readable != 0, writable != 0);
+}
+
+void
+CaresResolver::on_socket_state(int fd, bool readable, bool writable)
+{
+  if (!readable && !writable) {
+    m_sockets.erase(fd);
+    return;
+  }
+  m_sockets[fd] = static_cast<short>((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+}
+
+void
+CaresResolver::run()
+{
+  std::vector<pollfd> fds;
+  for (;;) {
+    start_queued();
+    while (!m_done.empty()) {
+      auto [done, answer] = std::move(m_done.front());
+      m_done.pop_front();
+      done(std::move(answer));
+      start_queued();
+    }
+    if (m_in_flight == 0) {
+      if (m_queue.empty() && m_done.empty()) {
+        return;
+      }
+      continue;
+    }
+
+    fds.clear();
+    for (const auto& [fd, events] : m_sockets) {
+      fds.push_back(pollfd{fd, events, 0});
+    }
+    timeval limit{};
+    int timeout_ms = 100;
+    if (const timeval* next = ares_timeout(m_channel->handle, nullptr, &limit); next != nullptr) {
+      timeout_ms = static_cast<int>(next->tv_sec * 1000 + (next->tv_usec + 999) / 1000);
+    }
+    const int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (ready < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw std::system_error(errno, std::generic_category(), "poll on the DNS sockets");
+    }
+    if (ready == 0) {
+      ares_process_fd(m_channel->handle, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      continue;
+    }
+    for (const auto& entry : fds) {
+      if (entry.revents == 0) {
+        continue;
+      }
+      const bool readable = (entry.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+      const bool writable = (entry.revents & POLLOUT) != 0;
+      ares_process_fd(m_channel->handle, readable ? entry.fd : ARES_SOCKET_BAD,
+                      writable ? entry.fd : ARES_SOCKET_BAD);
+    }
+  }
+}
+
+} // namespace sendcheck::dns

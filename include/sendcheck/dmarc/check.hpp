@@ -32,7 +32,8 @@ inline constexpr std::string_view k_bad_value = "dmarc.bad_value";       ///< wa
 inline constexpr std::string_view k_retired_tag = "dmarc.retired_tag";   ///< info: rf/ri (retired in DMARCbis).
 inline constexpr std::string_view k_strict_alignment = "dmarc.strict_alignment"; ///< info: adkim=s or aspf=s.
 inline constexpr std::string_view k_test_mode = "dmarc.test_mode";       ///< info: t=y (DMARCbis).
-inline constexpr std::string_view k_other_txt = "dmarc.other_txt";       ///< warning: non-DMARC TXT at _dmarc.
+inline constexpr std::string_view k_other_txt = "dmarc.other_txt";       ///< info: non-DMARC TXT at _dmarc, ignored.
+inline constexpr std::string_view k_style = "dmarc.style";               ///< info: `;;`, p not right after v.
 } // namespace codes
 
 /// Where the policy in effect came from.

@@ -1,10 +1,10 @@
 #include <sendcheck/cli/options.hpp>
 
+#include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/dns/ip_address.hpp>
 #include <sendcheck/version.hpp>
 
 #include <CLI/CLI.hpp>
-#include <ares.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -68,7 +68,7 @@ validate_server(const std::string& value)
 std::string
 version_text()
 {
-  return fmt::format("sendcheck {}\nc-ares {}\n{}\n", k_version, ares_version(nullptr),
+  return fmt::format("sendcheck {}\nc-ares {}\n{}\n", k_version, dns::CaresResolver::library_version(),
                      OpenSSL_version(OPENSSL_VERSION));
 }
 

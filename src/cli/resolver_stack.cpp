@@ -1,5 +1,6 @@
 #include <sendcheck/cli/resolver_stack.hpp>
 
+#include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/dns/zone_file.hpp>
 
 #include <fmt/format.h>
@@ -26,7 +27,17 @@ build_resolver_stack(const Options& options)
       "offline: names outside the zone files given are treated as absent, so the result is only as complete as "
       "those zones");
   } else {
-    return util::unexpected(std::string("live DNS is not available in this build yet; use --offline with --zone"));
+    dns::CaresOptions network;
+    network.servers = options.servers;
+    network.timeout = std::chrono::milliseconds(options.timeout_ms);
+    network.tries = static_cast<int>(options.tries);
+    auto resolver = dns::CaresResolver::create(network);
+    if (!resolver) {
+      return util::unexpected(fmt::format("cannot set up DNS: {}", resolver.error().message));
+    }
+    stack->m_network = std::move(*resolver);
+    stack->m_cache = std::make_unique<dns::CachingResolver>(*stack->m_network);
+    stack->m_layered = std::make_unique<dns::LayeredResolver>(*stack->m_cache);
   }
   for (const auto& zone : stack->m_zones) {
     stack->m_layered->add_zone(*zone);

@@ -1,0 +1,1 @@
+// placeholder so the module's object library is never empty

@@ -20,7 +20,9 @@ if(SENDCHECK_KNOTD AND Python3_Interpreter_FOUND)
                    -- $<TARGET_FILE:test_dns_cares_knot>)
   add_test(NAME integration.dns.knot_harness
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/knot/test_knot_server.py)
-  set_tests_properties(integration.dns.cares_knot integration.dns.knot_harness PROPERTIES TIMEOUT 120
+  add_test(NAME integration.dns.knot_sh COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/integration/knot/test_knot_sh.sh)
+  set_tests_properties(integration.dns.cares_knot integration.dns.knot_harness integration.dns.knot_sh
+                       PROPERTIES TIMEOUT 120
                        LABELS integration)
 else()
   message(STATUS "knotd or python3 not found: the knotd integration tests are not registered")

@@ -2,6 +2,8 @@
 """Self-test of knot_server.py: start/stop from the command line, the KnotServer context manager, `run`."""
 
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,17 @@ def check(condition, what):
     print(f"ok: {what}")
 
 
+def udp_truncated(name, qtype, port):
+    """Whether a plain (non-EDNS) UDP query for `name` gets an answer with the TC bit set."""
+    question = b"".join(bytes([len(label)]) + label.encode() for label in name.rstrip(".").split(".")) + b"\0"
+    packet = struct.pack(">HHHHHH", 0x1234, 0, 1, 0, 0, 0) + question + struct.pack(">HH", qtype, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.sendto(packet, ("127.0.0.1", port))
+        reply, _ = sock.recvfrom(4096)
+    return len(reply) <= 512 and (struct.unpack(">H", reply[2:4])[0] & 0x0200) != 0
+
+
 def main():
     check(knot_server.zone_origin(ZONE) == "knot.test.", "origin read from $ORIGIN")
     check(knot_server.zone_origin(ZONE, "x.example") == "x.example.", "origin given")
@@ -35,6 +48,7 @@ def main():
             check(knot_server.soa_query("knot.test.", port), "start: knotd answers on the printed port")
             check(knot_server.is_our_knotd(pid, directory), "start: the printed PID is our knotd")
             check(not knot_server.soa_query("example.com.", port), "no answer for a zone it does not serve")
+            check(udp_truncated("big.knot.test.", 16, port), "big.knot.test TXT is truncated over UDP (TCP test)")
         finally:
             subprocess.run([sys.executable, SCRIPT, "stop", "--dir", directory], check=True)
         check(not knot_server.is_our_knotd(pid, directory), "stop: knotd is gone")

@@ -74,7 +74,7 @@ CachingResolver::complete(const std::string& key, AnswerPtr answer)
   std::vector<Callback> waiters = std::move(entry.waiters);
   entry.waiters.clear();
   entry.answer = answer;
-  entry.lru_position = m_lru.insert(m_lru.end(), key);
+  entry.lru_position = m_lru.insert(m_lru.end(), &it->first);
   evict();
   for (auto& waiter : waiters) {
     waiter(answer);
@@ -88,8 +88,9 @@ CachingResolver::evict()
     return;
   }
   while (m_lru.size() > m_max_entries) {
-    m_entries.erase(m_lru.front());
+    const auto oldest = m_entries.find(*m_lru.front());
     m_lru.pop_front();
+    m_entries.erase(oldest);
     ++m_stats.evictions;
   }
 }

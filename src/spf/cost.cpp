@@ -2,6 +2,8 @@
 
 #include <sendcheck/util/strings.hpp>
 
+#include "ask.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -23,7 +25,7 @@ is_void(const dns::Answer& answer)
 util::Task<std::string>
 fetch_record(dns::Resolver& resolver, std::string domain, CostNode& node)
 {
-  const auto answer = co_await dns::lookup(resolver, domain, dns::RRType::txt);
+  const auto answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
   const Selection selection = select_record(*answer);
   node.selection = selection.status;
   switch (selection.status) {
@@ -156,7 +158,7 @@ walk(Walk& state, CostNode& node, unsigned depth)
       continue;
     }
     if (term.mechanism == MechanismKind::mx) {
-      const auto answer = co_await dns::lookup(state.resolver, target.name, dns::RRType::mx);
+      const auto answer = co_await detail::ask(state.resolver, target.name, dns::RRType::mx);
       if (is_void(*answer)) {
         ++node.own_void_lookups;
       } else if (answer->status == dns::Status::ok) {
@@ -174,11 +176,11 @@ walk(Walk& state, CostNode& node, unsigned depth)
       continue;
     }
     // a and exists: one address lookup (A; the cost is the same for AAAA).
-    const auto answer = co_await dns::lookup(state.resolver, target.name, dns::RRType::a);
+    const auto answer = co_await detail::ask(state.resolver, target.name, dns::RRType::a);
     if (is_void(*answer)) {
       if (term.mechanism == MechanismKind::a) {
         // The name may have only AAAA records, which IPv6 clients would use.
-        const auto v6 = co_await dns::lookup(state.resolver, target.name, dns::RRType::aaaa);
+        const auto v6 = co_await detail::ask(state.resolver, target.name, dns::RRType::aaaa);
         if (is_void(*v6)) {
           ++node.own_void_lookups;
         }

@@ -2,6 +2,8 @@
 
 #include <sendcheck/util/strings.hpp>
 
+#include "ask.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -38,7 +40,8 @@ struct Context
   Options options;
   MacroContext macro;
   Evaluation evaluation;
-  bool ptr_looked_up = false;
+  /// The domain the `p` value was validated for (its preference for names in that domain depends on it).
+  std::optional<std::string> ptr_domain;
 };
 
 /// What evaluating one mechanism gave.
@@ -122,10 +125,10 @@ describe(const LookupInfo& info)
 util::Task<void>
 ensure_ptr(Context& ctx)
 {
-  if (ctx.ptr_looked_up) {
+  if (ctx.ptr_domain == ctx.macro.domain) {
     co_return;
   }
-  ctx.ptr_looked_up = true;
+  ctx.ptr_domain = ctx.macro.domain;
   ctx.macro.validated_name = co_await validated_ptr_name(ctx.resolver, ctx.macro.ip, ctx.macro.domain,
                                                         ctx.options.limits.ptr_names);
 }
@@ -150,7 +153,7 @@ explanation_for(Context& ctx, const Term& exp, TraceStep& step)
     step.note = "exp ignored: the expanded name is not a valid domain name";
     co_return std::string();
   }
-  const auto answer = co_await dns::lookup(ctx.resolver, target, dns::RRType::txt);
+  const auto answer = co_await detail::ask(ctx.resolver, target, dns::RRType::txt);
   step.lookups.push_back(info_of(*answer, target, dns::RRType::txt));
   if (answer->status != dns::Status::ok || answer->txt.size() != 1) {
     step.note = answer->status == dns::Status::ok ? "exp ignored: more than one TXT record"
@@ -297,7 +300,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
 
   if (term.mechanism == MechanismKind::exists || term.mechanism == MechanismKind::a) {
     const auto type = term.mechanism == MechanismKind::exists ? dns::RRType::a : address_type;
-    const auto answer = co_await dns::lookup(ctx.resolver, target, type);
+    const auto answer = co_await detail::ask(ctx.resolver, target, type);
     step.lookups.push_back(info_of(*answer, target, type));
     auto& info = step.lookups.back();
     if (dns::is_failure(answer->status)) {
@@ -327,7 +330,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   }
 
   if (term.mechanism == MechanismKind::mx) {
-    const auto answer = co_await dns::lookup(ctx.resolver, target, dns::RRType::mx);
+    const auto answer = co_await detail::ask(ctx.resolver, target, dns::RRType::mx);
     step.lookups.push_back(info_of(*answer, target, dns::RRType::mx));
     auto& info = step.lookups.back();
     if (dns::is_failure(answer->status)) {
@@ -354,7 +357,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
       if (mx.exchange.empty() || !is_queryable(mx.exchange)) {
         continue; // a null MX (".") names no host
       }
-      const auto hosts = co_await dns::lookup(ctx.resolver, mx.exchange, address_type);
+      const auto hosts = co_await detail::ask(ctx.resolver, mx.exchange, address_type);
       step.lookups.push_back(info_of(*hosts, mx.exchange, address_type));
       if (dns::is_failure(hosts->status)) {
         error = error_decision(SpfResult::temperror, "spf.dns_failure",
@@ -375,7 +378,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
 
   // ptr (RFC 7208 §5.5): PTR names of the client, at most 10, validated by a forward lookup, ending in the target.
   const auto reverse = ip.reverse_name();
-  const auto answer = co_await dns::lookup(ctx.resolver, reverse, dns::RRType::ptr);
+  const auto answer = co_await detail::ask(ctx.resolver, reverse, dns::RRType::ptr);
   step.lookups.push_back(info_of(*answer, reverse, dns::RRType::ptr));
   auto& info = step.lookups.back();
   if (dns::is_failure(answer->status)) {
@@ -396,7 +399,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     if (!ends_with_domain(name, target) || !is_queryable(name)) {
       continue;
     }
-    const auto hosts = co_await dns::lookup(ctx.resolver, name, address_type);
+    const auto hosts = co_await detail::ask(ctx.resolver, name, address_type);
     step.lookups.push_back(info_of(*hosts, name, address_type));
     if (hosts->status != dns::Status::ok) {
       continue; // RFC 7208 §5.5: a DNS error skips the name
@@ -419,7 +422,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   fetch.kind = StepKind::record;
   fetch.depth = depth;
   fetch.domain = domain;
-  const auto answer = co_await dns::lookup(ctx.resolver, domain, dns::RRType::txt);
+  const auto answer = co_await detail::ask(ctx.resolver, domain, dns::RRType::txt);
   fetch.lookups.push_back(info_of(*answer, domain, dns::RRType::txt));
   const Selection selection = select_record(*answer);
 
@@ -688,7 +691,7 @@ is_valid_domain(std::string_view domain)
 util::Task<Evaluation>
 check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
 {
-  Context ctx{resolver, std::move(options), {}, {}, false};
+  Context ctx{resolver, std::move(options), {}, {}, std::nullopt};
   const auto parts = split_sender(sender, ctx.options.helo);
   ctx.macro.sender_local = parts.local;
   ctx.macro.sender_domain = parts.domain;

@@ -2,6 +2,8 @@
 
 #include <sendcheck/util/strings.hpp>
 
+#include "ask.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -307,7 +309,7 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
   if (options.record_override) {
     result.record = *options.record_override;
   } else {
-    const auto answer = co_await dns::lookup(resolver, domain, dns::RRType::txt);
+    const auto answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
     if (dns::is_failure(answer->status)) {
       result.findings.push_back(make(
         "spf.dns_failure", Severity::warning,

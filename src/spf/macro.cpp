@@ -2,6 +2,8 @@
 
 #include <sendcheck/util/strings.hpp>
 
+#include "ask.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -329,8 +331,8 @@ expand(const MacroString& macro, const MacroContext& context, MacroUse use)
 util::Task<std::string>
 validated_ptr_name(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, unsigned max_names)
 {
-  const auto ptr = co_await dns::lookup(resolver, ip.reverse_name(), dns::RRType::ptr);
-  if (!ptr || ptr->status != dns::Status::ok) {
+  const auto ptr = co_await detail::ask(resolver, ip.reverse_name(), dns::RRType::ptr);
+  if (ptr->status != dns::Status::ok) {
     co_return std::string("unknown");
   }
   const auto type = ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
@@ -343,8 +345,8 @@ validated_ptr_name(dns::Resolver& resolver, dns::IpAddress ip, std::string domai
     if (name.empty()) {
       continue;
     }
-    const auto answer = co_await dns::lookup(resolver, name, type);
-    if (!answer || answer->status != dns::Status::ok) {
+    const auto answer = co_await detail::ask(resolver, name, type);
+    if (answer->status != dns::Status::ok) {
       continue;
     }
     if (std::find(answer->addresses.begin(), answer->addresses.end(), ip) != answer->addresses.end()) {

@@ -356,3 +356,27 @@ TEST_CASE("spf::lint_domain")
     CHECK(has_code(lint.findings, "spf.plus_all"));
   }
 }
+
+namespace {
+
+/// A broken resolver that answers every question with nothing at all.
+class NullResolver : public dns::Resolver
+{
+public:
+  void query(std::string_view, dns::RRType, Callback done) override { done(nullptr); }
+  void run() override {}
+};
+
+} // namespace
+
+TEST_CASE("spf::check_host with a resolver that gives no answer")
+{
+  NullResolver resolver;
+  const auto evaluation = check(resolver, "192.0.2.1", "example.lt");
+  CHECK(evaluation.result == SpfResult::temperror);
+  CHECK(evaluation.error_code == "spf.dns_failure");
+  REQUIRE(evaluation.dns_failure);
+  CHECK(evaluation.dns_failure->detail == "the resolver gave no answer");
+  const auto report = dns::run_sync(resolver, spf::analyze_cost(resolver, "example.lt", {}));
+  CHECK(report.root.selection == spf::SelectionStatus::dns_failure);
+}

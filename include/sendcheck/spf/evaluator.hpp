@@ -97,8 +97,10 @@ struct Evaluation
   SpfResult result = SpfResult::none;
   /// For fail: the expanded exp= text, or `Options::default_explanation`. Empty for other results.
   std::string explanation;
-  /// The term that decided the result (the matching mechanism, the failing term, or redirect=); absent when the
-  /// result came from falling off the end of the record or from record selection.
+  /// The term that decided the result: the matching mechanism (an include: that matched, not the term inside it),
+  /// or the term where an error arose (inside an include or a redirect= target, where it happened). After
+  /// redirect=, the deciding term of the target's record. Absent when the result came from falling off the end of a
+  /// record or from record selection (no record, several records, syntax error, DNS failure of the TXT lookup).
   std::optional<Term> deciding_term;
   /// The domain whose record held `deciding_term` (or where the error happened).
   std::string deciding_domain;

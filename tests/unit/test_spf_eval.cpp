@@ -359,12 +359,24 @@ TEST_CASE("spf::lint_domain")
 
 namespace {
 
-/// A broken resolver that answers every question with nothing at all.
+/// A broken resolver that answers every question, later from `run`, with nothing at all. (A null answer given
+/// synchronously inside `query` would leave dns::Lookup waiting forever, so it is given from the event loop.)
 class NullResolver : public dns::Resolver
 {
 public:
-  void query(std::string_view, dns::RRType, Callback done) override { done(nullptr); }
-  void run() override {}
+  void query(std::string_view, dns::RRType, Callback done) override { m_pending.push_back(std::move(done)); }
+  void
+  run() override
+  {
+    while (!m_pending.empty()) {
+      auto done = std::move(m_pending.back());
+      m_pending.pop_back();
+      done(nullptr);
+    }
+  }
+
+private:
+  std::vector<Callback> m_pending;
 };
 
 } // namespace

@@ -1,11 +1,11 @@
 #include <sendcheck/dns/caching_resolver.hpp>
-
 #include <sendcheck/util/strings.hpp>
 
 namespace sendcheck::dns {
 
 CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
-  : m_upstream(upstream), m_max_entries(max_entries)
+  : m_upstream(upstream)
+  , m_max_entries(max_entries)
 {
 }
 

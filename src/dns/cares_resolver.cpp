@@ -1,10 +1,10 @@
 #include <sendcheck/dns/cares_resolver.hpp>
-
 #include <sendcheck/util/strings.hpp>
 
 #include <ares.h>
-#include <arpa/inet.h>
 #include <fmt/format.h>
+
+#include <arpa/inet.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -22,7 +22,7 @@ constexpr int k_class_in = 1;
 constexpr uint16_t k_type_cname = 5;
 constexpr uint16_t k_type_soa = 6;
 constexpr size_t k_header_size = 12;
-constexpr size_t k_rr_fixed_size = 10; // type, class, TTL, RDLENGTH
+constexpr size_t k_rr_fixed_size = 10;   // type, class, TTL, RDLENGTH
 constexpr size_t k_max_addresses = 1024; // addresses read from one answer; real RRsets are far smaller
 
 /// ares_library_init's result, called once per process.
@@ -44,7 +44,7 @@ read16(const unsigned char* p)
 uint32_t
 read32(const unsigned char* p)
 {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+  return (uint32_t{ p[0] } << 24) | (uint32_t{ p[1] } << 16) | (uint32_t{ p[2] } << 8) | uint32_t{ p[3] };
 }
 
 /// Expands the (possibly compressed) name at `at` in the message; nullopt when malformed.
@@ -91,7 +91,7 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
     pos += static_cast<size_t>(length) + 4;
   }
   std::string current = asked;
-  for (unsigned i = 0; i < unsigned{answers} + authorities; ++i) {
+  for (unsigned i = 0; i < unsigned{ answers } + authorities; ++i) {
     long length = 0;
     const auto owner = expand_name(abuf + pos, abuf, alen, &length);
     if (!owner || pos + static_cast<size_t>(length) + k_rr_fixed_size > size) {
@@ -154,60 +154,60 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen)
 {
   int status = ARES_SUCCESS;
   switch (answer.type) {
-  case RRType::a: {
-    std::array<ares_addrttl, k_max_addresses> ttls{};
-    int count = static_cast<int>(ttls.size());
-    status = ares_parse_a_reply(abuf, alen, nullptr, ttls.data(), &count);
-    if (status == ARES_SUCCESS) {
-      for (int i = 0; i < count; ++i) {
-        std::array<uint8_t, 4> octets{};
-        std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ipaddr, 4);
-        answer.addresses.push_back(IpAddress::v4(octets));
-      }
-    }
-    break;
-  }
-  case RRType::aaaa: {
-    std::array<ares_addr6ttl, k_max_addresses> ttls{};
-    int count = static_cast<int>(ttls.size());
-    status = ares_parse_aaaa_reply(abuf, alen, nullptr, ttls.data(), &count);
-    if (status == ARES_SUCCESS) {
-      for (int i = 0; i < count; ++i) {
-        std::array<uint8_t, 16> octets{};
-        std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ip6addr, 16);
-        answer.addresses.push_back(IpAddress::v6(octets));
-      }
-    }
-    break;
-  }
-  case RRType::mx: {
-    ares_mx_reply* mx = nullptr;
-    status = ares_parse_mx_reply(abuf, alen, &mx);
-    if (status == ARES_SUCCESS) {
-      for (const auto* p = mx; p != nullptr; p = p->next) {
-        answer.mx.push_back(MxRecord{p->priority, util::normalize_name(p->host)});
-      }
-      ares_free_data(mx);
-    }
-    break;
-  }
-  case RRType::txt: {
-    ares_txt_ext* txt = nullptr;
-    status = ares_parse_txt_reply_ext(abuf, alen, &txt);
-    if (status == ARES_SUCCESS) {
-      for (const auto* p = txt; p != nullptr; p = p->next) {
-        if (p->record_start != 0 || answer.txt.empty()) {
-          answer.txt.emplace_back();
+    case RRType::a: {
+      std::array<ares_addrttl, k_max_addresses> ttls{};
+      int count = static_cast<int>(ttls.size());
+      status = ares_parse_a_reply(abuf, alen, nullptr, ttls.data(), &count);
+      if (status == ARES_SUCCESS) {
+        for (int i = 0; i < count; ++i) {
+          std::array<uint8_t, 4> octets{};
+          std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ipaddr, 4);
+          answer.addresses.push_back(IpAddress::v4(octets));
         }
-        answer.txt.back().strings.emplace_back(reinterpret_cast<const char*>(p->txt), p->length);
       }
-      ares_free_data(txt);
+      break;
     }
-    break;
-  }
-  case RRType::ptr:
-    // Read by walk_message: ares_parse_ptr_reply wants the address asked and mixes targets with aliases.
-    break;
+    case RRType::aaaa: {
+      std::array<ares_addr6ttl, k_max_addresses> ttls{};
+      int count = static_cast<int>(ttls.size());
+      status = ares_parse_aaaa_reply(abuf, alen, nullptr, ttls.data(), &count);
+      if (status == ARES_SUCCESS) {
+        for (int i = 0; i < count; ++i) {
+          std::array<uint8_t, 16> octets{};
+          std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ip6addr, 16);
+          answer.addresses.push_back(IpAddress::v6(octets));
+        }
+      }
+      break;
+    }
+    case RRType::mx: {
+      ares_mx_reply* mx = nullptr;
+      status = ares_parse_mx_reply(abuf, alen, &mx);
+      if (status == ARES_SUCCESS) {
+        for (const auto* p = mx; p != nullptr; p = p->next) {
+          answer.mx.push_back(MxRecord{ p->priority, util::normalize_name(p->host) });
+        }
+        ares_free_data(mx);
+      }
+      break;
+    }
+    case RRType::txt: {
+      ares_txt_ext* txt = nullptr;
+      status = ares_parse_txt_reply_ext(abuf, alen, &txt);
+      if (status == ARES_SUCCESS) {
+        for (const auto* p = txt; p != nullptr; p = p->next) {
+          if (p->record_start != 0 || answer.txt.empty()) {
+            answer.txt.emplace_back();
+          }
+          answer.txt.back().strings.emplace_back(reinterpret_cast<const char*>(p->txt), p->length);
+        }
+        ares_free_data(txt);
+      }
+      break;
+    }
+    case RRType::ptr:
+      // Read by walk_message: ares_parse_ptr_reply wants the address asked and mixes targets with aliases.
+      break;
   }
   if (status == ARES_SUCCESS || status == ARES_ENODATA) {
     return true;
@@ -320,7 +320,8 @@ CaresResolver::library_version()
 }
 
 CaresResolver::CaresResolver(const CaresOptions& options)
-  : m_channel(std::make_unique<Channel>()), m_options(options)
+  : m_channel(std::make_unique<Channel>())
+  , m_options(options)
 {
   if (m_options.max_in_flight == 0) {
     m_options.max_in_flight = 1;
@@ -340,15 +341,15 @@ util::Result<std::unique_ptr<CaresResolver>, CaresError>
 CaresResolver::create(const CaresOptions& options)
 {
   if (const int status = library_init(); status != ARES_SUCCESS) {
-    return util::unexpected(CaresError{fmt::format("cannot initialize c-ares: {}", ares_strerror(status))});
+    return util::unexpected(CaresError{ fmt::format("cannot initialize c-ares: {}", ares_strerror(status)) });
   }
 
   std::vector<ares_addr_port_node> nodes(options.servers.size());
   for (size_t i = 0; i < options.servers.size(); ++i) {
     const auto server = parse_server(options.servers[i]);
     if (!server) {
-      return util::unexpected(CaresError{fmt::format(
-        "bad DNS server \"{}\": expected IP, IP:PORT or [IPv6]:PORT", util::escape_for_display(options.servers[i]))});
+      return util::unexpected(CaresError{ fmt::format("bad DNS server \"{}\": expected IP, IP:PORT or [IPv6]:PORT",
+                                                      util::escape_for_display(options.servers[i])) });
     }
     auto& node = nodes[i];
     node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
@@ -369,12 +370,11 @@ CaresResolver::create(const CaresOptions& options)
   ares.flags = ARES_FLAG_NOCHECKRESP;
   const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
   if (const int status = ares_init_options(&resolver->m_channel->handle, &ares, mask); status != ARES_SUCCESS) {
-    return util::unexpected(CaresError{fmt::format("cannot set up the DNS resolver: {}", ares_strerror(status))});
+    return util::unexpected(CaresError{ fmt::format("cannot set up the DNS resolver: {}", ares_strerror(status)) });
   }
   if (!nodes.empty()) {
-    if (const int status = ares_set_servers_ports(resolver->m_channel->handle, nodes.data());
-        status != ARES_SUCCESS) {
-      return util::unexpected(CaresError{fmt::format("cannot set the DNS servers: {}", ares_strerror(status))});
+    if (const int status = ares_set_servers_ports(resolver->m_channel->handle, nodes.data()); status != ARES_SUCCESS) {
+      return util::unexpected(CaresError{ fmt::format("cannot set the DNS servers: {}", ares_strerror(status)) });
     }
   }
 
@@ -399,7 +399,7 @@ CaresResolver::create(const CaresOptions& options)
     ares_free_data(servers);
   }
   if (resolver->m_servers.empty()) {
-    return util::unexpected(CaresError{"no DNS server to ask (none given and none in /etc/resolv.conf)"});
+    return util::unexpected(CaresError{ "no DNS server to ask (none given and none in /etc/resolv.conf)" });
   }
   for (const auto& label : resolver->m_servers) {
     if (!resolver->m_server_label.empty()) {
@@ -435,8 +435,8 @@ CaresResolver::start(std::unique_ptr<Pending> pending)
 {
   ++m_in_flight;
   Pending* raw = pending.release();
-  ares_query(m_channel->handle, raw->name.c_str(), k_class_in, static_cast<int>(raw->type),
-             &CaresResolver::query_callback, raw);
+  ares_query(
+    m_channel->handle, raw->name.c_str(), k_class_in, static_cast<int>(raw->type), &CaresResolver::query_callback, raw);
 }
 
 void
@@ -474,54 +474,56 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
     answer->cname_chain = facts.cname_chain;
   }
   switch (status) {
-  case ARES_SUCCESS:
-    if (!facts.valid) {
-      answer->status = Status::error;
-      answer->detail = "malformed answer";
-    } else if (!parse_records(*answer, abuf, alen)) {
-      answer->status = Status::error;
-    } else {
-      if (answer->type == RRType::ptr) {
-        answer->names = facts.ptr_targets;
-      }
-      if (answer->record_count() == 0) {
-        answer->status = Status::nodata;
-        answer->ttl = facts.negative_ttl.value_or(0);
+    case ARES_SUCCESS:
+      if (!facts.valid) {
+        answer->status = Status::error;
+        answer->detail = "malformed answer";
+      } else if (!parse_records(*answer, abuf, alen)) {
+        answer->status = Status::error;
       } else {
-        answer->status = Status::ok;
-        answer->ttl = facts.ttl.value_or(0);
+        if (answer->type == RRType::ptr) {
+          answer->names = facts.ptr_targets;
+        }
+        if (answer->record_count() == 0) {
+          answer->status = Status::nodata;
+          answer->ttl = facts.negative_ttl.value_or(0);
+        } else {
+          answer->status = Status::ok;
+          answer->ttl = facts.ttl.value_or(0);
+        }
       }
-    }
-    break;
-  case ARES_ENODATA:
-    answer->status = Status::nodata;
-    answer->ttl = facts.negative_ttl.value_or(0);
-    break;
-  case ARES_ENOTFOUND:
-    answer->status = Status::nxdomain;
-    answer->ttl = facts.negative_ttl.value_or(0);
-    break;
-  case ARES_ESERVFAIL:
-    answer->status = Status::servfail;
-    answer->detail = "the server answered SERVFAIL";
-    break;
-  case ARES_EREFUSED:
-    answer->status = Status::refused;
-    answer->detail = "the server refused to answer (REFUSED)";
-    break;
-  case ARES_ETIMEOUT:
-    answer->status = Status::timeout;
-    answer->detail = fmt::format("no answer within {} ms and {} {}", m_options.timeout.count(), m_options.tries,
-                                 m_options.tries == 1 ? "try" : "tries");
-    break;
-  case ARES_ECONNREFUSED:
-    answer->status = Status::error;
-    answer->detail = "connection refused: no DNS server is listening there";
-    break;
-  default:
-    answer->status = Status::error;
-    answer->detail = ares_strerror(status);
-    break;
+      break;
+    case ARES_ENODATA:
+      answer->status = Status::nodata;
+      answer->ttl = facts.negative_ttl.value_or(0);
+      break;
+    case ARES_ENOTFOUND:
+      answer->status = Status::nxdomain;
+      answer->ttl = facts.negative_ttl.value_or(0);
+      break;
+    case ARES_ESERVFAIL:
+      answer->status = Status::servfail;
+      answer->detail = "the server answered SERVFAIL";
+      break;
+    case ARES_EREFUSED:
+      answer->status = Status::refused;
+      answer->detail = "the server refused to answer (REFUSED)";
+      break;
+    case ARES_ETIMEOUT:
+      answer->status = Status::timeout;
+      answer->detail = fmt::format("no answer within {} ms and {} {}",
+                                   m_options.timeout.count(),
+                                   m_options.tries,
+                                   m_options.tries == 1 ? "try" : "tries");
+      break;
+    case ARES_ECONNREFUSED:
+      answer->status = Status::error;
+      answer->detail = "connection refused: no DNS server is listening there";
+      break;
+    default:
+      answer->status = Status::error;
+      answer->detail = ares_strerror(status);
+      break;
   }
   m_done.emplace_back(std::move(pending->done), std::move(answer));
 }
@@ -563,7 +565,7 @@ CaresResolver::run()
 
     fds.clear();
     for (const auto& [fd, events] : m_sockets) {
-      fds.push_back(pollfd{fd, events, 0});
+      fds.push_back(pollfd{ fd, events, 0 });
     }
     timeval limit{};
     int timeout_ms = 100;
@@ -587,8 +589,7 @@ CaresResolver::run()
       }
       const bool readable = (entry.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
       const bool writable = (entry.revents & POLLOUT) != 0;
-      ares_process_fd(m_channel->handle, readable ? entry.fd : ARES_SOCKET_BAD,
-                      writable ? entry.fd : ARES_SOCKET_BAD);
+      ares_process_fd(m_channel->handle, readable ? entry.fd : ARES_SOCKET_BAD, writable ? entry.fd : ARES_SOCKET_BAD);
     }
   }
 }

@@ -1,5 +1,4 @@
 #include <sendcheck/dns/layered_resolver.hpp>
-
 #include <sendcheck/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -25,7 +24,8 @@ is_at_or_below(const std::string& name, const std::string& apex)
 
 LayeredResolver::LayeredResolver() = default;
 
-LayeredResolver::LayeredResolver(Resolver& fallback) : m_fallback(&fallback)
+LayeredResolver::LayeredResolver(Resolver& fallback)
+  : m_fallback(&fallback)
 {
 }
 
@@ -87,7 +87,10 @@ LayeredResolver::query(std::string_view name, RRType type, Callback done)
     merged->cname_chain.insert(merged->cname_chain.end(), rest->cname_chain.begin(), rest->cname_chain.end());
     if (merged->cname_chain.size() > k_max_cname_chain) {
       merged = std::make_shared<Answer>(*make_status_answer(
-        answer->name, answer->type, Status::error, rest->server,
+        answer->name,
+        answer->type,
+        Status::error,
+        rest->server,
         fmt::format("CNAME chain from {} is longer than {} or loops", answer->name, k_max_cname_chain)));
     }
     done(std::move(merged));

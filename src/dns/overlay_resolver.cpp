@@ -1,5 +1,4 @@
 #include <sendcheck/dns/overlay_resolver.hpp>
-
 #include <sendcheck/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -38,14 +37,16 @@ split_txt(std::string_view text)
   return strings;
 }
 
-OverlayResolver::OverlayResolver(Resolver& underlying, OverlayMode mode) : m_underlying(underlying), m_mode(mode)
+OverlayResolver::OverlayResolver(Resolver& underlying, OverlayMode mode)
+  : m_underlying(underlying)
+  , m_mode(mode)
 {
 }
 
 void
 OverlayResolver::add_txt(std::string_view name, std::string_view text)
 {
-  add_txt_record(name, TxtRecord{split_txt(text)});
+  add_txt_record(name, TxtRecord{ split_txt(text) });
 }
 
 void
@@ -106,7 +107,8 @@ OverlayResolver::overlay(const std::string& name,
     }
     if (is_failure(published->status)) {
       answer->detail = fmt::format("the published TXT records could not be read ({}{}{}); only the candidate is shown",
-                                   to_string(published->status), published->detail.empty() ? "" : ": ",
+                                   to_string(published->status),
+                                   published->detail.empty() ? "" : ": ",
                                    published->detail);
     }
   }

@@ -1,19 +1,20 @@
 #include <sendcheck/dns/zone_file.hpp>
-
 #include <sendcheck/util/strings.hpp>
 
 #include <fmt/format.h>
 // libzscanner's header has no extern "C" of its own.
-extern "C" {
+extern "C"
+{
 #include <libzscanner/scanner.h>
 }
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 namespace sendcheck::dns {
@@ -100,62 +101,62 @@ std::string_view
 expectation(int code)
 {
   switch (code) {
-  case ZS_UNSUPPORTED_TYPE:
-    return "expected a record type such as A, AAAA, MX, TXT, CNAME, PTR, NS or SOA (or a TTL or class before it)";
-  case ZS_BAD_PREVIOUS_OWNER:
-    return "the first record needs an owner name at the start of its line (a line starting with a space or tab "
-           "reuses the previous record's owner)";
-  case ZS_BAD_DNAME_CHAR:
-  case ZS_BAD_OWNER:
-    return "expected a domain name: labels of letters, digits, '-' and '_' separated by dots; escape other "
-           "characters with a backslash";
-  case ZS_LABEL_OVERFLOW:
-    return "each label (the part between dots) of a name can be at most 63 characters";
-  case ZS_DNAME_OVERFLOW:
-    return "a domain name can be at most 255 octets on the wire (about 253 characters)";
-  case ZS_BAD_NUMBER:
-  case ZS_NUMBER64_OVERFLOW:
-  case ZS_NUMBER32_OVERFLOW:
-  case ZS_NUMBER16_OVERFLOW:
-  case ZS_NUMBER8_OVERFLOW:
-    return "expected a number in range here (a TTL, an MX preference 0-65535, ...), or a known record type";
-  case ZS_BAD_IPV4:
-    return "expected an IPv4 address such as 192.0.2.1";
-  case ZS_BAD_ADDRESS_CHAR:
-    return "expected an IP address: IPv4 such as 192.0.2.1 for A, IPv6 such as 2001:db8::1 for AAAA";
-  case ZS_BAD_IPV6:
-    return "expected an IPv6 address such as 2001:db8::1";
-  case ZS_TEXT_OVERFLOW:
-    return "one quoted string can hold at most 255 characters; split a longer TXT value into several quoted "
-           "strings on the same record, like \"first part\" \"second part\"";
-  case ZS_BAD_TEXT_CHAR:
-  case ZS_BAD_TEXT:
-    return "expected text: a quoted string (\"...\", with \\\" for a quote inside) or a word without spaces; "
-           "check that every opening quote is closed";
-  case ZS_UNCLOSED_MULTILINE:
-  case ZS_LEFT_PARENTHESIS:
-    return "a '(' was not closed by ')' before the end of the file";
-  case ZS_RIGHT_PARENTHESIS:
-    return "a ')' has no matching '('";
-  case ZS_BAD_TTL:
-  case ZS_BAD_TIME_UNIT:
-    return "expected a TTL: a number of seconds, optionally with a unit (s, m, h, d, w)";
-  case ZS_BAD_ORIGIN:
-    return "expected $ORIGIN followed by an absolute domain name ending in '.', such as $ORIGIN example.ee.";
-  case ZS_BAD_DIRECTIVE:
-    return "expected one of the directives $ORIGIN, $TTL or $INCLUDE";
-  case ZS_BAD_REST:
-    return "unexpected text after the record's data; put comments after ';'";
-  case ZS_BAD_RDATA:
-  case ZS_BAD_RDATA_LENGTH:
-    return "the record's data does not fit its type (MX needs a preference and a name, A an IPv4 address, ...)";
-  case ZS_DOS_NEWLINE:
-    return "the file has Windows (CRLF) line ends; convert it to Unix line ends";
-  case ZS_UNOPENED_INCLUDE:
-  case ZS_BAD_INCLUDE_FILENAME:
-    return "the file named by $INCLUDE could not be read";
-  default:
-    return {};
+    case ZS_UNSUPPORTED_TYPE:
+      return "expected a record type such as A, AAAA, MX, TXT, CNAME, PTR, NS or SOA (or a TTL or class before it)";
+    case ZS_BAD_PREVIOUS_OWNER:
+      return "the first record needs an owner name at the start of its line (a line starting with a space or tab "
+             "reuses the previous record's owner)";
+    case ZS_BAD_DNAME_CHAR:
+    case ZS_BAD_OWNER:
+      return "expected a domain name: labels of letters, digits, '-' and '_' separated by dots; escape other "
+             "characters with a backslash";
+    case ZS_LABEL_OVERFLOW:
+      return "each label (the part between dots) of a name can be at most 63 characters";
+    case ZS_DNAME_OVERFLOW:
+      return "a domain name can be at most 255 octets on the wire (about 253 characters)";
+    case ZS_BAD_NUMBER:
+    case ZS_NUMBER64_OVERFLOW:
+    case ZS_NUMBER32_OVERFLOW:
+    case ZS_NUMBER16_OVERFLOW:
+    case ZS_NUMBER8_OVERFLOW:
+      return "expected a number in range here (a TTL, an MX preference 0-65535, ...), or a known record type";
+    case ZS_BAD_IPV4:
+      return "expected an IPv4 address such as 192.0.2.1";
+    case ZS_BAD_ADDRESS_CHAR:
+      return "expected an IP address: IPv4 such as 192.0.2.1 for A, IPv6 such as 2001:db8::1 for AAAA";
+    case ZS_BAD_IPV6:
+      return "expected an IPv6 address such as 2001:db8::1";
+    case ZS_TEXT_OVERFLOW:
+      return "one quoted string can hold at most 255 characters; split a longer TXT value into several quoted "
+             "strings on the same record, like \"first part\" \"second part\"";
+    case ZS_BAD_TEXT_CHAR:
+    case ZS_BAD_TEXT:
+      return "expected text: a quoted string (\"...\", with \\\" for a quote inside) or a word without spaces; "
+             "check that every opening quote is closed";
+    case ZS_UNCLOSED_MULTILINE:
+    case ZS_LEFT_PARENTHESIS:
+      return "a '(' was not closed by ')' before the end of the file";
+    case ZS_RIGHT_PARENTHESIS:
+      return "a ')' has no matching '('";
+    case ZS_BAD_TTL:
+    case ZS_BAD_TIME_UNIT:
+      return "expected a TTL: a number of seconds, optionally with a unit (s, m, h, d, w)";
+    case ZS_BAD_ORIGIN:
+      return "expected $ORIGIN followed by an absolute domain name ending in '.', such as $ORIGIN example.ee.";
+    case ZS_BAD_DIRECTIVE:
+      return "expected one of the directives $ORIGIN, $TTL or $INCLUDE";
+    case ZS_BAD_REST:
+      return "unexpected text after the record's data; put comments after ';'";
+    case ZS_BAD_RDATA:
+    case ZS_BAD_RDATA_LENGTH:
+      return "the record's data does not fit its type (MX needs a preference and a name, A an IPv4 address, ...)";
+    case ZS_DOS_NEWLINE:
+      return "the file has Windows (CRLF) line ends; convert it to Unix line ends";
+    case ZS_UNOPENED_INCLUDE:
+    case ZS_BAD_INCLUDE_FILENAME:
+      return "the file named by $INCLUDE could not be read";
+    default:
+      return {};
   }
 }
 
@@ -194,66 +195,66 @@ on_record(zs_scanner_t* scanner)
   record.owner = *owner;
 
   switch (scanner->r_type) {
-  case k_type_a:
-  case k_type_aaaa:
-    if (length == 4) {
-      record.address = IpAddress::v4({data[0], data[1], data[2], data[3]});
-    } else if (length == 16) {
-      std::array<uint8_t, 16> octets{};
-      std::memcpy(octets.data(), data, 16);
-      record.address = IpAddress::v6(octets);
-    } else {
-      fail_record(scanner, state, "the address has the wrong length");
-      return;
-    }
-    break;
-  case k_type_mx: {
-    if (length < 3) {
-      fail_record(scanner, state, "the MX record needs a preference and an exchange name");
-      return;
-    }
-    record.preference = static_cast<uint16_t>((data[0] << 8) | data[1]);
-    const auto exchange = wire_name_to_text(data + 2, length - 2);
-    if (!exchange) {
-      fail_record(scanner, state, "the MX exchange name is malformed");
-      return;
-    }
-    record.target = *exchange;
-    break;
-  }
-  case k_type_ptr:
-  case k_type_cname: {
-    const auto target = wire_name_to_text(data, length);
-    if (!target) {
-      fail_record(scanner, state, "the target name is malformed");
-      return;
-    }
-    record.target = *target;
-    break;
-  }
-  case k_type_txt: {
-    size_t pos = 0;
-    while (pos < length) {
-      const size_t piece = data[pos++];
-      if (pos + piece > length) {
-        fail_record(scanner, state, "the TXT data is malformed");
+    case k_type_a:
+    case k_type_aaaa:
+      if (length == 4) {
+        record.address = IpAddress::v4({ data[0], data[1], data[2], data[3] });
+      } else if (length == 16) {
+        std::array<uint8_t, 16> octets{};
+        std::memcpy(octets.data(), data, 16);
+        record.address = IpAddress::v6(octets);
+      } else {
+        fail_record(scanner, state, "the address has the wrong length");
         return;
       }
-      record.strings.emplace_back(reinterpret_cast<const char*>(data + pos), piece);
-      pos += piece;
+      break;
+    case k_type_mx: {
+      if (length < 3) {
+        fail_record(scanner, state, "the MX record needs a preference and an exchange name");
+        return;
+      }
+      record.preference = static_cast<uint16_t>((data[0] << 8) | data[1]);
+      const auto exchange = wire_name_to_text(data + 2, length - 2);
+      if (!exchange) {
+        fail_record(scanner, state, "the MX exchange name is malformed");
+        return;
+      }
+      record.target = *exchange;
+      break;
     }
-    break;
-  }
-  case k_type_soa:
-    if (state.first_soa.empty()) {
-      state.first_soa = owner->empty() ? "." : *owner;
+    case k_type_ptr:
+    case k_type_cname: {
+      const auto target = wire_name_to_text(data, length);
+      if (!target) {
+        fail_record(scanner, state, "the target name is malformed");
+        return;
+      }
+      record.target = *target;
+      break;
     }
-    state.apexes.push_back(*owner);
-    ++state.skipped;
-    return;
-  default:
-    ++state.skipped;
-    return;
+    case k_type_txt: {
+      size_t pos = 0;
+      while (pos < length) {
+        const size_t piece = data[pos++];
+        if (pos + piece > length) {
+          fail_record(scanner, state, "the TXT data is malformed");
+          return;
+        }
+        record.strings.emplace_back(reinterpret_cast<const char*>(data + pos), piece);
+        pos += piece;
+      }
+      break;
+    }
+    case k_type_soa:
+      if (state.first_soa.empty()) {
+        state.first_soa = owner->empty() ? "." : *owner;
+      }
+      state.apexes.push_back(*owner);
+      ++state.skipped;
+      return;
+    default:
+      ++state.skipped;
+      return;
   }
   state.records.push_back(std::move(record));
 }
@@ -287,8 +288,7 @@ describe(int code)
 /// Frees a scanner's resources (files, buffers) when it goes out of scope.
 struct ScannerDeleter
 {
-  void
-  operator()(zs_scanner_t* scanner) const
+  void operator()(zs_scanner_t* scanner) const
   {
     zs_deinit(scanner);
     delete scanner;
@@ -297,7 +297,11 @@ struct ScannerDeleter
 using ScannerPtr = std::unique_ptr<zs_scanner_t, ScannerDeleter>;
 
 /// Which input `load` reads.
-enum class InputKind : uint8_t { file, text };
+enum class InputKind : uint8_t
+{
+  file,
+  text
+};
 
 util::Result<ZoneFileInfo, ZoneFileError>
 load(ZoneResolver& zone,
@@ -374,8 +378,8 @@ load(ZoneResolver& zone,
   } else if (state.seen_record) {
     info.origin = util::normalize_name(state.first_origin);
   } else {
-    info.origin = util::normalize_name(
-      wire_name_to_text(scanner->zone_origin, scanner->zone_origin_length).value_or(""));
+    info.origin =
+      util::normalize_name(wire_name_to_text(scanner->zone_origin, scanner->zone_origin_length).value_or(""));
   }
   if (!info.origin.empty()) {
     zone.add_apex(info.origin);
@@ -388,24 +392,24 @@ load(ZoneResolver& zone,
 
   for (auto& record : state.records) {
     switch (record.type) {
-    case k_type_a:
-    case k_type_aaaa:
-      zone.add_address(record.owner, record.address);
-      break;
-    case k_type_mx:
-      zone.add_mx(record.owner, record.preference, record.target);
-      break;
-    case k_type_ptr:
-      zone.add_ptr(record.owner, record.target);
-      break;
-    case k_type_cname:
-      zone.add_cname(record.owner, record.target);
-      break;
-    case k_type_txt:
-      zone.add_txt(record.owner, std::move(record.strings));
-      break;
-    default:
-      break;
+      case k_type_a:
+      case k_type_aaaa:
+        zone.add_address(record.owner, record.address);
+        break;
+      case k_type_mx:
+        zone.add_mx(record.owner, record.preference, record.target);
+        break;
+      case k_type_ptr:
+        zone.add_ptr(record.owner, record.target);
+        break;
+      case k_type_cname:
+        zone.add_cname(record.owner, record.target);
+        break;
+      case k_type_txt:
+        zone.add_txt(record.owner, std::move(record.strings));
+        break;
+      default:
+        break;
     }
   }
   info.record_count = state.records.size();

@@ -31,7 +31,7 @@ std::unique_ptr<dns::CaresResolver>
 make_resolver(size_t max_in_flight = 100)
 {
   dns::CaresOptions options;
-  options.servers = {knot_server()};
+  options.servers = { knot_server() };
   options.timeout = std::chrono::milliseconds(1000);
   options.tries = 2;
   options.max_in_flight = max_in_flight;
@@ -61,7 +61,26 @@ addresses(const dns::Answer& answer)
   return out;
 }
 
+/// A check written as a coroutine: the MX exchange's first address, as "IP" (or the status that stopped it).
+util::Task<std::string>
+first_mx_address(dns::Resolver& resolver, std::string domain)
+{
+  const AnswerPtr mx = co_await dns::lookup(resolver, domain, RRType::mx);
+  if (mx->status != Status::ok) {
+    co_return std::string(dns::to_string(mx->status));
+  }
+  const AnswerPtr a = co_await dns::lookup(resolver, mx->mx.at(0).exchange, RRType::a);
+  co_return a->status == Status::ok ? a->addresses.at(0).to_string() : std::string(dns::to_string(a->status));
+}
+
 } // namespace
+
+TEST_CASE("dns::CaresResolver with coroutines")
+{
+  auto resolver = make_resolver();
+  CHECK(dns::run_sync(*resolver, first_mx_address(*resolver, "c1.knot.test")) == "192.0.2.25");
+  CHECK(dns::run_sync(*resolver, first_mx_address(*resolver, "nothing.knot.test")) == "nxdomain");
+}
 
 TEST_CASE("dns::CaresResolver against knotd")
 {
@@ -73,14 +92,14 @@ TEST_CASE("dns::CaresResolver against knotd")
     auto answer = ask(*resolver, "A.Knot.Test.", RRType::a);
     CHECK(answer->status == Status::ok);
     CHECK(answer->name == "a.knot.test");
-    CHECK(addresses(*answer) == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+    CHECK(addresses(*answer) == std::vector<std::string>{ "192.0.2.1", "192.0.2.2" });
     CHECK(answer->ttl == 300);
     CHECK(answer->server == server);
     CHECK(answer->cname_chain.empty());
 
     answer = ask(*resolver, "aaaa.knot.test", RRType::aaaa);
     CHECK(answer->status == Status::ok);
-    CHECK(addresses(*answer) == std::vector<std::string>{"2001:db8::1"});
+    CHECK(addresses(*answer) == std::vector<std::string>{ "2001:db8::1" });
   }
   SUBCASE("MX")
   {
@@ -102,24 +121,24 @@ TEST_CASE("dns::CaresResolver against knotd")
     REQUIRE(answer->txt.size() == 2);
     auto txt = answer->txt;
     std::sort(txt.begin(), txt.end(), [](const auto& x, const auto& y) { return x.joined() < y.joined(); });
-    CHECK(txt[0].strings == std::vector<std::string>{"other=yes"});
-    CHECK(txt[1].strings == std::vector<std::string>{"v=spf1 ip4:192.0.2.0/24 ", "include:_spf.knot.test -all"});
+    CHECK(txt[0].strings == std::vector<std::string>{ "other=yes" });
+    CHECK(txt[1].strings == std::vector<std::string>{ "v=spf1 ip4:192.0.2.0/24 ", "include:_spf.knot.test -all" });
 
     answer = ask(*resolver, "quote.knot.test", RRType::txt);
     REQUIRE(answer->txt.size() == 1);
-    CHECK(answer->txt[0].strings == std::vector<std::string>{"say \"hi\"; ok", "A"});
+    CHECK(answer->txt[0].strings == std::vector<std::string>{ "say \"hi\"; ok", "A" });
 
     answer = ask(*resolver, "empty.knot.test", RRType::txt);
     REQUIRE(answer->txt.size() == 1);
-    CHECK(answer->txt[0].strings == std::vector<std::string>{""});
+    CHECK(answer->txt[0].strings == std::vector<std::string>{ "" });
   }
   SUBCASE("a TXT answer over 512 bytes comes over TCP")
   {
     const auto answer = ask(*resolver, "big.knot.test", RRType::txt);
     REQUIRE(answer->status == Status::ok);
     REQUIRE(answer->txt.size() == 1);
-    CHECK(answer->txt[0].strings
-          == std::vector<std::string>{std::string(200, 'a'), std::string(200, 'b'), std::string(200, 'c')});
+    CHECK(answer->txt[0].strings ==
+          std::vector<std::string>{ std::string(200, 'a'), std::string(200, 'b'), std::string(200, 'c') });
   }
   SUBCASE("a 2 KB TXT record in 255-octet strings")
   {
@@ -138,17 +157,17 @@ TEST_CASE("dns::CaresResolver against knotd")
   {
     auto answer = ask(*resolver, "www.knot.test", RRType::a);
     CHECK(answer->status == Status::ok);
-    CHECK(addresses(*answer) == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
-    CHECK(answer->cname_chain == std::vector<std::string>{"a.knot.test"});
+    CHECK(addresses(*answer) == std::vector<std::string>{ "192.0.2.1", "192.0.2.2" });
+    CHECK(answer->cname_chain == std::vector<std::string>{ "a.knot.test" });
 
     answer = ask(*resolver, "c1.knot.test", RRType::mx);
     CHECK(answer->status == Status::ok);
     CHECK(answer->mx.size() == 2);
-    CHECK(answer->cname_chain == std::vector<std::string>{"c2.knot.test", "knot.test"});
+    CHECK(answer->cname_chain == std::vector<std::string>{ "c2.knot.test", "knot.test" });
 
     answer = ask(*resolver, "www.knot.test", RRType::txt); // the target has no TXT
     CHECK(answer->status == Status::nodata);
-    CHECK(answer->cname_chain == std::vector<std::string>{"a.knot.test"});
+    CHECK(answer->cname_chain == std::vector<std::string>{ "a.knot.test" });
   }
   SUBCASE("PTR")
   {
@@ -156,7 +175,7 @@ TEST_CASE("dns::CaresResolver against knotd")
     REQUIRE(answer->status == Status::ok);
     auto names = answer->names;
     std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{"a.knot.test", "alias.knot.test"});
+    CHECK(names == std::vector<std::string>{ "a.knot.test", "alias.knot.test" });
     CHECK(ask(*resolver, "9.2.0.192.in-addr.arpa", RRType::ptr)->status == Status::nxdomain);
   }
   SUBCASE("NXDOMAIN and NODATA, with the negative TTL of the SOA")
@@ -210,7 +229,7 @@ TEST_CASE("dns::CaresResolver against knotd")
     });
     resolver->run();
     REQUIRE(second);
-    CHECK(addresses(*second) == std::vector<std::string>{"192.0.2.25"});
+    CHECK(addresses(*second) == std::vector<std::string>{ "192.0.2.25" });
   }
   SUBCASE("behind a CachingResolver: one upstream query for many askers")
   {

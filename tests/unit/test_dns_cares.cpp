@@ -82,8 +82,8 @@ TEST_CASE("dns::unaskable_name_reason")
   CHECK(dns::unaskable_name_reason("_spf.example-1.ee") == "");
   CHECK(dns::unaskable_name_reason("") == "the name is empty");
   CHECK(dns::unaskable_name_reason("a..b") == "the name has an empty label (two dots in a row, or a leading dot)");
-  CHECK(dns::unaskable_name_reason(std::string(64, 'a') + ".ee")
-        == "a label of the name is 64 octets long; DNS allows 63");
+  CHECK(dns::unaskable_name_reason(std::string(64, 'a') + ".ee") ==
+        "a label of the name is 64 octets long; DNS allows 63");
   std::string long_name;
   for (int i = 0; i < 5; ++i) {
     long_name += std::string(60, 'a') + ".";
@@ -100,7 +100,7 @@ TEST_CASE("dns::CaresResolver::create")
   SUBCASE("bad server strings are refused with a clear message")
   {
     dns::CaresOptions options;
-    options.servers = {"127.0.0.1:5300", "nonsense"};
+    options.servers = { "127.0.0.1:5300", "nonsense" };
     const auto resolver = dns::CaresResolver::create(options);
     REQUIRE_FALSE(resolver);
     CHECK(resolver.error().message == "bad DNS server \"nonsense\": expected IP, IP:PORT or [IPv6]:PORT");
@@ -108,10 +108,10 @@ TEST_CASE("dns::CaresResolver::create")
   SUBCASE("servers are listed as configured")
   {
     dns::CaresOptions options;
-    options.servers = {"127.0.0.1:5300", "[::1]:5353"};
+    options.servers = { "127.0.0.1:5300", "[::1]:5353" };
     const auto resolver = dns::CaresResolver::create(options);
     REQUIRE(resolver);
-    CHECK((*resolver)->servers() == std::vector<std::string>{"127.0.0.1:5300", "[::1]:5353"});
+    CHECK((*resolver)->servers() == std::vector<std::string>{ "127.0.0.1:5300", "[::1]:5353" });
   }
   SUBCASE("version")
   {
@@ -123,7 +123,7 @@ TEST_CASE("dns::CaresResolver timeouts")
 {
   SilentServer silent;
   dns::CaresOptions options;
-  options.servers = {silent.address()};
+  options.servers = { silent.address() };
   options.timeout = std::chrono::milliseconds(200);
   options.tries = 1;
   auto created = dns::CaresResolver::create(options);
@@ -181,7 +181,7 @@ TEST_CASE("dns::CaresResolver connection refused")
   ::close(fd);
 
   dns::CaresOptions options;
-  options.servers = {"127.0.0.1:" + std::to_string(ntohs(address.sin_port))};
+  options.servers = { "127.0.0.1:" + std::to_string(ntohs(address.sin_port)) };
   options.timeout = std::chrono::milliseconds(300);
   options.tries = 2;
   auto resolver = dns::CaresResolver::create(options);

@@ -20,18 +20,19 @@ namespace {
 class DeferredResolver : public dns::Resolver
 {
 public:
-  explicit DeferredResolver(dns::ZoneResolver& zone) : m_zone(zone) {}
+  explicit DeferredResolver(dns::ZoneResolver& zone)
+    : m_zone(zone)
+  {
+  }
 
-  void
-  query(std::string_view name, RRType type, Callback done) override
+  void query(std::string_view name, RRType type, Callback done) override
   {
     ++m_queries;
     m_asked.emplace_back(name);
     m_pending.emplace_back(m_zone.answer(name, type), std::move(done));
   }
 
-  void
-  run() override
+  void run() override
   {
     while (!m_pending.empty()) {
       auto [answer, done] = std::move(m_pending.front());
@@ -61,7 +62,7 @@ store(AnswerPtr& into)
 TEST_CASE("dns::CachingResolver")
 {
   dns::ZoneResolver zone("upstream");
-  zone.add_txt("_spf.provider.example", {"v=spf1 ip4:192.0.2.0/24 -all"});
+  zone.add_txt("_spf.provider.example", { "v=spf1 ip4:192.0.2.0/24 -all" });
   zone.add_failure("slow.example", Status::timeout);
   DeferredResolver upstream(zone);
 
@@ -179,7 +180,7 @@ TEST_CASE("dns::LayeredResolver")
 {
   dns::ZoneResolver local("zone file local.zone");
   local.add_apex("example.ee");
-  local.add_txt("example.ee", {"v=spf1 include:_spf.provider.example -all"});
+  local.add_txt("example.ee", { "v=spf1 include:_spf.provider.example -all" });
   local.add_cname("alias.example.ee", "target.provider.example");
   local.add_cname("inner.example.ee", "sub.example.ee");
   dns::ZoneResolver sub("zone file sub.zone");
@@ -187,9 +188,9 @@ TEST_CASE("dns::LayeredResolver")
   sub.add_address("sub.example.ee", *IpAddress::parse("192.0.2.9"));
 
   dns::ZoneResolver network_data("network");
-  network_data.add_txt("_spf.provider.example", {"v=spf1 ip4:192.0.2.0/24 -all"});
+  network_data.add_txt("_spf.provider.example", { "v=spf1 ip4:192.0.2.0/24 -all" });
   network_data.add_address("target.provider.example", *IpAddress::parse("198.51.100.1"));
-  network_data.add_txt("example.ee", {"v=spf1 -all (the published one)"});
+  network_data.add_txt("example.ee", { "v=spf1 -all (the published one)" });
   DeferredResolver network(network_data);
 
   SUBCASE("names in the zones are answered authoritatively, others go to the fallback")
@@ -216,7 +217,7 @@ TEST_CASE("dns::LayeredResolver")
     layered.run();
     REQUIRE(outside);
     CHECK(outside->status == Status::ok);
-    CHECK(network.asked() == std::vector<std::string>{"_spf.provider.example"});
+    CHECK(network.asked() == std::vector<std::string>{ "_spf.provider.example" });
     CHECK_FALSE(layered.offline());
   }
   SUBCASE("CNAMEs leaving a zone are followed")
@@ -232,11 +233,11 @@ TEST_CASE("dns::LayeredResolver")
     REQUIRE(alias);
     CHECK(alias->status == Status::ok);
     CHECK(alias->name == "alias.example.ee");
-    CHECK(alias->addresses == std::vector{*IpAddress::parse("198.51.100.1")});
-    CHECK(alias->cname_chain == std::vector<std::string>{"target.provider.example"});
+    CHECK(alias->addresses == std::vector{ *IpAddress::parse("198.51.100.1") });
+    CHECK(alias->cname_chain == std::vector<std::string>{ "target.provider.example" });
     REQUIRE(inner);
-    CHECK(inner->addresses == std::vector{*IpAddress::parse("192.0.2.9")});
-    CHECK(inner->cname_chain == std::vector<std::string>{"sub.example.ee"});
+    CHECK(inner->addresses == std::vector{ *IpAddress::parse("192.0.2.9") });
+    CHECK(inner->cname_chain == std::vector<std::string>{ "sub.example.ee" });
   }
   SUBCASE("offline: outside names are NXDOMAIN and counted")
   {
@@ -250,15 +251,15 @@ TEST_CASE("dns::LayeredResolver")
     REQUIRE(outside);
     CHECK(outside->status == Status::nxdomain);
     CHECK(outside->detail == "outside the zones given (--offline)");
-    CHECK(outside->cname_chain == std::vector<std::string>{"target.provider.example"});
+    CHECK(outside->cname_chain == std::vector<std::string>{ "target.provider.example" });
     CHECK(layered.outside_queries() == 3);
-    CHECK(layered.outside_names() == std::set<std::string>{"_spf.provider.example", "target.provider.example"});
+    CHECK(layered.outside_names() == std::set<std::string>{ "_spf.provider.example", "target.provider.example" });
     layered.run();
   }
   SUBCASE("a zone without apex covers only its own names")
   {
     dns::ZoneResolver loose;
-    loose.add_txt("only.example", {"x"});
+    loose.add_txt("only.example", { "x" });
     dns::LayeredResolver layered;
     layered.add_zone(loose);
     CHECK(layered.zone_for("only.example") == &loose);
@@ -269,8 +270,8 @@ TEST_CASE("dns::LayeredResolver")
 TEST_CASE("dns::OverlayResolver")
 {
   dns::ZoneResolver published("published");
-  published.add_txt("example.ee", {"v=spf1 -all"});
-  published.add_txt("example.ee", {"google-site-verification=abc"});
+  published.add_txt("example.ee", { "v=spf1 -all" });
+  published.add_txt("example.ee", { "google-site-verification=abc" });
   published.add_address("example.ee", *IpAddress::parse("192.0.2.1"));
   published.add_failure("slow.example.ee", Status::timeout);
 
@@ -284,7 +285,7 @@ TEST_CASE("dns::OverlayResolver")
     CHECK(answer->status == Status::ok);
     REQUIRE(answer->txt.size() == 2);
     CHECK(answer->txt[0].joined() == "google-site-verification=abc");
-    CHECK(answer->txt[1].strings == std::vector<std::string>{"v=spf1 ip4:90.190.150.212 -all"});
+    CHECK(answer->txt[1].strings == std::vector<std::string>{ "v=spf1 ip4:90.190.150.212 -all" });
     CHECK(answer->server == "candidate record over published");
   }
   SUBCASE("replace_all: only the candidates")
@@ -303,7 +304,7 @@ TEST_CASE("dns::OverlayResolver")
     overlay.add_txt("example.ee", "v=spf1 a -all");
     AnswerPtr answer;
     overlay.query("example.ee", RRType::a, store(answer));
-    CHECK(answer->addresses == std::vector{*IpAddress::parse("192.0.2.1")});
+    CHECK(answer->addresses == std::vector{ *IpAddress::parse("192.0.2.1") });
     overlay.query("www.example.ee", RRType::txt, store(answer));
     CHECK(answer->status == Status::nxdomain);
     CHECK(overlay.has_candidate("EXAMPLE.ee"));
@@ -329,7 +330,7 @@ TEST_CASE("dns::OverlayResolver")
     dns::OverlayResolver overlay(published, dns::OverlayMode::replace_all);
     const std::string text = "v=spf1 " + std::string(600, 'x');
     overlay.add_txt("long.example.ee", text);
-    overlay.add_txt_record("long.example.ee", dns::TxtRecord{{"v=DKIM1; ", "p=abc"}});
+    overlay.add_txt_record("long.example.ee", dns::TxtRecord{ { "v=DKIM1; ", "p=abc" } });
     AnswerPtr answer;
     overlay.query("long.example.ee", RRType::txt, store(answer));
     REQUIRE(answer->txt.size() == 2);
@@ -337,11 +338,11 @@ TEST_CASE("dns::OverlayResolver")
     CHECK(answer->txt[0].strings[0].size() == 255);
     CHECK(answer->txt[0].strings[2].size() == 607 - 510);
     CHECK(answer->txt[0].joined() == text);
-    CHECK(answer->txt[1].strings == std::vector<std::string>{"v=DKIM1; ", "p=abc"});
+    CHECK(answer->txt[1].strings == std::vector<std::string>{ "v=DKIM1; ", "p=abc" });
   }
   SUBCASE("split_txt")
   {
-    CHECK(dns::split_txt("") == std::vector<std::string>{""});
+    CHECK(dns::split_txt("") == std::vector<std::string>{ "" });
     CHECK(dns::split_txt(std::string(255, 'a')).size() == 1);
     CHECK(dns::split_txt(std::string(256, 'a')).size() == 2);
   }

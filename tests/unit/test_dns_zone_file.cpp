@@ -37,7 +37,7 @@ TEST_CASE("dns::load_zone_file")
     CHECK(result->origin == "example.ee");
     CHECK(result->record_count == 12);
     CHECK(result->skipped_types == 3); // SOA, NS, SRV
-    CHECK(zone.apexes() == std::vector<std::string>{"example.ee"});
+    CHECK(zone.apexes() == std::vector<std::string>{ "example.ee" });
     CHECK(zone.covers("anything.example.ee"));
     CHECK_FALSE(zone.covers("example.net"));
 
@@ -49,29 +49,27 @@ TEST_CASE("dns::load_zone_file")
 
     const auto txt = zone.answer("example.ee", RRType::txt);
     REQUIRE(txt->txt.size() == 2);
-    CHECK(txt->txt[0].strings
-          == std::vector<std::string>{"v=spf1 ip4:192.0.2.1 ", "include:_spf.example.net -all"});
-    CHECK(txt->txt[1].strings == std::vector<std::string>{"google-site-verification=abc"});
+    CHECK(txt->txt[0].strings == std::vector<std::string>{ "v=spf1 ip4:192.0.2.1 ", "include:_spf.example.net -all" });
+    CHECK(txt->txt[1].strings == std::vector<std::string>{ "google-site-verification=abc" });
 
-    CHECK(zone.answer("mail.example.ee", RRType::a)->addresses == std::vector{*IpAddress::parse("192.0.2.25")});
-    CHECK(zone.answer("mail.example.ee", RRType::aaaa)->addresses
-          == std::vector{*IpAddress::parse("2001:db8::25")});
+    CHECK(zone.answer("mail.example.ee", RRType::a)->addresses == std::vector{ *IpAddress::parse("192.0.2.25") });
+    CHECK(zone.answer("mail.example.ee", RRType::aaaa)->addresses == std::vector{ *IpAddress::parse("2001:db8::25") });
     const auto www = zone.answer("www.example.ee", RRType::txt);
     CHECK(www->status == Status::ok);
-    CHECK(www->cname_chain == std::vector<std::string>{"example.ee"});
-    CHECK(zone.answer("_dmarc.example.ee", RRType::txt)->txt.at(0).strings
-          == std::vector<std::string>{"v=DMARC1; p=none"});
-    CHECK(zone.answer("25.2.0.192.in-addr.arpa", RRType::ptr)->names == std::vector<std::string>{"mail.example.ee"});
+    CHECK(www->cname_chain == std::vector<std::string>{ "example.ee" });
+    CHECK(zone.answer("_dmarc.example.ee", RRType::txt)->txt.at(0).strings ==
+          std::vector<std::string>{ "v=DMARC1; p=none" });
+    CHECK(zone.answer("25.2.0.192.in-addr.arpa", RRType::ptr)->names == std::vector<std::string>{ "mail.example.ee" });
     CHECK(zone.answer("srv.example.ee", RRType::txt)->status == Status::nxdomain); // skipped types leave no data
   }
   SUBCASE("escaped quotes and semicolons in TXT")
   {
     dns::ZoneResolver zone;
     REQUIRE(dns::load_zone_file(zone, k_zones + "loader-good.zone"));
-    CHECK(zone.answer("quoted.example.ee", RRType::txt)->txt.at(0).strings
-          == std::vector<std::string>{"say \"hi\"; not a comment"});
-    CHECK(zone.answer("semi.example.ee", RRType::txt)->txt.at(0).strings
-          == std::vector<std::string>{"a;b", "c\\d", "AB"});
+    CHECK(zone.answer("quoted.example.ee", RRType::txt)->txt.at(0).strings ==
+          std::vector<std::string>{ "say \"hi\"; not a comment" });
+    CHECK(zone.answer("semi.example.ee", RRType::txt)->txt.at(0).strings ==
+          std::vector<std::string>{ "a;b", "c\\d", "AB" });
   }
   SUBCASE("every SOA owner becomes an apex; origin is the first")
   {
@@ -79,17 +77,18 @@ TEST_CASE("dns::load_zone_file")
     const auto result = dns::load_zone_file(zone, k_zones + "loader-two-soa.zone");
     REQUIRE(result);
     CHECK(result->origin == "example.org");
-    CHECK(zone.apexes() == std::vector<std::string>{"example.org", "sub.example.net"});
+    CHECK(zone.apexes() == std::vector<std::string>{ "example.org", "sub.example.net" });
     CHECK(zone.covers("x.sub.example.net"));
     CHECK_FALSE(zone.covers("example.net"));
   }
   SUBCASE("default origin for relative names")
   {
     dns::ZoneResolver zone;
-    const auto result = dns::load_zone_text(zone, "@ IN TXT \"v=spf1 -all\"\nmail IN A 192.0.2.1\n", "x", "Example.EE.");
+    const auto result =
+      dns::load_zone_text(zone, "@ IN TXT \"v=spf1 -all\"\nmail IN A 192.0.2.1\n", "x", "Example.EE.");
     REQUIRE(result);
     CHECK(result->origin == "example.ee");
-    CHECK(zone.apexes() == std::vector<std::string>{"example.ee"});
+    CHECK(zone.apexes() == std::vector<std::string>{ "example.ee" });
     CHECK(zone.answer("mail.example.ee", RRType::a)->status == Status::ok);
   }
   SUBCASE("no origin at all: absolute names load, no apex")
@@ -115,7 +114,7 @@ TEST_CASE("dns::load_zone_file")
     REQUIRE(dns::load_zone_text(zone, "@ IN TXT \"" + std::string(300, 'x') + "\" y\n", "x", "example.ee"));
     const auto answer = zone.answer("example.ee", RRType::txt);
     REQUIRE(answer->txt.size() == 1);
-    CHECK(answer->txt[0].strings == std::vector<std::string>{std::string(255, 'x'), std::string(45, 'x'), "y"});
+    CHECK(answer->txt[0].strings == std::vector<std::string>{ std::string(255, 'x'), std::string(45, 'x'), "y" });
   }
   SUBCASE("syntax errors name their line and what was expected")
   {
@@ -173,7 +172,8 @@ TEST_CASE("dns::load_zone_file")
     REQUIRE_FALSE(result);
     CHECK(result.error().line == 0);
     CHECK(result.error().message == "cannot open the zone file: No such file or directory");
-    CHECK(dns::to_string(result.error()) == k_zones + "does-not-exist.zone: cannot open the zone file: No such file or directory");
+    CHECK(dns::to_string(result.error()) ==
+          k_zones + "does-not-exist.zone: cannot open the zone file: No such file or directory");
 
     result = dns::load_zone_file(zone, k_zones);
     REQUIRE_FALSE(result);

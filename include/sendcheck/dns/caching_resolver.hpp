@@ -14,12 +14,12 @@ namespace sendcheck::dns {
 /// Counters of a CachingResolver, for benchmarks, tests and `--verbose` output.
 struct CacheStats
 {
-  size_t queries = 0;   ///< Calls to `query`.
-  size_t hits = 0;      ///< Queries answered from a stored answer.
-  size_t coalesced = 0; ///< Queries that joined a query already in flight for the same key.
-  size_t upstream = 0;  ///< Queries sent to the wrapped resolver (including prefetches).
+  size_t queries = 0;    ///< Calls to `query`.
+  size_t hits = 0;       ///< Queries answered from a stored answer.
+  size_t coalesced = 0;  ///< Queries that joined a query already in flight for the same key.
+  size_t upstream = 0;   ///< Queries sent to the wrapped resolver (including prefetches).
   size_t prefetches = 0; ///< Calls to `prefetch` that sent a query.
-  size_t evictions = 0; ///< Answers dropped to stay within the entry limit.
+  size_t evictions = 0;  ///< Answers dropped to stay within the entry limit.
 };
 
 /// A Resolver that remembers every answer of the wrapped resolver for the run, keyed by (normalized name, type):
@@ -61,8 +61,8 @@ public:
 private:
   struct Entry
   {
-    AnswerPtr answer;                          ///< Null while the upstream query is in flight.
-    std::vector<Callback> waiters;             ///< Who waits for the answer in flight.
+    AnswerPtr answer;                                     ///< Null while the upstream query is in flight.
+    std::vector<Callback> waiters;                        ///< Who waits for the answer in flight.
     std::list<const std::string*>::iterator lru_position; ///< Valid once answered.
   };
 

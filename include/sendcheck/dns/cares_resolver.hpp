@@ -24,7 +24,7 @@ struct CaresOptions
   /// /etc/resolv.conf.
   std::vector<std::string> servers;
   /// How long c-ares waits for the first try; later tries wait longer (c-ares doubles it per round of servers).
-  std::chrono::milliseconds timeout{2000};
+  std::chrono::milliseconds timeout{ 2000 };
   /// How many times each query is sent (to each server in turn) before it times out.
   int tries = 2;
   /// How many queries are on the network at once; the rest wait in a queue in the order asked.
@@ -54,10 +54,13 @@ public:
   /// memory) gives a CaresError.
   static util::Result<std::unique_ptr<CaresResolver>, CaresError> create(const CaresOptions& options);
 
+  /// Destroys the channel; callbacks of queries still queued or in flight are never called.
   ~CaresResolver() override;
   CaresResolver(const CaresResolver&) = delete;
   CaresResolver& operator=(const CaresResolver&) = delete;
 
+  /// Sends the query now, or queues it when `max_in_flight` are on the network; an unaskable name is answered
+  /// `error` at once. `done` runs from `run`.
   void query(std::string_view name, RRType type, Callback done) override;
 
   /// Polls the channel's sockets and delivers answers until no query is queued, in flight or undelivered.

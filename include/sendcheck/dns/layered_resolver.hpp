@@ -43,8 +43,11 @@ public:
   /// so a report can say its result is only as complete as the zones given.
   const std::set<std::string>& outside_names() const { return m_outside_names; }
 
+  /// Answers from the zone that covers `name` (synchronously), else asks the fallback or answers NXDOMAIN offline.
   void query(std::string_view name, RRType type, Callback done) override;
+  /// Runs the fallback's event loop (nothing to do offline).
   void run() override;
+  /// Passes the hint to the fallback for names outside the zones.
   void prefetch(std::string_view name, RRType type) override;
 
 private:

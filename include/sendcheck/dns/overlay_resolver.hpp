@@ -10,7 +10,8 @@
 namespace sendcheck::dns {
 
 /// How candidate TXT records combine with the records published at their name.
-enum class OverlayMode : uint8_t {
+enum class OverlayMode : uint8_t
+{
   /// The candidates are the only TXT records at the name.
   replace_all,
   /// Published records with the same version tag as a candidate ("v=spf1", "v=DMARC1", ... — the text before the
@@ -38,12 +39,17 @@ public:
   /// Whether a candidate is held for `name`.
   bool has_candidate(std::string_view name) const;
 
+  /// TXT at a candidate's name: the candidates (over the published records, per the mode); else the underlying answer.
   void query(std::string_view name, RRType type, Callback done) override;
+  /// Runs the underlying resolver's event loop.
   void run() override;
+  /// Passes the hint on, unless the candidates alone answer it.
   void prefetch(std::string_view name, RRType type) override;
 
 private:
-  AnswerPtr overlay(const std::string& name, const std::vector<TxtRecord>& candidates, const AnswerPtr& published) const;
+  AnswerPtr overlay(const std::string& name,
+                    const std::vector<TxtRecord>& candidates,
+                    const AnswerPtr& published) const;
 
   Resolver& m_underlying;
   OverlayMode m_mode;

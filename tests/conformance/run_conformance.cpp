@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -25,8 +26,9 @@ using namespace sendcheck;
 
 namespace {
 
-/// Answers from a ZoneResolver; `prefetch` fetches the answer at once and keeps it, and `query` serves kept answers
-/// first, so prefetching has a real effect to compare.
+/// Answers from a ZoneResolver like a network resolver would: asynchronously, from `run`. `prefetch` fetches the
+/// answer at once and keeps it, and `query` serves kept answers synchronously, so prefetching has a real effect to
+/// compare and both the synchronous and the suspending paths of the evaluator are exercised.
 class PrefetchRecorder : public dns::Resolver
 {
 public:
@@ -42,10 +44,18 @@ public:
       done(it->second);
       return;
     }
-    m_zone.query(name, type, std::move(done));
+    m_pending.emplace_back(m_zone.answer(name, type), std::move(done));
   }
 
-  void run() override { m_zone.run(); }
+  void
+  run() override
+  {
+    while (!m_pending.empty()) {
+      auto [answer, done] = std::move(m_pending.front());
+      m_pending.pop_front();
+      done(std::move(answer));
+    }
+  }
 
   void
   prefetch(std::string_view name, dns::RRType type) override
@@ -60,6 +70,7 @@ public:
 private:
   dns::ZoneResolver& m_zone;
   std::map<std::pair<std::string_view, std::string>, dns::AnswerPtr> m_cache;
+  std::deque<std::pair<dns::AnswerPtr, Callback>> m_pending;
   size_t m_prefetches = 0;
   size_t m_hits = 0;
 };

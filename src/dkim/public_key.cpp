@@ -217,12 +217,12 @@ apply_edit(std::string_view text, const KeyEdit& edit)
 }
 
 std::string
-describe(const KeyEdit& edit)
+describe(const KeyEdit& edit, int bits)
 {
   switch (edit.kind) {
   case KeyEdit::Kind::header:
-    return fmt::format("at offset {} it reads '{}' where every RSA key of that size reads '{}'", edit.position,
-                       edit.original, edit.replacement);
+    return fmt::format("at offset {} it reads '{}' where every {}-bit RSA key reads '{}'", edit.position,
+                       edit.original, bits, edit.replacement);
   case KeyEdit::Kind::substitution:
     return fmt::format("the character '{}' at offset {} looks like a misread '{}'", edit.original, edit.position,
                        edit.replacement);
@@ -517,8 +517,18 @@ find_repair(std::string_view base64, KeyType type, const std::vector<size_t>& br
       repair.info = key->info();
     }
     std::string edits;
+    // Describe every edit with offsets into the published text, which is what the admin sees.
+    long shift = 0;
     for (const auto& edit : repair.edits) {
-      edits += (edits.empty() ? "" : "; ") + describe(edit);
+      KeyEdit shown = edit;
+      shown.position = static_cast<size_t>(static_cast<long>(edit.position) + shift);
+      edits += (edits.empty() ? "" : "; ") + describe(shown, repair.info.bits);
+      shift += static_cast<long>(edit.length) - static_cast<long>(edit.replacement.size());
+    }
+    if (repair.short_line && repair.edits.back().kind == KeyEdit::Kind::insertion) {
+      edits += fmt::format("; the line at offsets {}-{} of the published key is one character shorter than the "
+                           "lines after it, so a character was most likely lost there",
+                           repair.short_line->first, repair.short_line->second - 1);
     }
     repair.explanation = fmt::format(
       "This looks like a key copied from a PDF or a web page: {}. With {} it loads as a {}-bit {} key, but that does "

@@ -28,8 +28,8 @@ struct CostNode
   SelectionStatus selection = SelectionStatus::none;
   /// DNS-querying terms in this record itself (include a mx ptr exists redirect; redirect only when no `all`).
   unsigned own_terms = 0;
-  /// Void lookups caused by this record's own terms (includes/redirects without a record, a/mx/exists targets
-  /// without data; only targets known without macros are looked up).
+  /// Void lookups caused by this record's own terms: mx and exists targets without data, a targets with neither A
+  /// nor AAAA (only targets known without macros are looked up; an include without a record is an error instead).
   unsigned own_void_lookups = 0;
   /// `own_terms` plus the `subtree_terms` of every child.
   unsigned subtree_terms = 0;

@@ -113,7 +113,8 @@ struct Record
   const Term* exp() const;
   /// The first `all` mechanism, or nullptr.
   const Term* all() const;
-  /// How many terms count toward the limit of 10 in this record alone (not following includes).
+  /// How many terms count toward the limit of 10 in this record alone (not following includes): include, a, mx,
+  /// ptr, exists, and redirect= unless an `all` makes it ignored.
   size_t dns_term_count() const;
 };
 

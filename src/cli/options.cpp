@@ -117,10 +117,16 @@ parse_options(int argc, const char* const* argv)
     ->group("Checks");
   app.add_flag("--no-bulk", options.no_bulk, "Leave out the bulk-mail address 90.190.150.82")->group("Checks");
   app.add_option("--record", options.records, "Check this SPF record as if it were published")
+    ->expected(1)
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+    ->allow_extra_args(false)
     ->type_name("TXT")
     ->group("Checks");
 
   app.add_option("--server", options.servers, "DNS server to ask, IP[:PORT] or [IPv6]:PORT (repeatable)")
+    ->expected(1)
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+    ->allow_extra_args(false)
     ->type_name("ADDR")
     ->each([](const std::string& value) {
       if (auto problem = validate_server(value); !problem.empty()) {
@@ -129,6 +135,9 @@ parse_options(int argc, const char* const* argv)
     })
     ->group("DNS");
   app.add_option("--zone", options.zones, "Answer names in this zone file from it (repeatable)")
+    ->expected(1)
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+    ->allow_extra_args(false)
     ->type_name("FILE")
     ->check(CLI::ExistingFile)
     ->group("DNS");

@@ -260,6 +260,7 @@ public:
     if (m_options.json) {
       write_out(stdout, report::json_document_end(m_summary, notes));
     } else if (!m_options.quiet && !notes.empty() && m_stack.layered().offline() && !outside.empty()) {
+      std::fflush(stdout);
       for (const auto& note : notes) {
         write_out(stderr, fmt::format("note: {}\n", note));
       }

@@ -114,6 +114,11 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile)
 
   const std::string& host = profile.sending_host;
   if (!report.record.empty() && record_targets(report.record, spf::MechanismKind::include, host)) {
+    // The generic "include of a name without SPF" says less than the finding below; keep one.
+    const std::string term = "'include:" + host + "'";
+    std::erase_if(report.findings, [&](const Finding& f) {
+      return f.code == "spf.include_no_record" && f.message.find(term) != std::string::npos;
+    });
     report.findings.push_back(
       {"spf.include_sending_host", Severity::error,
        fmt::format("The record has 'include:{0}', but {0} publishes no SPF record, so the include is a permanent "
@@ -291,7 +296,8 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
     report.findings.push_back(
       {"domain.not_found", Severity::error,
        fmt::format("The domain {} does not exist in DNS (NXDOMAIN).", report.domain),
-       "Check the spelling. A newly registered domain can take a few hours to appear.", txt->server});
+       "Check the spelling. A newly registered domain can take a few hours to appear.",
+       txt->server.empty() ? std::string() : "answered by " + txt->server});
     report.status = DomainStatus::not_found;
     report.verdict.overall = Delivery::rejected;
     report.verdict.summary = fmt::format("{} does not exist: mail in its name cannot be delivered.", report.domain);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sendcheck::report {
 
 namespace {
@@ -80,6 +82,31 @@ severity_label(Severity severity, const Painter& paint)
   return "?      ";
 }
 
+/// A few words for an SPF error code, for the per-address table (the findings below give the whole story).
+std::string_view
+short_reason(std::string_view code)
+{
+  static const std::pair<std::string_view, std::string_view> k_reasons[] = {
+    {"spf.too_many_lookups", "over 10 DNS lookups"},
+    {"spf.void_lookups", "over 2 lookups that found nothing"},
+    {"spf.multiple_records", "several SPF records"},
+    {"spf.no_record", "no SPF record"},
+    {"spf.include_no_record", "include of a name without SPF"},
+    {"spf.redirect_no_record", "redirect to a name without SPF"},
+    {"spf.syntax", "syntax error"},
+    {"spf.dns_failure", "DNS did not answer"},
+    {"spf.too_many_mx", "over 10 MX names"},
+    {"spf.invalid_domain", "invalid domain name"},
+    {"spf.macro", "bad macro"},
+  };
+  for (const auto& [known, words] : k_reasons) {
+    if (known == code) {
+      return words;
+    }
+  }
+  return code;
+}
+
 std::string
 safe(std::string_view text)
 {
@@ -89,7 +116,7 @@ safe(std::string_view text)
 void
 render_spf(std::string& out, const DomainReport& report, const TextOptions& options, const Painter& paint)
 {
-  const size_t label = 15;
+  const size_t label = 16;
   const std::string pad(label, ' ');
   const size_t room = options.width > label + 20 ? options.width - label : 60;
   if (report.spf_records.empty()) {
@@ -141,13 +168,20 @@ render_spf(std::string& out, const DomainReport& report, const TextOptions& opti
     for (const auto& ip : report.ips) {
       const auto& evaluation = ip.evaluation;
       std::string decided;
+      std::string where;
       if (evaluation.deciding_term) {
-        decided = safe(evaluation.deciding_term->text);
+        where = safe(evaluation.deciding_term->text);
         if (evaluation.deciding_domain != report.domain && !evaluation.deciding_domain.empty()) {
-          decided += fmt::format(" (in {})", safe(evaluation.deciding_domain));
+          where += fmt::format(" in {}", safe(evaluation.deciding_domain));
         }
-      } else if (!evaluation.reason.empty()) {
-        decided = safe(evaluation.reason);
+      }
+      if (!evaluation.error_code.empty()) {
+        decided = std::string(short_reason(evaluation.error_code));
+        if (!where.empty()) {
+          decided += fmt::format(" (at {})", where);
+        }
+      } else if (!where.empty()) {
+        decided = where;
       } else {
         decided = "no term matched";
       }
@@ -208,7 +242,7 @@ render_dkim_dmarc(std::string& out, const DomainReport& report)
     dkim_line = "could not be fetched (DNS error)";
     break;
   }
-  out += fmt::format("\n  {:<13}{}: {}\n", "DKIM:", safe(dkim.name), dkim_line);
+  out += fmt::format("\n  {:<14}{}\n", "DKIM:", wrap(fmt::format("{}: {}", safe(dkim.name), dkim_line), 64, 16));
 
   const auto& dmarc = report.dmarc;
   std::string dmarc_line;
@@ -231,7 +265,7 @@ render_dkim_dmarc(std::string& out, const DomainReport& report)
     dmarc_line = "could not be fetched (DNS error)";
     break;
   }
-  out += fmt::format("  {:<13}{}\n", "DMARC:", dmarc_line);
+  out += fmt::format("  {:<14}{}\n", "DMARC:", wrap(dmarc_line, 64, 16));
 }
 
 } // namespace
@@ -310,15 +344,19 @@ render_text(const DomainReport& report, const TextOptions& options)
   out += "\n  Verdict: ";
   out += paint(wrap(safe(report.verdict.summary), options.width - 11, 11), delivery_color(report.verdict.overall));
   out += "\n";
+  std::vector<std::string> fixes;
   for (const auto& stream : report.verdict.streams) {
     if (stream.outcome == Delivery::delivered) {
       continue;
     }
     out += fmt::format("  {} {}\n", paint(fmt::format("{:<8}", to_string(stream.outcome)), delivery_color(stream.outcome)),
                        wrap(safe(stream.reason), options.width - 11, 11));
-    if (!stream.fix.empty()) {
-      out += fmt::format("{}{}\n", std::string(11, ' '), wrap("Fix: " + safe(stream.fix), options.width - 11, 11));
+    if (!stream.fix.empty() && std::find(fixes.begin(), fixes.end(), stream.fix) == fixes.end()) {
+      fixes.push_back(stream.fix);
     }
+  }
+  for (const auto& fix : fixes) {
+    out += fmt::format("{}{}\n", std::string(11, ' '), wrap("Fix: " + safe(fix), options.width - 11, 11));
   }
   return out;
 }

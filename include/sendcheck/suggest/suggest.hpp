@@ -62,7 +62,12 @@
 //   suggest.invisible_space   non-breaking, zero-width or other unusual spaces replaced or removed
 //   suggest.whitespace        tabs, line breaks, leading/trailing or repeated spaces normalized
 //   suggest.version           the version tag rewritten as exactly `v=spf1`
-//   suggest.canonical         terms rewritten in canonical form (e.g. `IP4:` → `ip4:`), meaning unchanged
+//   suggest.bulk_added        ip4 terms added for the bulk (mass-mail) addresses the record did not pass
+//   suggest.redirect_to_include  a merged record's redirect= became an include (a record with `all` ignores
+//                             redirect=, so the redirected-to policy would have been lost)
+//   suggest.redirect_dropped  a redirect= that was never used (its record had `all`) dropped while merging
+// A rebuilt record is printed in canonical form (spf::to_string of each term: `IP4:` becomes `ip4:`); that alone is
+// not a change, so a record that needs nothing is returned exactly as published.
 
 namespace sendcheck::suggest {
 
@@ -160,6 +165,23 @@ struct Suggestion
   /// What the sending host (directo.gate.ee) resolves to now (A records); empty when it has none.
   std::vector<dns::IpAddress> sending_host_addresses;
 };
+
+/// A published TXT text after the typographic repairs (see the top of this header).
+struct RepairedText
+{
+  /// The repaired text (the input itself when nothing needed repair).
+  std::string text;
+  /// Whether the repaired text is an SPF record (`v=spf1` followed by a space or the end).
+  bool is_spf = false;
+  /// One change per kind of repair made (quotes, dash, invisible_space, whitespace, version).
+  std::vector<Change> changes;
+};
+
+/// Repairs damage from copying a record out of a document: quotes typed into the value (straight ones at the ends
+/// of terms, curly ones anywhere), en/em dashes and minus signs in place of `-`, non-breaking and other unusual
+/// spaces, zero-width characters and soft hyphens, tabs and line breaks, repeated or surrounding spaces, and
+/// `v=spf1` in another case or spacing (`V=SPF1`, `v = spf1`). Text that is not SPF after repair is returned as is.
+RepairedText repair_record_text(std::string_view text);
 
 /// Builds and verifies the SPF record `domain` should publish (see the top of this header). Never throws for DNS or
 /// record problems; they end up in `Suggestion::status` and `failure`.

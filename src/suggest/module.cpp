@@ -1,1 +1,0 @@
-// placeholder so the module's object library is never empty

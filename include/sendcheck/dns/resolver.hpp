@@ -133,16 +133,25 @@ public:
     m_waiter = waiter;
     m_resolver.query(m_name, m_type, [this](AnswerPtr answer) {
       m_answer = std::move(answer);
+      m_answered = true;
       if (m_suspended) {
         m_waiter.resume();
       }
     });
     // Answered synchronously: continue without suspending.
-    m_suspended = !m_answer;
+    m_suspended = !m_answered;
     return m_suspended;
   }
 
-  AnswerPtr await_resume() noexcept { return std::move(m_answer); }
+  /// The answer; a resolver that broke its contract and passed null gets an `error` answer instead.
+  AnswerPtr
+  await_resume()
+  {
+    if (!m_answer) {
+      return make_status_answer(m_name, m_type, Status::error, {}, "the resolver gave no answer");
+    }
+    return std::move(m_answer);
+  }
 
 private:
   Resolver& m_resolver;
@@ -151,6 +160,7 @@ private:
   std::coroutine_handle<> m_waiter;
   AnswerPtr m_answer;
   bool m_suspended = false;
+  bool m_answered = false;
 };
 
 /// Returns an awaitable for the answer to (`name`, `type`) from `resolver`.

@@ -6,6 +6,7 @@
 #include <sendcheck/util/strings.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <optional>
@@ -14,6 +15,10 @@
 namespace sendcheck::suggest {
 
 namespace {
+
+/// Addresses that stand for "any other server" when checking that nothing the domain authorized is lost
+/// (documentation ranges, RFC 5737 and RFC 3849).
+constexpr const char* k_probe_addresses[] = {"192.0.2.1", "2001:db8::1"};
 
 /// One term of the record being built, with its canonical text.
 struct Item
@@ -133,15 +138,24 @@ join_terms(const std::vector<std::string>& terms)
   return out;
 }
 
+/// The order of the terms of a merged record.
+enum class MergeOrder : uint8_t {
+  as_written,  ///< The records' terms in order, record after record.
+  pass_first,  ///< Terms that authorize (`+` qualifier) first, then the others, each group in order: used when the
+               ///< written order would let one record's `-`/`~`/`?` term refuse what another record passes.
+};
+
 /// Merges the parsed `records` into one (see the header), replacing `include:<sending host>` when the host publishes
 /// no SPF record.
 Base
-merge_records(const std::vector<spf::Record>& records, const std::string& sending_host, bool host_has_spf)
+merge_records(const std::vector<spf::Record>& records, const std::string& sending_host, bool host_has_spf,
+              MergeOrder order = MergeOrder::as_written)
 {
   Base base;
   std::set<std::string> seen;
   std::vector<std::string> duplicates;
   std::vector<std::string> moved;
+  std::vector<std::string> dropped_after_all;
   std::vector<std::string> extra_alls;
   std::vector<std::string> replaced;
   std::vector<std::string> dropped_exps;
@@ -190,7 +204,11 @@ merge_records(const std::vector<spf::Record>& records, const std::string& sendin
         continue;
       }
       auto item = make_item(std::move(term));
-      if (after_all && item.term.kind == spf::TermKind::mechanism) {
+      if (after_all && item.term.kind == spf::TermKind::mechanism && item.term.qualifier != spf::Qualifier::pass) {
+        // Never evaluated; moved before `all` it would refuse or soften mail that passes today.
+        dropped_after_all.push_back(item.text);
+        seen.erase(key);
+      } else if (after_all && item.term.kind == spf::TermKind::mechanism) {
         moved.push_back(item.text);
         base.before_all.push_back(std::move(item));
       } else if (after_all) {
@@ -285,6 +303,22 @@ merge_records(const std::vector<spf::Record>& records, const std::string& sendin
       {"suggest.terms_moved",
        fmt::format("Moved {} before '{}': receivers stop at 'all', so terms after it were never evaluated.",
                    quoted_list(moved), base.all ? base.all->text : std::string("all"))});
+  }
+  if (!dropped_after_all.empty()) {
+    base.changes.push_back(
+      {"suggest.terms_dropped",
+       fmt::format("Removed {} after '{}': receivers stop at 'all', so it never applied, and moved before 'all' it "
+                   "would refuse or mark mail that passes today.",
+                   quoted_list(dropped_after_all), base.all ? base.all->text : std::string("all"))});
+  }
+  if (order == MergeOrder::pass_first) {
+    std::stable_partition(base.before_all.begin(), base.before_all.end(), [](const Item& item) {
+      return item.term.kind == spf::TermKind::mechanism && item.term.qualifier == spf::Qualifier::pass;
+    });
+    base.changes.push_back(
+      {"suggest.reordered",
+       "Put the terms that authorize senders before the '-', '~' and '?' terms: in the records' order, one record's "
+       "exclusion would have refused mail another record lets through."});
   }
   if (!duplicates.empty() || !extra_alls.empty() || !dropped_exps.empty()) {
     std::vector<std::string> removed = duplicates;
@@ -576,6 +610,30 @@ suggest_record(dns::Resolver& resolver, std::string domain, SuggestOptions optio
     host_has_spf = spf::select_record(*host_txt).status != spf::SelectionStatus::none;
   }
 
+  // Nothing the domain authorized is lost: the addresses of the old records' ip4/ip6 terms and the profile's that
+  // passed on any old record must pass on the candidate.
+  // The sample also takes the ip4/ip6 terms of every record reached through include/redirect.
+  // Two probes stand for "any other address" (an old record with `+all` passed them).
+  std::vector<dns::IpAddress> sample = profile.all_ips(true);
+  for (const auto* probe : k_probe_addresses) {
+    sample.push_back(*dns::IpAddress::parse(probe));
+  }
+  for (const auto& old_text : repaired) {
+    spf::CostOptions old_options;
+    old_options.cache = options.cache;
+    old_options.record_override = old_text;
+    const auto old_cost = co_await spf::analyze_cost(resolver, name, old_options);
+    add_networks(old_cost.root, sample);
+  }
+  std::vector<dns::IpAddress> passed_before;
+  for (const auto& old_text : repaired) {
+    const auto old = co_await evaluate_candidate(resolver, name, old_text, sample, eval_options);
+    for (size_t i = 0; i < sample.size(); ++i) {
+      if (old[i].result == spf::SpfResult::pass && !contains(passed_before, sample[i])) {
+        passed_before.push_back(sample[i]);
+      }
+    }
+  }
   // 3. The base record: merged and cleaned, or the profile's minimal record without the sender's terms.
   Base base;
   if (records.empty()) {
@@ -622,7 +680,53 @@ suggest_record(dns::Resolver& resolver, std::string domain, SuggestOptions optio
     base = merge_records(records, host, host_has_spf);
     suggestion.changes.insert(suggestion.changes.end(), base.changes.begin(), base.changes.end());
   }
-  const auto base_text = build_record(base, {});
+  auto base_text = build_record(base, {});
+
+  // A merge in the records' order may lose an address one record passes: another record's exclusion comes first,
+  // or its costly include spends the void-lookup budget before the term that matched. Then other orders are tried:
+  // the records in every order, then the authorizing terms first.
+  if (records.size() > 1 && !passed_before.empty()) {
+    std::vector<size_t> permutation(records.size());
+    for (size_t i = 0; i < permutation.size(); ++i) {
+      permutation[i] = i;
+    }
+    std::vector<std::pair<std::vector<size_t>, MergeOrder>> attempts;
+    for (const auto order : {MergeOrder::as_written, MergeOrder::pass_first}) {
+      auto p = permutation;
+      do {
+        attempts.emplace_back(p, order);
+      } while (std::next_permutation(p.begin(), p.end()));
+    }
+    for (size_t attempt = 0; attempt < attempts.size(); ++attempt) {
+      const auto& [indices, order] = attempts[attempt];
+      std::vector<spf::Record> ordered;
+      for (const auto index : indices) {
+        ordered.push_back(records[index]);
+      }
+      auto merged = attempt == 0 ? base : merge_records(ordered, host, host_has_spf, order);
+      const auto text = build_record(merged, {});
+      const auto kept = co_await evaluate_candidate(resolver, name, text, passed_before, eval_options);
+      const bool lost = std::any_of(kept.begin(), kept.end(), [](const spf::Evaluation& evaluation) {
+        return evaluation.result != spf::SpfResult::pass && evaluation.result != spf::SpfResult::temperror;
+      });
+      if (!lost) {
+        if (attempt != 0) {
+          suggestion.changes.resize(suggestion.changes.size() - base.changes.size());
+          base = std::move(merged);
+          if (order == MergeOrder::as_written) {
+            base.changes.push_back(
+              {"suggest.reordered",
+               "Merged the records in another order: in the order published, an address one record lets through "
+               "would have been refused (by another record's exclusion or its lookup limits) before reaching the "
+               "term that lets it through."});
+          }
+          suggestion.changes.insert(suggestion.changes.end(), base.changes.begin(), base.changes.end());
+          base_text = text;
+        }
+        break;
+      }
+    }
+  }
 
   // 4. The base record's cost: a record already over the limits is refused, not printed broken.
   spf::CostOptions cost_options;
@@ -640,7 +744,7 @@ suggest_record(dns::Resolver& resolver, std::string domain, SuggestOptions optio
                      "permanent error; {} cannot be added without breaking it further. Most costly: {}. Remove the "
                      "includes of services no longer used or replace them with their ip4:/ip6: terms, then run "
                      "--suggest again",
-                     base_cost.total_terms, limits.dns_terms, profile.name, join_terms(costly)));
+                     base_cost.total_terms, limits.dns_terms, profile.name, fmt::join(costly, ", ")));
     co_return suggestion;
   }
   if (base_cost.over_void_limit()) {
@@ -810,24 +914,7 @@ suggest_record(dns::Resolver& resolver, std::string domain, SuggestOptions optio
     }
   }
 
-  // Nothing the domain authorized is lost: the addresses of the old records' ip4/ip6 terms and the profile's that
-  // passed on any old record must pass on the candidate.
-  // The sample also takes the ip4/ip6 terms of every record reached through include/redirect.
-  std::vector<dns::IpAddress> sample = profile_ips;
-  for (const auto& old_text : repaired) {
-    cost_options.record_override = old_text;
-    const auto old_cost = co_await spf::analyze_cost(resolver, name, cost_options);
-    add_networks(old_cost.root, sample);
-  }
-  std::vector<dns::IpAddress> passed_before;
-  for (const auto& old_text : repaired) {
-    const auto old = co_await evaluate_candidate(resolver, name, old_text, sample, eval_options);
-    for (size_t i = 0; i < sample.size(); ++i) {
-      if (old[i].result == spf::SpfResult::pass && !contains(passed_before, sample[i])) {
-        passed_before.push_back(sample[i]);
-      }
-    }
-  }
+  // Nothing the domain authorized is lost: every address in `passed_before` must pass on the candidate.
   if (!passed_before.empty()) {
     const auto kept = co_await evaluate_candidate(resolver, name, candidate_text, passed_before, eval_options);
     for (size_t i = 0; i < passed_before.size(); ++i) {
@@ -852,7 +939,7 @@ suggest_record(dns::Resolver& resolver, std::string domain, SuggestOptions optio
   verification.passed = problems.empty();
   if (!problems.empty()) {
     fail(SuggestStatus::impossible,
-         fmt::format("the record built ('{}') did not verify: {}", candidate_text, join_terms(problems)));
+         fmt::format("the record built ('{}') did not verify: {}", candidate_text, fmt::join(problems, "; ")));
     co_return suggestion;
   }
 

@@ -42,6 +42,10 @@
 //    the ip4 terms are added only for addresses it does not pass).
 //  - A record already over 10 DNS-querying terms (or 2 void lookups) is refused (status impossible), naming the
 //    costliest includes; it is not trimmed, since only the owner knows which services still send.
+//  - Terms after `all` never applied. Those that authorize (`+`, the default) are moved before `all` (the owner
+//    meant them); `-`/`~`/`?` ones are removed, since moving them could refuse mail that passes today.
+//  - Merged records keep the records' order unless that loses an address some record passes (one record's `-ip4:`
+//    before another's `ip4:`); then the authorizing terms go first. If even that loses one, status impossible.
 //  - `+all`, `?all` and `ptr` are kept but warned about. `redirect=` is kept (terms are inserted before it).
 //  - A published record whose evaluation already stops at a permerror the suggestion cannot repair (an include of a
 //    domain without SPF, a syntax error the repairs do not remove) is refused with the reason.
@@ -56,7 +60,11 @@
 //   suggest.merged            several SPF records merged into one
 //   suggest.all_qualifier     the merged records disagreed on `all`; the least strict was kept
 //   suggest.duplicates_removed  repeated terms removed
-//   suggest.terms_moved       terms after `all` (never evaluated) moved before it
+//   suggest.terms_moved       `+` terms after `all` (never evaluated) moved before it
+//   suggest.terms_dropped     `-`/`~`/`?` terms after `all` removed (they never applied; moved, they would refuse
+//                             or mark mail that passes today)
+//   suggest.reordered         merged records: the authorizing terms put first, because in the records' order one
+//                             record's exclusion would refuse mail another record passes
 //   suggest.quotes            quote characters (straight or curly) removed from the value
 //   suggest.dash              an en/em dash (or other dash) replaced by `-`
 //   suggest.invisible_space   non-breaking, zero-width or other unusual spaces replaced or removed

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <sendcheck/dns/ip_address.hpp>
+#include <sendcheck/util/result.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sendcheck {
@@ -25,6 +27,9 @@ struct SenderProfile
 
   /// The ordinary addresses followed by the bulk ones (the latter only when `with_bulk`).
   std::vector<dns::IpAddress> all_ips(bool with_bulk) const;
+
+  /// Field-by-field equality (a profile file read back equals the profile it was written from).
+  bool operator==(const SenderProfile&) const = default;
 };
 
 /// The SPF terms that authorize exactly `addresses`, compacted into the fewest CIDR blocks that cover no other
@@ -34,5 +39,18 @@ std::vector<std::string> compact_ip_terms(const std::vector<dns::IpAddress>& add
 
 /// The built-in profile: Directo's documented facts.
 const SenderProfile& directo_profile();
+
+/// Reads a profile file (JSON, format in docs/profile.md) at `path`. Fields left out take the built-in value; an
+/// unknown field, a wrong type or a bad value is an error naming the file, the field and what is expected
+/// ("profile.json: 'ordinary_ips'[2]: '90.190.150.300' is not an IPv4 or IPv6 address"). `source` is set to `path`.
+util::Result<SenderProfile, std::string> load_profile(const std::string& path);
+
+/// Parses the JSON profile `text` like load_profile; `origin` is the name errors start with and the profile's
+/// `source`.
+util::Result<SenderProfile, std::string> parse_profile(std::string_view text, const std::string& origin);
+
+/// The profile as a profile file: a JSON object with every field load_profile reads (not `source`), indented by two
+/// spaces, ending in a newline. parse_profile() reads it back to an equal profile.
+std::string profile_to_file_json(const SenderProfile& profile);
 
 } // namespace sendcheck

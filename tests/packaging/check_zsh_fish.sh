@@ -12,6 +12,21 @@ if command -v zsh >/dev/null; then
   head -1 "$zsh_file" | grep -qx '#compdef sendcheck' || fail "$zsh_file does not start with '#compdef sendcheck'"
   output=$(zsh -n "$zsh_file" 2>&1) || fail "zsh -n $zsh_file: $output"
   echo "ok: zsh -n accepts $zsh_file"
+  # Completion in an interactive zsh on a pseudo-terminal: LINE<TAB> must show EXPECTED (within 30 seconds).
+  zsh_dir=$(cd "$(dirname "$zsh_file")" && pwd)
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  files=$(mktemp -d)
+  touch "$files/domains.txt"
+  for case in "sendcheck --form|--format" "sendcheck --format=|nftables" "sendcheck --color=|always" \
+    "sendcheck --ip-style=|ip4" "sendcheck --suggest=|zone" "sendcheck --show-p|--show-profile" \
+    "sendcheck -f dom|domains.txt"; do
+    line=${case%%|*}
+    expected=${case#*|}
+    (cd "$files" && timeout 30 zsh -f "$here/zsh_complete.zsh" "$zsh_dir" "$line" \
+      "$expected" >/dev/null 2>&1) || { rm -rf "$files"; fail "zsh does not offer '$expected' for '$line'"; }
+    echo "ok: zsh completes '$line' with '$expected'"
+  done
+  rm -rf "$files"
   checked=$((checked + 1))
 else
   echo "note: zsh is not installed; $zsh_file not checked"

@@ -1,5 +1,6 @@
 #include <sendcheck/cli/app.hpp>
 
+#include <sendcheck/cli/allowlist.hpp>
 #include <sendcheck/cli/domain_input.hpp>
 #include <sendcheck/cli/options.hpp>
 #include <sendcheck/cli/resolver_stack.hpp>
@@ -25,6 +26,11 @@ run_checked(int argc, char** argv)
     return parsed.error().exit_code;
   }
   Options& options = *parsed;
+
+  // --profile FILE is loaded here; --show-profile and --allowlist need no domain and end the run.
+  if (const auto done = run_profile_modes(options)) {
+    return *done;
+  }
 
   // Every domain on the command line is validated before anything is looked up: a typo is a usage error.
   for (const auto& domain : options.domains) {

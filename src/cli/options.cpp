@@ -109,7 +109,7 @@ parse_options(int argc, const char* const* argv)
     ->check(CLI::IsMember({"auto", "a", "ip4"}))
     ->type_name("STYLE")
     ->group("Checks");
-  app.add_option("--selector", options.selector, "DKIM selector (default: directo)")
+  app.add_option("--selector", options.selector, "DKIM selector (default: the profile's, directo)")
     ->type_name("NAME")
     ->group("Checks");
   app.add_option("--dkim-reference", options.dkim_reference, "Domain publishing Directo's reference DKIM key")
@@ -122,6 +122,24 @@ parse_options(int argc, const char* const* argv)
     ->allow_extra_args(false)
     ->type_name("TXT")
     ->group("Checks");
+
+  app.add_option("--profile", options.profile_file, "Read the sender's facts from a JSON file (docs/profile.md)")
+    ->type_name("FILE")
+    ->group("Sender profile");
+  app.add_flag("--show-profile", options.show_profile, "Print the sender profile in effect, then exit")
+    ->group("Sender profile");
+  auto* allowlist = app
+                      .add_flag("--allowlist", options.allowlist,
+                                "Print the addresses an SMTP server must accept from the sender, then exit")
+                      ->group("Sender profile");
+  app.add_option("--format", options.allowlist_format, "--allowlist output: plain, cidr, postfix, nftables, json")
+    ->check(CLI::IsMember({"plain", "cidr", "postfix", "nftables", "json"}))
+    ->needs(allowlist)
+    ->type_name("FORMAT")
+    ->group("Sender profile");
+  app.add_flag("--check", options.allowlist_check, "With --allowlist: compare the profile with the hosts' DNS")
+    ->needs(allowlist)
+    ->group("Sender profile");
 
   app.add_option("--server", options.servers, "DNS server to ask, IP[:PORT] or [IPv6]:PORT (repeatable)")
     ->expected(1)
@@ -177,11 +195,12 @@ parse_options(int argc, const char* const* argv)
     {"auto", IpStyle::automatic}, {"a", IpStyle::host}, {"ip4", IpStyle::ip4}};
   options.ip_style = k_styles.at(ip_style);
 
-  if (options.domains.empty() && options.domain_file.empty()) {
+  if (options.domains.empty() && options.domain_file.empty() && !options.show_profile && !options.allowlist) {
     return util::unexpected(ParseExit{
       2, "sendcheck: no domain given\nUsage: sendcheck [OPTIONS] DOMAIN...  (or -f FILE); 'sendcheck --help' for more.\n"});
   }
-  if (options.selector.empty() || options.selector.find_first_of(" \t/@") != std::string::npos) {
+  if ((app.count("--selector") > 0 && options.selector.empty())
+      || options.selector.find_first_of(" \t/@") != std::string::npos) {
     return util::unexpected(ParseExit{2, fmt::format("sendcheck: --selector: '{}' is not a valid DKIM selector\n",
                                                      options.selector)});
   }

@@ -211,7 +211,9 @@ public:
   Runner(const Options& options, ResolverStack& stack, DomainSource& source)
     : m_options(options), m_stack(stack), m_source(source), m_cache(std::make_shared<spf::RecordCache>())
   {
-    m_check.profile = std::shared_ptr<const SenderProfile>(&directo_profile(), [](const SenderProfile*) {});
+    m_check.profile = options.profile ? options.profile
+                                      : std::shared_ptr<const SenderProfile>(&directo_profile(),
+                                                                             [](const SenderProfile*) {});
     m_check.bulk = !options.no_bulk;
     m_check.selector = options.selector;
     m_check.dkim_reference = options.dkim_reference;

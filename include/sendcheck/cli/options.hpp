@@ -3,8 +3,13 @@
 #include <sendcheck/util/result.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace sendcheck {
+struct SenderProfile;
+} // namespace sendcheck
 
 namespace sendcheck::cli {
 
@@ -34,9 +39,16 @@ struct Options
   std::vector<std::string> zones;    ///< --zone FILE, in order.
   bool offline = false;
   std::vector<std::string> records;  ///< --record 'v=spf1 ...' (candidate SPF records, as if published).
-  std::string selector = "directo";
+  std::string selector;              ///< --selector NAME; empty means the profile's.
   std::string dkim_reference;        ///< --dkim-reference NAME; empty means the profile's.
   bool no_bulk = false;
+
+  std::string profile_file;          ///< --profile FILE; empty means the built-in profile.
+  std::shared_ptr<const SenderProfile> profile; ///< The profile in effect, set by run_profile_modes (cli/allowlist.hpp).
+  bool show_profile = false;         ///< --show-profile.
+  bool allowlist = false;            ///< --allowlist.
+  std::string allowlist_format;      ///< --format plain|cidr|postfix|nftables|json; empty: plain (json with --json).
+  bool allowlist_check = false;      ///< --allowlist --check.
 
   unsigned concurrency = 64;
   unsigned timeout_ms = 3000;

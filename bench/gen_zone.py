@@ -7,6 +7,8 @@ Writes into DIR (default: bench/out/N):
   bench.test.zone   the parent zone `bench.test.`: N customer domains cNNNNNN.bench.test and the shared provider records
   gate.ee.zone      `gate.ee.`: directo.gate.ee A 90.190.150.212, as the vendor documents it
   directo.ee.zone   `directo.ee.`: SOA/NS only, so that lookups a checker makes there are answered, not refused
+  test.zone         `test.`: SOA/NS only (the DMARC tree walk of RFC 7489bis reaches `_dmarc.test`)
+  zones.txt         the zones above, one "FILE:ORIGIN" a line (what bench/run.sh gives knotd)
   domains.txt       the N customer domains, one a line
   expected.tsv      domain, category, and the RFC 7208 result for each of the five Directo IPs (the oracle below)
   records.tsv       domain and its TXT records as published (for the disagreement list)
@@ -34,6 +36,9 @@ DIRECTO_IPS = ["90.190.150.210", "90.190.150.211", "90.190.150.212", "90.190.150
 DIRECTO_HOST = "directo.gate.ee"
 DIRECTO_HOST_IP = "90.190.150.212"
 TTL = 3600
+# Zones knotd serves: the customers' parent, Directo's host, Directo's own domain (DKIM reference key lookups) and the
+# customers' TLD, so that a DMARC tree walk up to `_dmarc.test` gets NXDOMAIN, as on the Internet, not REFUSED.
+ZONES = (ORIGIN, "gate.ee", "directo.ee", "test")
 
 
 class Zone:
@@ -455,6 +460,12 @@ class Oracle:
             if state["voids"] > 2:
                 raise PermError("more than 2 void lookups")
 
+    def _result(self, qualifier, modifiers, ip, domain):
+        """The result of a matching mechanism; a fail fetches the explanation (§6.2), one more query, no lookup."""
+        if qualifier == "-" and "exp" in modifiers:
+            self.lookup(self._expand(modifiers["exp"], ip, domain), "TXT")
+        return RESULT_OF[qualifier]
+
     def _expand(self, spec, ip, domain):
         return spec.replace("%{i}", ip).replace("%{d}", domain)
 
@@ -470,17 +481,17 @@ class Oracle:
         for qualifier, mech, arg, cidr in terms:
             target = self._expand(arg, ip, domain) if isinstance(arg, str) else domain
             if mech == "all":
-                return RESULT_OF[qualifier]
+                return self._result(qualifier, modifiers, ip, domain)
             if mech == "ip4":
                 if address in arg:
-                    return RESULT_OF[qualifier]
+                    return self._result(qualifier, modifiers, ip, domain)
             elif mech == "ip6":
                 continue
             elif mech == "include":
                 self._count(state)
                 result = self._check(ip, target, sender_domain, state)
                 if result == "pass":
-                    return RESULT_OF[qualifier]
+                    return self._result(qualifier, modifiers, ip, domain)
                 if result in ("permerror", "none"):
                     raise PermError(f"include:{target} gave {result}")
             elif mech == "a":
@@ -488,7 +499,7 @@ class Oracle:
                 answer = self.lookup(target, "A")
                 self._void(state, answer)
                 if any(address in ipaddress.IPv4Network(f"{a}/{cidr[0]}", strict=False) for a in answer):
-                    return RESULT_OF[qualifier]
+                    return self._result(qualifier, modifiers, ip, domain)
             elif mech == "mx":
                 self._count(state)
                 hosts = self.lookup(target, "MX")
@@ -498,13 +509,13 @@ class Oracle:
                 for _, host in sorted(hosts):
                     if any(address in ipaddress.IPv4Network(f"{a}/{cidr[0]}", strict=False)
                            for a in self.lookup(host, "A")):
-                        return RESULT_OF[qualifier]
+                        return self._result(qualifier, modifiers, ip, domain)
             elif mech == "exists":
                 self._count(state)
                 answer = self.lookup(target, "A")
                 self._void(state, answer)
                 if answer:
-                    return RESULT_OF[qualifier]
+                    return self._result(qualifier, modifiers, ip, domain)
             elif mech == "ptr":
                 raise NotImplementedError("ptr is not generated")
         if "redirect" in modifiers:
@@ -548,9 +559,11 @@ def main(argv):
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "out", str(args.n))
     os.makedirs(out, exist_ok=True)
     zone, domains = generate(args.n, args.seed)
-    for origin in (ORIGIN, "gate.ee", "directo.ee"):
+    for origin in ZONES:
         with open(os.path.join(out, f"{origin}.zone"), "w", encoding="ascii") as handle:
             handle.write(zone_text(zone, origin))
+    with open(os.path.join(out, "zones.txt"), "w", encoding="ascii") as handle:
+        handle.writelines(f"{os.path.join(os.path.abspath(out), origin + '.zone')}:{origin}\n" for origin in ZONES)
     oracle = Oracle(zone)
     with open(os.path.join(out, "domains.txt"), "w", encoding="ascii") as handle:
         handle.writelines(f"{d}\n" for d, _ in domains)

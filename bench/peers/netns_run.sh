@@ -27,7 +27,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import knot_server
 knot_server.free_port = lambda: 53
-zones = [(f"{sys.argv[3]}/{o}.zone", o + ".") for o in ("bench.test", "gate.ee", "directo.ee")]
+zones = [knot_server.parse_zone_argument(line.strip()) for line in open(f"{sys.argv[3]}/zones.txt") if line.strip()]
 port, pid = knot_server.start(zones, sys.argv[2])
 print(f"netns: knotd on 127.0.0.1:{port} (pid {pid})", file=sys.stderr)
 PY

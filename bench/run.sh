@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Usage: bench/run.sh [N]            (default N = 1000)
+# The side-by-side SPF benchmark (issue 8): generates a synthetic zone with N customer domains (bench/gen_zone.py),
+# serves it with knotd on a free loopback port, and runs the job "for every domain, the SPF result for each of the
+# five Directo IPs (sender postmaster@<domain>)" with sendcheck, pyspf, Mail::SPF and libspf2's spfquery. Then it
+# measures knotd's own query rate with dnsperf on the distinct queries the job needs, compares every (domain, IP)
+# result with the RFC 7208 oracle, and writes bench/RESULTS.md (and bench/out/N/: zone, results, disagreements.tsv).
+#
+# Installs what it needs with apt-get when missing (knot, python3-spf, libmail-spf-perl, spfquery, dnsperf, time).
+# Needs root (or sudo) for apt-get and for `unshare -m -n` (libspf2 uses the libc resolver, port 53 only: it runs with
+# a second knotd on 127.0.0.1:53 inside a private mount+network namespace with a bind-mounted resolv.conf; the
+# machine's /etc/resolv.conf is never edited).
+#
+# Environment:
+#   SENDCHECK_BIN          sendcheck binary (default: build-bench/sendcheck, built Release when missing)
+#   BENCH_PEER_DOMAINS     domains given to pyspf and Mail::SPF (default 500: they are slow; a prefix of the list)
+#   BENCH_SPFQUERY_DOMAINS domains given to spfquery (default: all N)
+#   BENCH_CONCURRENCY      sendcheck --concurrency (default 256)
+#   BENCH_DNSPERF_SECONDS  dnsperf run length (default 10)
+set -euo pipefail
+n=${1:-1000}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench="$root/bench"
+out="$bench/out/$n"
+peer_domains=${BENCH_PEER_DOMAINS:-500}
+spfquery_domains=${BENCH_SPFQUERY_DOMAINS:-$n}
+concurrency=${BENCH_CONCURRENCY:-256}
+dnsperf_seconds=${BENCH_DNSPERF_SECONDS:-10}
+py=/usr/bin/python3 # Debian's python: python3-spf and python3-dnspython live there, not in a pyenv
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo=sudo
+
+say() { printf '== %s\n' "$*" >&2; }
+
+# --- 1. what it needs --------------------------------------------------------------------------------------------
+missing=()
+for pkg in knot python3-spf python3-dnspython libmail-spf-perl libnet-dns-perl spfquery dnsperf time iproute2; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+    { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+sendcheck=${SENDCHECK_BIN:-$root/build-bench/sendcheck}
+if [ ! -x "$sendcheck" ]; then
+  say "building sendcheck (Release) in $root/build-bench"
+  cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSENDCHECK_BUILD_TESTS=OFF \
+    -DSENDCHECK_WERROR=OFF >/dev/null
+  cmake --build "$root/build-bench" --target sendcheck >/dev/null
+fi
+
+# --- 2. the zone and the server ----------------------------------------------------------------------------------
+rm -rf "$out"
+mkdir -p "$out"
+say "generating $n domains"
+$py "$bench/gen_zone.py" "$n" --out "$out" >&2
+head -n "$peer_domains" "$out/domains.txt" >"$out/domains-peers.txt"
+head -n "$spfquery_domains" "$out/domains.txt" >"$out/domains-spfquery.txt"
+peer_n=$(wc -l <"$out/domains-peers.txt")
+spfquery_n=$(wc -l <"$out/domains-spfquery.txt")
+
+knot_dir="$out/knot"
+stop_knot() { $py "$root/tests/integration/knot/knot_server.py" stop --dir "$knot_dir" >/dev/null 2>&1 || true; }
+trap stop_knot EXIT
+zone_args=()
+while read -r zone; do zone_args+=(--zone "$zone"); done <"$out/zones.txt"
+read -r port knot_pid < <($py "$root/tests/integration/knot/knot_server.py" start --dir "$knot_dir" "${zone_args[@]}")
+say "knotd on 127.0.0.1:$port (pid $knot_pid)"
+
+{
+  echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "machine:  $(uname -srm); $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "memory:   $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
+  echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at start)"
+  echo "sendcheck: $("$sendcheck" --version 2>&1 | head -1) ($sendcheck)"
+  echo "peers:    python3-spf $(dpkg-query -W -f '${Version}' python3-spf), libmail-spf-perl $(dpkg-query -W -f '${Version}' libmail-spf-perl), spfquery $(dpkg-query -W -f '${Version}' spfquery), knot $(dpkg-query -W -f '${Version}' knot), dnsperf $(dpkg-query -W -f '${Version}' dnsperf)"
+} >"$out/machine.txt"
+
+runs="$out/runs.tsv"
+: >"$runs"
+
+# --- 3. the tools --------------------------------------------------------------------------------------------------
+say "sendcheck: $n domains"
+/usr/bin/time -v -o "$out/sendcheck.time" "$sendcheck" --json --server "127.0.0.1:$port" --concurrency "$concurrency" \
+  -f "$out/domains.txt" >"$out/sendcheck.json" 2>"$out/sendcheck.err" || true
+$py - "$out/sendcheck.json" "$out/sendcheck.tsv" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for domain in doc.get("domains", []):
+        name = domain.get("domain") or ""
+        spf = domain.get("spf") or {}
+        rows = spf.get("results") or []
+        # A domain that does not exist (NXDOMAIN) is reported as "not_found" without per-IP rows; RFC 7208 4.3 calls
+        # that result "none", so it is counted as "none" for each IP.
+        if not rows and (spf.get("lookup") or {}).get("status") == "nxdomain":
+            rows = [{"ip": ip, "result": "none"} for ip in
+                    ("90.190.150.210", "90.190.150.211", "90.190.150.212", "90.190.150.213", "90.190.150.82")]
+        for row in rows:
+            out.write(f"{name}\t{row.get('ip')}\t{row.get('result')}\n")
+PY
+printf 'sendcheck\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck.tsv" "$out/sendcheck.time" "$n" "$out/sendcheck.udp" \
+  "--concurrency $concurrency; also DKIM + DMARC per domain" >>"$runs"
+
+say "pyspf: $peer_n domains"
+/usr/bin/time -v -o "$out/pyspf.time" $py "$bench/peers/pyspf_peer.py" "$port" "$out/domains-peers.txt" \
+  "$out/pyspf.tsv" "$out/pyspf-queries.txt" 2>"$out/pyspf.err" || true
+printf 'pyspf\t%s\t%s\t%s\t-\t%s\n' "$out/pyspf.tsv" "$out/pyspf.time" "$peer_n" \
+  "python3-spf + dnspython, sequential$([ "$peer_n" -lt "$n" ] && echo ", first $peer_n domains")" >>"$runs"
+
+say "Mail::SPF: $peer_n domains"
+/usr/bin/time -v -o "$out/mailspf.time" perl "$bench/peers/mailspf_peer.pl" "$port" "$out/domains-peers.txt" \
+  "$out/mailspf.tsv" 2>"$out/mailspf.err" || true
+printf 'Mail::SPF\t%s\t%s\t%s\t-\t%s\n' "$out/mailspf.tsv" "$out/mailspf.time" "$peer_n" \
+  "Net::DNS, sequential$([ "$peer_n" -lt "$n" ] && echo ", first $peer_n domains")" >>"$runs"
+
+# libspf2 and the query counts: inside a private mount + network namespace with its own knotd on 127.0.0.1:53.
+say "spfquery (libspf2): $spfquery_n domains, in a private network namespace; query counts"
+awk '{ for (i = 0; i < 5; i++) print ip[i] " postmaster@" $1 " " $1 }
+     BEGIN { split("90.190.150.210 90.190.150.211 90.190.150.212 90.190.150.213 90.190.150.82", a, " ");
+             for (i = 0; i < 5; i++) ip[i] = a[i + 1] }' "$out/domains-spfquery.txt" >"$out/spfquery.in"
+ns="$out/netns"
+mkdir -p "$ns"
+$sudo unshare -m -n bash "$bench/peers/netns_run.sh" "$ns" "$out" -- \
+  spfquery "spfquery -file '$out/spfquery.in' >'$out/spfquery.out' 2>'$out/spfquery.err'" \
+  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null" || say "namespace run failed (spfquery skipped)"
+cp "$ns/spfquery.time" "$out/spfquery.time" 2>/dev/null || true
+cp "$ns/spfquery.udp" "$out/spfquery.udp" 2>/dev/null || true
+cp "$ns/sendcheck.udp" "$out/sendcheck.udp" 2>/dev/null || true
+# spfquery prints four lines per query (result, SMTP comment, header comment, Received-SPF), in input order, with
+# "StartError ... EndError" blocks in between; a record it cannot compile gives the result "(invalid)".
+$py - "$out/spfquery.in" "$out/spfquery.out" "$out/spfquery.tsv" <<'PY'
+import sys
+queries = [line.split() for line in open(sys.argv[1], encoding="utf-8")]
+lines, skipping = [], False
+for line in open(sys.argv[2], encoding="utf-8", errors="replace"):
+    line = line.rstrip("\n")
+    if line == "StartError":
+        skipping = True
+    elif line == "EndError":
+        skipping = False
+    elif not skipping:
+        lines.append(line)
+with open(sys.argv[3], "w", encoding="utf-8") as out:
+    for (ip, _, domain), result in zip(queries, lines[0::4]):
+        out.write(f"{domain}\t{ip}\t{result}\n")
+PY
+printf 'spfquery (libspf2)\t%s\t%s\t%s\t%s\t%s\n' "$out/spfquery.tsv" "$out/spfquery.time" "$spfquery_n" \
+  "$out/spfquery.udp" "one process, -file input, libc resolver$([ "$spfquery_n" -lt "$n" ] && echo ", first $spfquery_n domains")" >>"$runs"
+
+# --- 4. the ceiling ------------------------------------------------------------------------------------------------
+say "dnsperf: $(wc -l <"$out/queries.txt") distinct queries, ${dnsperf_seconds}s"
+dnsperf -s 127.0.0.1 -p "$port" -d "$out/queries.txt" -l "$dnsperf_seconds" -c 4 -q 256 -T 1 >"$out/dnsperf.txt" 2>&1 || true
+
+stop_knot
+trap - EXIT
+
+# --- 5. the report -------------------------------------------------------------------------------------------------
+$py "$bench/compare.py" "$out" "$bench/RESULTS.md"
+say "wrote $bench/RESULTS.md; every disagreeing row: $out/disagreements.tsv"

@@ -66,6 +66,7 @@ struct MessageFacts
 {
   bool valid = false;
   std::vector<std::string> cname_chain;
+  bool cname_loop = false;              ///< The chain comes back to a name already in it.
   std::optional<uint32_t> ttl;          ///< Smallest TTL of the records of the type asked.
   std::optional<uint32_t> negative_ttl; ///< min(SOA TTL, SOA MINIMUM) from the authority section.
   std::vector<std::string> ptr_targets;
@@ -117,6 +118,10 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
         const auto target = expand_name(rdata, abuf, alen, &target_length);
         if (!target) {
           return facts;
+        }
+        if (*target == asked
+            || std::find(facts.cname_chain.begin(), facts.cname_chain.end(), *target) != facts.cname_chain.end()) {
+          facts.cname_loop = true;
         }
         facts.cname_chain.push_back(*target);
         current = *target;
@@ -202,6 +207,7 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen)
           answer.txt.back().strings.emplace_back(reinterpret_cast<const char*>(p->txt), p->length);
         }
         ares_free_data(txt);
+        sort_txt_records(answer.txt);
       }
       break;
     }
@@ -524,6 +530,17 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
       answer->status = Status::error;
       answer->detail = ares_strerror(status);
       break;
+  }
+  // A server that hands out a CNAME loop (a -> b -> a) without data: an error, not "no such data".
+  if (facts.valid && facts.cname_loop && answer->record_count() == 0 && !is_failure(answer->status)) {
+    answer->status = Status::error;
+    answer->detail = fmt::format("CNAME loop: {}", pending->name);
+    for (const auto& target : facts.cname_chain) {
+      answer->detail += " -> " + target;
+      if (target == pending->name) {
+        break;
+      }
+    }
   }
   m_done.emplace_back(std::move(pending->done), std::move(answer));
 }

@@ -1,5 +1,7 @@
 #include <sendcheck/dns/resolver.hpp>
 
+#include <algorithm>
+
 namespace sendcheck::dns {
 
 std::string_view
@@ -56,6 +58,13 @@ size_t
 Answer::record_count() const
 {
   return addresses.size() + mx.size() + names.size() + txt.size();
+}
+
+void
+sort_txt_records(std::vector<TxtRecord>& records)
+{
+  std::stable_sort(records.begin(), records.end(),
+                   [](const TxtRecord& a, const TxtRecord& b) { return a.strings < b.strings; });
 }
 
 AnswerPtr

@@ -181,6 +181,7 @@ ZoneResolver::answer(std::string_view name, RRType type) const
         result->names.push_back(*target);
       }
     }
+    sort_txt_records(result->txt);
     result->status = result->record_count() == 0 ? Status::nodata : Status::ok;
     return result;
   }

@@ -92,6 +92,11 @@ struct Answer
 
 using AnswerPtr = std::shared_ptr<const Answer>;
 
+/// Puts TXT records in one canonical order (by their character-strings). An RRset has no order, and servers differ
+/// (knotd sends canonical DNSSEC order, a zone file keeps the written order), so resolvers sort TXT answers: a
+/// report then reads the same whichever server answered.
+void sort_txt_records(std::vector<TxtRecord>& records);
+
 /// Makes an answer with no records and the given `status`.
 AnswerPtr make_status_answer(std::string_view name, RRType type, Status status, std::string server = {},
                              std::string detail = {});

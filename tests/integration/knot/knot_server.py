@@ -87,7 +87,8 @@ def free_port():
 def soa_query(origin, port, timeout=0.5):
     """Whether 127.0.0.1:port answers the SOA of `origin` authoritatively (NOERROR, AA, an answer)."""
     query_id = random.randint(0, 0xFFFF)
-    question = b"".join(bytes([len(label)]) + label.encode() for label in origin.rstrip(".").split(".")) + b"\0"
+    labels = [label for label in origin.rstrip(".").split(".") if label]  # the root zone has none
+    question = b"".join(bytes([len(label)]) + label.encode() for label in labels) + b"\0"
     packet = struct.pack(">HHHHHH", query_id, 0x0000, 1, 0, 0, 0) + question + struct.pack(">HH", 6, 1)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)

@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""End-to-end tests of the sendcheck binary against a real DNS server (knotd on loopback) serving the demo zones.
+
+Usage: test_cli.py SENDCHECK_BINARY
+Each zone of examples/demo.zone is served by knotd, with an empty root zone so that every other name is an
+authoritative NXDOMAIN, exactly as `--offline --zone examples/demo.zone` treats it. knotd is stopped by its PID when
+the tests end, also when one fails.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "knot"))
+import knot_server  # noqa: E402
+
+DEMO = os.path.join(ROOT, "examples", "demo.zone")
+SCHEMA = os.path.join(ROOT, "docs", "json-schema.json")
+BINARY = None
+FAILURES = []
+
+
+def split_zones(path, directory):
+    """Writes each $ORIGIN block of `path` to its own file (knotd serves one zone per file); returns (file, origin)."""
+    zones, current, origin, header = [], None, None, []
+    with open(path, encoding="utf-8") as source:
+        for line in source:
+            match = re.match(r"^\$ORIGIN\s+(\S+)", line)
+            if match:
+                origin = match.group(1)
+                current = os.path.join(directory, origin.rstrip(".") + ".zone")
+                zones.append((current, origin))
+                with open(current, "w", encoding="utf-8") as out:
+                    out.writelines(header)
+                    out.write(line)
+            elif current is None:
+                if line.startswith("$TTL"):
+                    header.append(line)
+            else:
+                with open(current, "a", encoding="utf-8") as out:
+                    out.write(line)
+    root = os.path.join(directory, "root.zone")
+    with open(root, "w", encoding="utf-8") as out:
+        out.write("$TTL 3600\n. SOA a.root.test. hostmaster.root.test. 1 7200 3600 1209600 3600\n")
+    zones.append((root, "."))
+    return zones
+
+
+def run(*args, stdin=None, timeout=120):
+    """Runs sendcheck; returns (exit code, stdout, stderr)."""
+    done = subprocess.run([BINARY, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "NO_COLOR": "1"})
+    return done.returncode, done.stdout, done.stderr
+
+
+def run_json(*args):
+    code, out, err = run("--json", *args)
+    try:
+        return code, json.loads(out), err
+    except json.JSONDecodeError as error:
+        raise AssertionError(f"not JSON ({error}): {out[:500]!r} / {err[:500]!r}") from error
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def codes(domain):
+    return [finding["code"] for finding in domain["findings"]]
+
+
+def results(domain):
+    return {r["ip"]: r["result"] for r in domain["spf"]["results"]}
+
+
+def test(function):
+    """Runs one test function, recording a failure instead of stopping."""
+    try:
+        function()
+        print(f"ok    {function.__name__}")
+    except Exception:  # noqa: BLE001 -- report every failure and go on
+        FAILURES.append(function.__name__)
+        print(f"FAIL  {function.__name__}\n{traceback.format_exc()}")
+
+
+def online_tests(server):
+    live = ("--server", server, "--timeout", "2000")
+
+    def good_domain():
+        code, doc, _ = run_json(*live, "good-shop.example")
+        domain = doc["domains"][0]
+        check(code == 0, f"exit {code}")
+        check(domain["status"] == "good", domain["status"])
+        check(set(results(domain).values()) == {"pass"}, results(domain))
+        check(domain["dkim"]["comparison"] == "same_key", domain["dkim"])
+        check(domain["verdict"]["overall"] == "delivered", domain["verdict"])
+        check(domain["spf"]["dns_lookups"]["count"] == 4, domain["spf"]["dns_lookups"])
+
+    def vendor_advice_partial():
+        code, doc, _ = run_json(*live, "vendor-advice.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check(results(domain) == {"90.190.150.210": "fail", "90.190.150.211": "fail", "90.190.150.212": "pass",
+                                  "90.190.150.213": "fail", "90.190.150.82": "fail"}, results(domain))
+        check("spf.directo_partial" in codes(domain), codes(domain))
+        check("spf.directo_bulk_missing" in codes(domain), codes(domain))
+        check(domain["sending_host"]["addresses"] == ["90.190.150.212"], domain["sending_host"])
+        check(domain["verdict"]["overall"] == "rejected", domain["verdict"])
+
+    def vendor_advice_text():
+        code, out, _ = run(*live, "vendor-advice.example")
+        check(code == 1, f"exit {code}")
+        for fragment in ["SPF record:   v=spf1 mx a:directo.gate.ee -all",
+                         "Lookups:      2/10 DNS lookups, 0/2 void lookups",
+                         "directo.gate.ee resolves to 90.190.150.212",
+                         "90.190.150.212         pass       a:directo.gate.ee",
+                         "90.190.150.82 (bulk)   fail       -all",
+                         "SPF authorizes only 1 of Directo's 4 ordinary addresses",
+                         "[spf.directo_partial]",
+                         "ordinary mail: rejected"]:
+            check(fragment in out, f"missing {fragment!r} in:\n{out}")
+        check("\x1b[" not in out, "colour in piped output")
+
+    def two_records():
+        code, doc, _ = run_json(*live, "two-records.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check(set(results(domain).values()) == {"permerror"}, results(domain))
+        check("spf.multiple_records" in codes(domain), codes(domain))
+        check(len(domain["spf"]["records"]) == 2, domain["spf"]["records"])
+
+    def too_many_lookups():
+        code, doc, _ = run_json(*live, "too-many.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check("spf.too_many_lookups" in codes(domain), codes(domain))
+        check(domain["spf"]["dns_lookups"]["count"] == 12, domain["spf"]["dns_lookups"])
+        check(all(r["error_code"] == "spf.too_many_lookups" for r in domain["spf"]["results"]), domain["spf"])
+
+    def wrong_include():
+        code, doc, _ = run_json(*live, "wrong-include.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check("spf.include_sending_host" in codes(domain), codes(domain))
+        check(set(results(domain).values()) == {"permerror"}, results(domain))
+
+    def no_spf():
+        code, doc, _ = run_json(*live, "no-spf.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check("spf.no_record" in codes(domain), codes(domain))
+        check(set(results(domain).values()) == {"none"}, results(domain))
+
+    def pdf_damaged_key():
+        code, doc, _ = run_json(*live, "pdf-copy.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check("dkim.key_damaged" in codes(domain), codes(domain))
+        check(set(results(domain).values()) == {"pass"}, results(domain))
+
+    def long_record_over_tcp():
+        code, doc, _ = run_json(*live, "long-record.example")
+        domain = doc["domains"][0]
+        check(code == 0, f"exit {code}")
+        check(len(domain["spf"]["records"][0]["strings"]) == 4, domain["spf"]["records"])
+        check(len(domain["spf"]["record"]) > 512, len(domain["spf"]["record"]))
+        check(set(results(domain).values()) == {"pass"}, results(domain))
+
+    def cname_domain():
+        code, doc, _ = run_json(*live, "mail.good-shop.example")
+        domain = doc["domains"][0]
+        check(code == 0, f"exit {code}")
+        check(set(results(domain).values()) == {"pass"}, results(domain))
+
+    def domain_does_not_exist():
+        code, doc, _ = run_json(*live, "nothing-here.example")
+        domain = doc["domains"][0]
+        check(code == 1, f"exit {code}")
+        check(domain["status"] == "not_found", domain["status"])
+        check(codes(domain) == ["domain.not_found"], codes(domain))
+
+    def many_domains_in_order():
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.write("# customers\n\ngood-shop.example\nno-spf.example   # no SPF yet\nvendor-advice.example\n")
+            path = handle.name
+        try:
+            code, doc, _ = run_json(*live, "--concurrency", "2", "-f", path, "long-record.example")
+        finally:
+            os.unlink(path)
+        names = [d["domain"] for d in doc["domains"]]
+        check(names == ["long-record.example", "good-shop.example", "no-spf.example", "vendor-advice.example"], names)
+        check(doc["summary"] == {"domains": 4, "good": 2, "problem": 2, "dns_error": 0, "not_found": 0,
+                                 "invalid": 0, "exit_code": 1}, doc["summary"])
+        check(code == 1, f"exit {code}")
+
+    def json_matches_schema():
+        try:
+            import jsonschema
+        except ImportError:
+            raise AssertionError("python3-jsonschema is not installed (./test.sh installs it)")
+        with open(SCHEMA, encoding="utf-8") as handle:
+            schema = json.load(handle)
+        for name in ["good-shop.example", "vendor-advice.example", "two-records.example", "nothing-here.example",
+                     "pdf-copy.example", "too-many.example"]:
+            _, doc, _ = run_json(*live, "--verbose", name)
+            jsonschema.validate(doc, schema)
+
+    def offline_and_online_agree():
+        for name in ["good-shop.example", "vendor-advice.example", "two-records.example", "too-many.example",
+                     "wrong-include.example", "no-spf.example", "pdf-copy.example", "long-record.example",
+                     "mail.good-shop.example", "nothing-here.example"]:
+            _, online, _ = run_json(*live, "--verbose", name)
+            _, offline, _ = run_json("--offline", "--zone", DEMO, "--verbose", name)
+            a, b = strip_sources(online["domains"]), strip_sources(offline["domains"])
+            check(a == b, f"{name}: online and offline JSON differ:\n{json.dumps(a)[:2000]}\n{json.dumps(b)[:2000]}")
+
+    for function in [good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
+                     wrong_include, no_spf, pdf_damaged_key, long_record_over_tcp, cname_domain,
+                     domain_does_not_exist, many_domains_in_order, json_matches_schema, offline_and_online_agree]:
+        test(function)
+
+
+def strip_sources(value):
+    """The JSON without the fields that name where answers came from (server address vs zone file)."""
+    if isinstance(value, dict):
+        return {k: strip_sources(v) for k, v in value.items() if k not in ("server", "detail")}
+    if isinstance(value, list):
+        return [strip_sources(v) for v in value]
+    return value
+
+
+def silent_server_tests():
+    def server_never_answers():
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))  # reads nothing, answers nothing
+        port = sink.getsockname()[1]
+        try:
+            code, doc, _ = run_json("--server", f"127.0.0.1:{port}", "--timeout", "300", "--tries", "1",
+                                    "good-shop.example")
+        finally:
+            sink.close()
+        domain = doc["domains"][0]
+        check(code == 3, f"exit {code}")
+        check(domain["status"] == "dns_error", domain["status"])
+        check(set(results(domain).values()) == {"temperror"}, results(domain))
+        failure = domain["spf"]["results"][0]["dns_failure"]
+        check(failure["status"] == "timeout" and str(port) in failure["server"], failure)
+
+    def usage_errors():
+        for args, fragment in [(["http://example.ee/"], "is a web address"),
+                               (["--timeout", "abc", "example.ee"], "--timeout"),
+                               (["--color", "pink", "example.ee"], "--color"),
+                               (["--server", "1.2.3", "example.ee"], "not an IP address"),
+                               (["--bogus", "example.ee"], "--bogus"),
+                               ([], "no domain given"),
+                               (["a" * 10000], "at most 253")]:
+            code, out, err = run(*args)
+            check(code == 2, f"{args[:2]}: exit {code}")
+            check(fragment in err, f"{args[:2]}: {err!r}")
+            check(out == "", f"{args[:2]}: stdout {out!r}")
+
+    for function in [server_never_answers, usage_errors]:
+        test(function)
+
+
+def main():
+    global BINARY
+    BINARY = os.path.abspath(sys.argv[1])
+    directory = tempfile.mkdtemp(prefix="sendcheck-cli-")
+    zones = split_zones(DEMO, directory)
+    with knot_server.KnotServer(zones) as server:
+        online_tests(server.address)
+    silent_server_tests()
+    print(f"{len(FAILURES)} failed" if FAILURES else "all passed")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,3 +3,4 @@
 # (test_profile itself, compact_ip_terms, is registered in cli.cmake.)
 
 sendcheck_unit_test(profile_file MODULES util dns profile)
+sendcheck_unit_test(profile_allowlist LIBS sendcheck_lib)

@@ -485,7 +485,8 @@ render_comparison_text(const AllowlistComparison& comparison, const SenderProfil
   for (const auto& ip : comparison.unresolved) {
     unresolved.push_back(ip.to_string() + (is_bulk(profile, ip) ? " (bulk)" : ""));
   }
-  out += fmt::format("In the profile, no host resolves to: {}\n", unresolved.empty() ? "-" : join(unresolved, ", "));
+  out += fmt::format("In the profile, no host resolves to: {}{}\n", unresolved.empty() ? "-" : join(unresolved, ", "),
+                     comparison.any_failed() ? " (as far as DNS answered)" : "");
   std::vector<std::string> unlisted;
   for (const auto& ip : comparison.unlisted) {
     unlisted.push_back(fmt::format("{} ({})", ip.to_string(), join(hosts_of(comparison, ip), ", ")));

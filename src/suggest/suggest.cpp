@@ -9,6 +9,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <coroutine>
+#include <exception>
 #include <optional>
 #include <set>
 
@@ -396,17 +398,67 @@ describe_evaluation_failure(const dns::IpAddress& ip, const spf::Evaluation& eva
                      evaluation.reason.empty() ? std::string("no reason given") : evaluation.reason);
 }
 
-/// check_host() for each of `ips` with `record` put at `domain` (as the only TXT record there).
+/// Evaluations started together and awaited together (see `evaluate_candidate`).
+struct Batch
+{
+  size_t pending = 0;
+  std::coroutine_handle<> waiter;
+  std::exception_ptr error;
+  std::vector<std::optional<spf::Evaluation>> results;
+
+  void
+  finished()
+  {
+    if (--pending == 0 && waiter) {
+      std::exchange(waiter, {}).resume();
+    }
+  }
+};
+
+/// Awaits the end of every evaluation of a Batch.
+struct BatchAwaiter
+{
+  Batch& batch;
+
+  bool await_ready() const noexcept { return batch.pending == 0; }
+  void await_suspend(std::coroutine_handle<> waiter) noexcept { batch.waiter = waiter; }
+  void await_resume() const noexcept {}
+};
+
+/// check_host() for each of `ips` with `record` put at `domain` (as the only TXT record there). The evaluations are
+/// spawned, not awaited one by one: they run concurrently on a network resolver, and with a synchronous one (zone
+/// data) each runs to its end on its own, so that hundreds of evaluations do not pile up coroutine frames on the
+/// stack (GCC does not turn symmetric transfer into tail calls without optimization).
 util::Task<std::vector<spf::Evaluation>>
 evaluate_candidate(dns::Resolver& resolver, std::string domain, std::string record, std::vector<dns::IpAddress> ips,
                    spf::Options options)
 {
   dns::OverlayResolver overlay(resolver, dns::OverlayMode::replace_all);
   overlay.add_txt_record(domain, dns::TxtRecord{split_txt_strings(record)});
+  Batch batch;
+  batch.results.resize(ips.size());
+  batch.pending = ips.size() + 1; // +1 until every evaluation is started
+  for (size_t i = 0; i < ips.size(); ++i) {
+    util::spawn<spf::Evaluation>(
+      spf::check_host(overlay, ips[i], domain, "postmaster@" + domain, options),
+      [&batch, i](spf::Evaluation evaluation) {
+        batch.results[i] = std::move(evaluation);
+        batch.finished();
+      },
+      [&batch](std::exception_ptr error) {
+        batch.error = error;
+        batch.finished();
+      });
+  }
+  --batch.pending;
+  co_await BatchAwaiter{batch};
+  if (batch.error) {
+    std::rethrow_exception(batch.error);
+  }
   std::vector<spf::Evaluation> evaluations;
   evaluations.reserve(ips.size());
-  for (const auto& ip : ips) {
-    evaluations.push_back(co_await spf::check_host(overlay, ip, domain, "postmaster@" + domain, options));
+  for (auto& result : batch.results) {
+    evaluations.push_back(std::move(*result));
   }
   co_return evaluations;
 }

@@ -5,6 +5,7 @@
 #include <sendcheck/profile.hpp>
 #include <sendcheck/report/json.hpp>
 #include <sendcheck/report/text.hpp>
+#include <sendcheck/suggest/suggest.hpp>
 #include <sendcheck/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -219,6 +220,18 @@ public:
     m_check.dkim_reference = options.dkim_reference;
     m_check.cache = m_cache;
     m_check.keep_trace = options.verbose;
+    if (options.suggest != SuggestMode::off) {
+      suggest::SuggestOptions suggest_options;
+      suggest_options.profile = m_check.profile;
+      suggest_options.bulk = m_check.bulk;
+      suggest_options.cache = m_cache;
+      suggest_options.style = options.ip_style == IpStyle::host  ? suggest::IpStyle::host
+                              : options.ip_style == IpStyle::ip4 ? suggest::IpStyle::ip4
+                                                                 : suggest::IpStyle::automatic;
+      m_check.suggest = suggest_options;
+    }
+    // With -f or several domains, each suggested record is prefixed by its domain so the lines can be told apart.
+    m_prefix_suggestions = !options.domain_file.empty() || options.domains.size() > 1;
     m_text.color = decide_color(options);
     m_text.detail = options.quiet     ? report::Detail::quiet
                     : options.verbose ? report::Detail::verbose
@@ -261,7 +274,8 @@ public:
     m_summary.exit_code = m_exit;
     if (m_options.json) {
       write_out(stdout, report::json_document_end(m_summary, notes));
-    } else if (!m_options.quiet && !notes.empty() && m_stack.layered().offline() && !outside.empty()) {
+    } else if (!m_options.quiet && (m_options.suggest == SuggestMode::off || m_options.verbose) && !notes.empty()
+               && m_stack.layered().offline() && !outside.empty()) {
       std::fflush(stdout);
       for (const auto& note : notes) {
         write_out(stderr, fmt::format("note: {}\n", note));
@@ -362,8 +376,11 @@ private:
       ++m_summary.not_found;
       break;
     }
-    m_exit = combine_exit(m_exit, report::exit_code(result.status));
-    if (m_options.json) {
+    m_exit = combine_exit(m_exit, result.suggestion ? suggestion_exit_code(*result.suggestion)
+                                                    : report::exit_code(result.status));
+    if (result.suggestion && !m_options.json) {
+      write_suggestion(result, *result.suggestion);
+    } else if (m_options.json) {
       write_separator();
       write_out(stdout, indent(report::domain_to_json(result, m_json)
                                  .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
@@ -373,6 +390,67 @@ private:
       }
       write_out(stdout, report::render_text(result, m_text));
     }
+  }
+
+  /// --suggest: the record (or zone-file line) alone on stdout, the explanation on stderr.
+  void
+  write_suggestion(const report::DomainReport& result, const suggest::Suggestion& suggestion)
+  {
+    const std::string name = util::escape_for_display(result.unicode);
+    const bool printed = !suggestion.record.empty()
+                         && (suggestion.status == suggest::SuggestStatus::changed
+                             || suggestion.status == suggest::SuggestStatus::unchanged);
+    if (!m_options.quiet) {
+      std::string explanation;
+      if (suggestion.status == suggest::SuggestStatus::unchanged) {
+        explanation += fmt::format("{}: the published record is already right; it is printed unchanged.\n", name);
+      }
+      for (const auto& change : suggestion.changes) {
+        explanation += fmt::format("{}: {}\n", name, util::escape_for_display(change.message));
+      }
+      for (const auto& warning : suggestion.warnings) {
+        explanation += fmt::format("{}: warning: {}\n", name, util::escape_for_display(warning));
+      }
+      if (printed && suggestion.verification.ran) {
+        explanation += fmt::format(
+          "{}: verified: every {} address passes with this record; {}/10 DNS lookups, {}/2 void lookups.\n", name,
+          m_check.profile->name, suggestion.verification.total_dns_terms,
+          suggestion.verification.total_void_lookups);
+      }
+      if (!printed) {
+        explanation += fmt::format("{}: no record printed: {}\n", name,
+                                   util::escape_for_display(suggestion.failure.empty()
+                                                              ? std::string("no correct record could be built")
+                                                              : suggestion.failure));
+      }
+      std::fflush(stdout);
+      write_out(stderr, explanation);
+    }
+    if (!printed) {
+      return;
+    }
+    std::string line = m_options.suggest == SuggestMode::zone ? suggest::zone_file_line(result.domain, suggestion.record)
+                                                              : suggestion.record;
+    if (m_prefix_suggestions && m_options.suggest != SuggestMode::zone) {
+      line = fmt::format("{}: {}", result.domain, line);
+    }
+    write_out(stdout, util::escape_for_display(line) + "\n");
+  }
+
+  /// The exit code of a --suggest run: 0 printed, 1 impossible, 3 DNS failure.
+  static int
+  suggestion_exit_code(const suggest::Suggestion& suggestion)
+  {
+    switch (suggestion.status) {
+    case suggest::SuggestStatus::unchanged:
+    case suggest::SuggestStatus::changed:
+      return static_cast<int>(ExitCode::ok);
+    case suggest::SuggestStatus::impossible:
+      return static_cast<int>(ExitCode::problem);
+    case suggest::SuggestStatus::dns_error:
+      return static_cast<int>(ExitCode::dns_unavailable);
+    }
+    return static_cast<int>(ExitCode::problem);
   }
 
   void
@@ -423,6 +501,7 @@ private:
   std::deque<std::shared_ptr<Slot>> m_window;
   report::RunSummary m_summary;
   bool m_filling = false;
+  bool m_prefix_suggestions = false;
   bool m_progress = false;
   bool m_progress_shown = false;
   size_t m_finished = 0;

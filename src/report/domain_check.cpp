@@ -301,6 +301,13 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
     report.status = DomainStatus::not_found;
     report.verdict.overall = Delivery::rejected;
     report.verdict.summary = fmt::format("{} does not exist: mail in its name cannot be delivered.", report.domain);
+    if (options.suggest) {
+      suggest::Suggestion none;
+      none.domain = report.domain;
+      none.status = suggest::SuggestStatus::impossible;
+      none.failure = fmt::format("{} does not exist in DNS; check the spelling", report.domain);
+      report.suggestion = std::move(none);
+    }
     co_return report;
   }
 
@@ -344,6 +351,9 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
 
   report.verdict = decide_verdict(report, profile);
   report.status = decide_status(report);
+  if (options.suggest) {
+    report.suggestion = co_await suggest::suggest_record(resolver, report.domain, *options.suggest);
+  }
   co_return report;
 }
 

@@ -252,6 +252,32 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
   }
   verdict["streams"] = std::move(streams);
   out["verdict"] = std::move(verdict);
+  if (report.suggestion) {
+    const auto& suggestion = *report.suggestion;
+    Json item;
+    item["status"] = suggest::to_string(suggestion.status);
+    item["record"] = suggestion.record.empty() ? Json(nullptr) : text(suggestion.record);
+    item["zone_line"] = suggestion.record.empty() ? Json(nullptr)
+                                                  : text(suggest::zone_file_line(report.domain, suggestion.record));
+    Json changes = Json::array();
+    for (const auto& change : suggestion.changes) {
+      changes.push_back({{"code", change.code}, {"message", text(change.message)}});
+    }
+    item["changes"] = std::move(changes);
+    Json warnings = Json::array();
+    for (const auto& warning : suggestion.warnings) {
+      warnings.push_back(text(warning));
+    }
+    item["warnings"] = std::move(warnings);
+    if (!suggestion.failure.empty()) {
+      item["failure"] = text(suggestion.failure);
+    }
+    item["verification"] = {{"ran", suggestion.verification.ran},
+                            {"passed", suggestion.verification.passed},
+                            {"dns_lookups", suggestion.verification.total_dns_terms},
+                            {"void_lookups", suggestion.verification.total_void_lookups}};
+    out["suggestion"] = std::move(item);
+  }
   return out;
 }
 

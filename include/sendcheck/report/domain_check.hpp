@@ -6,6 +6,7 @@
 #include <sendcheck/profile.hpp>
 #include <sendcheck/spf/cost.hpp>
 #include <sendcheck/spf/evaluator.hpp>
+#include <sendcheck/suggest/suggest.hpp>
 #include <sendcheck/util/finding.hpp>
 #include <sendcheck/util/task.hpp>
 
@@ -96,6 +97,8 @@ struct CheckOptions
   std::string dkim_reference;        ///< Reference key domain; empty means the profile's.
   std::shared_ptr<spf::RecordCache> cache; ///< Shared SPF parse cache (may be null).
   bool keep_trace = false;           ///< Keep every evaluation's full trace (for --verbose); otherwise dropped.
+  /// When set, also build and verify the SPF record to publish (`--suggest`) with these options.
+  std::optional<suggest::SuggestOptions> suggest;
 };
 
 /// Everything found about one domain.
@@ -121,6 +124,8 @@ struct DomainReport
   Findings findings; ///< SPF (record and sender), DKIM, DMARC findings, most severe first within each area.
   Verdict verdict;
   DomainStatus status = DomainStatus::problem;
+
+  std::optional<suggest::Suggestion> suggestion; ///< The record to publish, when asked for (`--suggest`).
 };
 
 /// Checks `domain` (already validated, ASCII) for the sender in `options.profile`.

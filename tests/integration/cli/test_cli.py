@@ -222,7 +222,45 @@ def online_tests(server):
             a, b = strip_sources(online["domains"]), strip_sources(offline["domains"])
             check(a == b, f"{name}: online and offline JSON differ:\n{json.dumps(a)[:2000]}\n{json.dumps(b)[:2000]}")
 
-    for function in [good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
+    def suggest_record_only_on_stdout():
+        expected = {
+            "no-spf.example": "v=spf1 mx ip4:90.190.150.210/31 ip4:90.190.150.212/31 ip4:90.190.150.82 -all",
+            "no-directo.example": "v=spf1 mx include:_spf.mailhost.example ip4:90.190.150.210/31 "
+                                  "ip4:90.190.150.212/31 ip4:90.190.150.82 ~all",
+            "wrong-include.example": "v=spf1 mx a:directo.gate.ee ip4:90.190.150.210/31 ip4:90.190.150.213 "
+                                     "ip4:90.190.150.82 -all",
+            "good-shop.example": "v=spf1 mx include:_spf.mailhost.example ip4:90.190.150.210/31 "
+                                 "ip4:90.190.150.212/31 ip4:90.190.150.82 -all",
+        }
+        for name, record in expected.items():
+            code, out, err = run(*live, "--suggest", name)
+            check(code == 0, f"{name}: exit {code}: {err}")
+            check(out == record + "\n", f"{name}: stdout {out!r}")
+            check("verified: every Directo address passes" in err, f"{name}: stderr {err!r}")
+            # Idempotent: the suggested record, checked as if published, is suggested unchanged.
+            code, again, err = run(*live, "--suggest", "--record", record, name)
+            check(code == 0 and again == out, f"{name}: not idempotent: {again!r} {err!r}")
+            check("already right" in err, f"{name}: {err!r}")
+            # The suggestion, checked as if published, passes for every Directo address.
+            code, doc, _ = run_json(*live, "--record", record, name)
+            check(set(results(doc["domains"][0]).values()) == {"pass"}, results(doc["domains"][0]))
+
+    def suggest_refuses_and_zone_form():
+        code, out, err = run(*live, "--suggest", "too-many.example")
+        check(code == 1 and out == "", f"exit {code}, stdout {out!r}")
+        check("needs 12 DNS lookups" in err, err)
+        code, out, err = run(*live, "--suggest=zone", "-q", "no-spf.example")
+        check(code == 0, f"exit {code}")
+        check(out == 'no-spf.example. 3600 IN TXT "v=spf1 mx ip4:90.190.150.210/31 ip4:90.190.150.212/31 '
+                     'ip4:90.190.150.82 -all"\n', out)
+        check(err == "", f"--quiet stderr {err!r}")
+        code, doc, _ = run_json(*live, "--suggest", "two-records.example")
+        suggestion = doc["domains"][0]["suggestion"]
+        check(code == 0 and suggestion["status"] == "changed", suggestion)
+        check("suggest.merged" in [c["code"] for c in suggestion["changes"]],
+              suggestion)
+
+    for function in [suggest_record_only_on_stdout, suggest_refuses_and_zone_form, good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
                      wrong_include, no_spf, pdf_damaged_key, long_record_over_tcp, cname_domain,
                      domain_does_not_exist, many_domains_in_order, json_matches_schema, offline_and_online_agree]:
         test(function)

@@ -18,3 +18,9 @@ sendcheck_install_packages "${SENDCHECK_BUILD_PACKAGES[@]}" "${SENDCHECK_TEST_PA
 sendcheck_build "$build_dir" "${cmake_args[@]}"
 cd "$build_dir"
 ctest --output-on-failure -j "$(nproc)" "$@"
+# A short fuzz run of every libFuzzer target when clang is present (SENDCHECK_FUZZ_SECONDS per target, default 30;
+# 0 skips it). Builds in build-fuzz/.
+fuzz_seconds=${SENDCHECK_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" != 0 ] && command -v clang++ >/dev/null; then
+  "$SENDCHECK_ROOT/bench/fuzz.sh" "$fuzz_seconds"
+fi

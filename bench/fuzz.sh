@@ -3,7 +3,8 @@
 # Builds every libFuzzer target with clang (in build-fuzz/) and runs each for SECONDS (default: $SENDCHECK_FUZZ_SECONDS,
 # else 30), starting from seed corpora generated from the test data (fuzz/make_corpora.py). Prints per target the
 # executions run and whether anything was found; crash inputs are kept in build-fuzz/fuzz-findings/<target>/.
-# Exits 1 when a target found something, 2 when the build fails, 0 otherwise.
+# Warnings are not errors here (the GCC build enforces them; clang 14 warns about other things).
+# Exits 1 when a target found something, 2 when a target did not build, 0 otherwise.
 # Environment: SENDCHECK_FUZZ_SECONDS (default seconds), SENDCHECK_FUZZ_BUILD (build dir), SENDCHECK_FUZZ_JOBS.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,17 +18,19 @@ fi
 log="$build/fuzz-build.log"
 mkdir -p "$build"
 if [ ! -f "$build/build.ninja" ]; then
-  if ! CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DSENDCHECK_WERROR=ON -DSENDCHECK_FUZZ=ON \
+  if ! CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DSENDCHECK_WERROR=OFF -DSENDCHECK_FUZZ=ON \
       -DSENDCHECK_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log" 2>&1; then
     cat "$log" >&2
     echo "fuzz: configure failed" >&2
     exit 2
   fi
 fi
-if ! cmake --build "$build" --target fuzz_all ${SENDCHECK_FUZZ_JOBS:+-j "$SENDCHECK_FUZZ_JOBS"} >"$log" 2>&1; then
-  cat "$log" >&2
-  echo "fuzz: build failed" >&2
-  exit 2
+# -k 0: a module that does not build with clang stops only the targets that link it.
+build_failed=0
+if ! cmake --build "$build" --target fuzz_all -- -k 0 ${SENDCHECK_FUZZ_JOBS:+-j "$SENDCHECK_FUZZ_JOBS"} >"$log" 2>&1; then
+  grep -E '^FAILED|error:' "$log" | head -20 >&2
+  echo "fuzz: some targets did not build (log: $log)" >&2
+  build_failed=1
 fi
 
 corpora="$build/fuzz-corpora"
@@ -37,10 +40,14 @@ rm -rf "$corpora"
 
 status=0
 printf '%-16s %12s  %s\n' target executions result
-for binary in "$build"/fuzz/fuzz_*; do
-  [ -x "$binary" ] || continue
-  target=$(basename "$binary")
-  target=${target#fuzz_}
+for target in $(sed -n 's/^sendcheck_fuzz_target(\([a-z_]*\) .*/\1/p' "$root/fuzz/CMakeLists.txt"); do
+  binary="$build/fuzz/fuzz_$target"
+  # Built and up to date (a stale binary from an earlier build is not run).
+  if [ ! -x "$binary" ] || ! ninja -C "$build" -n "fuzz/fuzz_$target" 2>/dev/null | grep -q 'no work to do'; then
+    printf '%-16s %12s  %s\n' "$target" - "NOT BUILT (see $log)"
+    status=2
+    continue
+  fi
   mkdir -p "$findings/$target"
   run_log="$build/fuzz-$target.log"
   set +e
@@ -57,7 +64,7 @@ for binary in "$build"/fuzz/fuzz_*; do
   else
     artifact=$(grep -o "$findings/$target/[a-z-]*[0-9a-f]*" "$run_log" | tail -1)
     result="FOUND (exit $rc): ${artifact:-see $run_log}"
-    status=1
+    [ "$status" = 0 ] && status=1
   fi
   printf '%-16s %12s  %s\n' "$target" "${runs:-?}" "$result"
 done

@@ -23,7 +23,9 @@ constexpr uint16_t k_type_cname = 5;
 constexpr uint16_t k_type_soa = 6;
 constexpr size_t k_header_size = 12;
 constexpr size_t k_rr_fixed_size = 10;   // type, class, TTL, RDLENGTH
-constexpr size_t k_max_addresses = 1024; // addresses read from one answer; real RRsets are far smaller
+// Addresses read from one answer: more than a 65,535-octet message can hold (at most 4,093 A records of 16 octets),
+// so no answer is ever cut short (a cut would silently drop addresses an SPF `a` term must match).
+constexpr size_t k_max_addresses = 4096;
 
 /// ares_library_init's result, called once per process.
 int
@@ -160,7 +162,7 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen)
   int status = ARES_SUCCESS;
   switch (answer.type) {
     case RRType::a: {
-      std::array<ares_addrttl, k_max_addresses> ttls{};
+      std::vector<ares_addrttl> ttls(k_max_addresses);
       int count = static_cast<int>(ttls.size());
       status = ares_parse_a_reply(abuf, alen, nullptr, ttls.data(), &count);
       if (status == ARES_SUCCESS) {
@@ -173,7 +175,7 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen)
       break;
     }
     case RRType::aaaa: {
-      std::array<ares_addr6ttl, k_max_addresses> ttls{};
+      std::vector<ares_addr6ttl> ttls(k_max_addresses);
       int count = static_cast<int>(ttls.size());
       status = ares_parse_aaaa_reply(abuf, alen, nullptr, ttls.data(), &count);
       if (status == ARES_SUCCESS) {

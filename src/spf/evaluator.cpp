@@ -61,7 +61,9 @@ info_of(const dns::Answer& answer, std::string_view name, dns::RRType type)
 }
 
 /// Whether `name` can be sent as a DNS question: no empty label (other than a trailing one), labels of at most 63
-/// octets, at most 253 octets in all.
+/// octets, at most 253 octets in all, and only printable ASCII other than a backslash (what a resolver can ask; a
+/// macro-expanded local-part with a control byte must give "no match", not a temperror). Spaces and '%' can be
+/// asked (the RFC 7208 suite's macro-mania-in-domain).
 bool
 is_queryable(std::string_view name)
 {
@@ -70,6 +72,12 @@ is_queryable(std::string_view name)
   }
   if (name.empty() || name.size() > 253) {
     return false;
+  }
+  for (const char c : name) {
+    const auto octet = static_cast<unsigned char>(c);
+    if (octet < 0x20 || octet >= 0x7f || c == '\\') {
+      return false;
+    }
   }
   size_t start = 0;
   while (start <= name.size()) {

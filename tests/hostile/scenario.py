@@ -6,7 +6,11 @@ DIRECTO = 'ip4:90.190.150.0/24'
 
 
 def txt(*strings):
-    return ('TXT', list(strings))
+    """A TXT record; a string over 255 octets is split into 255-octet character-strings, as on the wire."""
+    pieces = []
+    for string in strings:
+        pieces += [string[i:i + 255] for i in range(0, len(string), 255)] or ['']
+    return ('TXT', pieces)
 
 
 def big_record():

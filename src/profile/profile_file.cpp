@@ -118,7 +118,9 @@ public:
       {"reply_to_sender", [this](const std::string& key, const Json& value) { return read_reply_to(key, value); }},
     };
     for (const auto& [key, value] : root.items()) {
-      const auto field = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
+      // A named copy: clang 14 (the fuzz build) cannot capture a structured binding in a lambda.
+      const std::string& name = key;
+      const auto field = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == name; });
       if (field == fields.end()) {
         std::string known;
         for (const auto& f : fields) {

@@ -281,6 +281,13 @@ explain(const AllowlistComparison& comparison, const SenderProfile& profile)
     out.push_back(fmt::format("{} in your SPF covers all {} of {}'s documented sending {} today.", term,
                               count_word(ordinary.size() + bulk.size()), profile.name,
                               addresses_word(ordinary.size() + bulk.size())));
+  } else if (!ordinary.empty() && covered_ordinary.size() == ordinary.size() && covered_bulk.empty()) {
+    out.push_back(fmt::format("{} in your SPF covers all {} ordinary {} today, but not the bulk-mail {} {}.", term,
+                              count_word(ordinary.size()), addresses_word(ordinary.size()),
+                              addresses_word(bulk.size()), join(texts(bulk), ", ")));
+    out.push_back(fmt::format("Bulk mail (invoices, mass mail) fails SPF unless your record lists {} as {} "
+                              "(sendcheck --suggest DOMAIN prints such a record).",
+                              bulk.size() == 1 ? "it" : "them", bulk.size() == 1 ? "an ip4:/ip6: term" : "ip4:/ip6: terms"));
   } else {
     const std::string covers =
       sending.addresses.empty()

@@ -145,7 +145,8 @@ looks_like_dmarc(std::string_view joined)
   if (equals == std::string_view::npos) {
     return false;
   }
-  return util::trim(first.substr(0, equals)) == "v" && util::trim(first.substr(equals + 1)) == "DMARC1";
+  // RFC 7489 section 6.4: the "v" is case-insensitive (an ABNF literal), "DMARC1" is not (%x44 %x4d ...).
+  return util::iequals(util::trim(first.substr(0, equals)), "v") && util::trim(first.substr(equals + 1)) == "DMARC1";
 }
 
 util::Result<DmarcRecord, DmarcError>
@@ -161,6 +162,10 @@ parse_dmarc_record(std::string_view joined)
     }
     const auto [spec_begin, spec_end] = trim_range(joined, begin, end);
     if (spec_begin == spec_end) {
+      if (!last && record.tags.empty()) {
+        // A ';' before 'v=DMARC1' (found by fuzzing): looks_like_dmarc says no, so the parser must too.
+        return util::unexpected(error_at(begin, "the record must start with 'v=DMARC1'"));
+      }
       if (!last && !record.tags.empty()) {
         record.issues.push_back({IssueKind::style, begin, "an empty tag (two ';' in a row); it is ignored"});
       }

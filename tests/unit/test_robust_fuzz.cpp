@@ -6,6 +6,7 @@
 #include <sendcheck/dmarc/record.hpp>
 #include <sendcheck/dns/zone_file.hpp>
 #include <sendcheck/report/json.hpp>
+#include <sendcheck/spf/evaluator.hpp>
 #include <sendcheck/spf/macro.hpp>
 #include <sendcheck/spf/record.hpp>
 
@@ -26,5 +27,41 @@ TEST_CASE("spf::parse_record canonical round trip")
     const auto again = spf::parse_record(canonical);
     REQUIRE(again);
     CHECK(spf::to_string(*again) == canonical);
+  }
+}
+
+TEST_CASE("dmarc::parse_dmarc_record agrees with dmarc::looks_like_dmarc")
+{
+  SUBCASE("fuzz_dmarc_record crash-dda8a1cd: a ';' before v=DMARC1 parsed although it does not look like DMARC")
+  {
+    const std::string input = ";v=DMARC1; p=reject; sp=none\x01";
+    CHECK_FALSE(dmarc::looks_like_dmarc(input));
+    const auto record = dmarc::parse_dmarc_record(input);
+    REQUIRE_FALSE(record);
+    CHECK(record.error().message == "the record must start with 'v=DMARC1'");
+    CHECK(record.error().position == 0);
+  }
+  SUBCASE("an upper-case V is still DMARC (RFC 7489 section 6.4: the \"v\" literal is case-insensitive)")
+  {
+    CHECK(dmarc::looks_like_dmarc("V=DMARC1; p=none"));
+    CHECK(dmarc::parse_dmarc_record("V=DMARC1; p=none"));
+    CHECK_FALSE(dmarc::looks_like_dmarc("v=dmarc1; p=none"));
+  }
+}
+
+TEST_CASE("spf::expand of a single label longer than 253 octets")
+{
+  SUBCASE("fuzz_spf_macro crash-8544617e: %{H} of a long helo URL-escapes to one 300-octet label")
+  {
+    const auto macro = spf::parse_macro_string("%{H}", spf::MacroUse::domain_spec);
+    REQUIRE(macro);
+    spf::MacroContext context;
+    context.helo = "example.c.&e" + std::string(84, '\x9e') + "lx";
+    const std::string expanded = spf::expand(*macro, context, spf::MacroUse::domain_spec);
+    // No label boundary to cut at: the label stays whole, and check_host does not accept it as a domain.
+    CHECK(expanded.size() > 253);
+    CHECK(expanded.find('.') == std::string::npos);
+    CHECK(expanded.rfind("%26e%9E%9E", 0) == 0);
+    CHECK_FALSE(spf::is_valid_domain(expanded));
   }
 }

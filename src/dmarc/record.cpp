@@ -146,7 +146,11 @@ looks_like_dmarc(std::string_view joined)
     return false;
   }
   // RFC 7489 section 6.4: the "v" is case-insensitive (an ABNF literal), "DMARC1" is not (%x44 %x4d ...).
-  return util::iequals(util::trim(first.substr(0, equals)), "v") && util::trim(first.substr(equals + 1)) == "DMARC1";
+  // The same whitespace as parse_dmarc_record (fuzzing found "v\r=DMARC1" parsed but did not look like DMARC).
+  const auto [name_begin, name_end] = trim_range(first, 0, equals);
+  const auto [value_begin, value_end] = trim_range(first, equals + 1, first.size());
+  return util::iequals(first.substr(name_begin, name_end - name_begin), "v")
+         && first.substr(value_begin, value_end - value_begin) == "DMARC1";
 }
 
 util::Result<DmarcRecord, DmarcError>

@@ -41,6 +41,13 @@ TEST_CASE("dmarc::parse_dmarc_record agrees with dmarc::looks_like_dmarc")
     CHECK(record.error().message == "the record must start with 'v=DMARC1'");
     CHECK(record.error().position == 0);
   }
+  SUBCASE("fuzz_dmarc_record crash-fb241f30: 'v\\r\\r\\r=DMARC1' parsed (CR is whitespace to the parser) but did not "
+          "look like DMARC")
+  {
+    const std::string input = "v\r\r\r=DMARC1; p=reject; sp=none";
+    CHECK(dmarc::looks_like_dmarc(input));
+    CHECK(dmarc::parse_dmarc_record(input));
+  }
   SUBCASE("an upper-case V is still DMARC (RFC 7489 section 6.4: the \"v\" literal is case-insensitive)")
   {
     CHECK(dmarc::looks_like_dmarc("V=DMARC1; p=none"));

@@ -65,6 +65,9 @@ struct ParseExit
 /// Parses the command line with CLI11. Returns the options, or what to print and the exit code.
 util::Result<Options, ParseExit> parse_options(int argc, const char* const* argv);
 
+/// The `--help` text (80 columns, options grouped, examples, exit codes).
+std::string help_text();
+
 /// The `--version` text: sendcheck's version and those of the libraries in use.
 std::string version_text();
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -22,6 +23,14 @@ template<typename T> class Task;
 
 namespace detail {
 
+/// Where a task stands relative to the coroutine that awaits it.
+enum class TaskState : uint8_t {
+  not_started,     ///< Created, not yet awaited.
+  running_inline,  ///< Started by its awaiter's await_suspend, which has not returned yet.
+  finished_inline, ///< Completed before its awaiter's await_suspend returned: the awaiter continues without suspending.
+  suspended,       ///< Waiting for something (DNS); its completion resumes the awaiter.
+};
+
 struct FinalAwaiter
 {
   bool await_ready() noexcept { return false; }
@@ -30,7 +39,14 @@ struct FinalAwaiter
   std::coroutine_handle<>
   await_suspend(std::coroutine_handle<Promise> handle) noexcept
   {
-    const auto continuation = handle.promise().m_continuation;
+    auto& promise = handle.promise();
+    if (promise.m_state == TaskState::running_inline) {
+      // Completed synchronously: return to the awaiter's await_suspend, which then does not suspend. Resuming the
+      // awaiter from here instead would nest one stack frame per synchronous await (no tail call at -O0).
+      promise.m_state = TaskState::finished_inline;
+      return std::noop_coroutine();
+    }
+    const auto continuation = promise.m_continuation;
     return continuation ? continuation : std::noop_coroutine();
   }
 
@@ -41,6 +57,7 @@ struct PromiseBase
 {
   std::coroutine_handle<> m_continuation;
   std::exception_ptr m_exception;
+  TaskState m_state = TaskState::not_started;
 
   std::suspend_always initial_suspend() noexcept { return {}; }
   FinalAwaiter final_suspend() noexcept { return {}; }
@@ -112,11 +129,18 @@ public:
 
       bool await_ready() noexcept { return false; }
 
-      std::coroutine_handle<>
+      bool
       await_suspend(std::coroutine_handle<> caller) noexcept
       {
-        handle.promise().m_continuation = caller;
-        return handle;
+        auto& promise = handle.promise();
+        promise.m_continuation = caller;
+        promise.m_state = detail::TaskState::running_inline;
+        handle.resume();
+        if (promise.m_state == detail::TaskState::finished_inline) {
+          return false; // Done already: the caller goes on, on this same stack frame.
+        }
+        promise.m_state = detail::TaskState::suspended;
+        return true;
       }
 
       T await_resume() { return handle.promise().take(); }

@@ -1,0 +1,128 @@
+#include <sendcheck/cli/options.hpp>
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace sendcheck::cli;
+
+namespace {
+
+/// Parses `args` (without the program name); returns the options or what would be printed and the exit code.
+sendcheck::util::Result<Options, ParseExit>
+parse(std::vector<std::string> args)
+{
+  args.insert(args.begin(), "sendcheck");
+  std::vector<const char*> argv;
+  for (const auto& arg : args) {
+    argv.push_back(arg.c_str());
+  }
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+/// Every `--long-option` named in `text`.
+std::set<std::string>
+long_options_in(const std::string& text)
+{
+  std::set<std::string> names;
+  for (size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+    size_t end = at + 2;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-')) {
+      ++end;
+    }
+    if (end > at + 2) {
+      names.insert(text.substr(at, end - at));
+    }
+  }
+  return names;
+}
+
+} // namespace
+
+TEST_CASE("cli::help_text")
+{
+  const auto help = help_text();
+  SUBCASE("fits 80 columns")
+  {
+    size_t start = 0;
+    while (start < help.size()) {
+      const auto end = help.find('\n', start);
+      const auto line = help.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      CHECK_MESSAGE(line.size() <= 80, line);
+      start = end == std::string::npos ? help.size() : end + 1;
+    }
+  }
+  SUBCASE("every option it names exists")
+  {
+    const auto unknown = parse({"--no-such-option", "example.ee"});
+    REQUIRE_FALSE(unknown);
+    REQUIRE(unknown.error().output.find("not expected") != std::string::npos);
+    for (const auto& name : long_options_in(help)) {
+      const auto result = parse({name, "example.ee"});
+      if (!result) {
+        CHECK_MESSAGE(result.error().output.find("not expected") == std::string::npos, name, ": ",
+                      result.error().output);
+      }
+    }
+  }
+  SUBCASE("-h and --help print it")
+  {
+    CHECK(parse({"-h"}).error().output == help);
+    CHECK(parse({"--help"}).error().output == help);
+  }
+}
+
+TEST_CASE("cli::parse_options")
+{
+  SUBCASE("values")
+  {
+    const auto options = parse({"--json", "--suggest=zone", "--server", "127.0.0.1:5353", "--server", "[::1]:53",
+                                "--zone", "a.zone", "--timeout", "500", "example.ee", "other.ee"});
+    // --zone checks that the file exists, so this one fails on the zone only.
+    REQUIRE_FALSE(options);
+    CHECK(options.error().exit_code == 2);
+    CHECK(options.error().output.find("--zone") != std::string::npos);
+
+    const auto good = parse({"--json", "--suggest=zone", "--server", "127.0.0.1:5353", "--server", "[::1]:53",
+                             "--timeout", "500", "--no-bulk", "example.ee", "other.ee"});
+    REQUIRE(good);
+    CHECK(good->json);
+    CHECK(good->suggest == SuggestMode::zone);
+    CHECK(good->servers == std::vector<std::string>{"127.0.0.1:5353", "[::1]:53"});
+    CHECK(good->timeout_ms == 500);
+    CHECK(good->no_bulk);
+    CHECK(good->domains == std::vector<std::string>{"example.ee", "other.ee"});
+  }
+  SUBCASE("--suggest without a value does not eat the domain")
+  {
+    const auto options = parse({"--suggest", "example.ee"});
+    REQUIRE(options);
+    CHECK(options->suggest == SuggestMode::record);
+    CHECK(options->domains == std::vector<std::string>{"example.ee"});
+  }
+  SUBCASE("usage errors name the argument and exit 2")
+  {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--timeout", "soon", "example.ee"}, "--timeout"},
+      {{"--timeout", "0", "example.ee"}, "--timeout"},
+      {{"--tries", "-1", "example.ee"}, "--tries"},
+      {{"--concurrency", "0", "example.ee"}, "--concurrency"},
+      {{"--color", "pink", "example.ee"}, "--color"},
+      {{"--ip-style", "cname", "example.ee"}, "--ip-style"},
+      {{"--suggest=html", "example.ee"}, "--suggest"},
+      {{"--server", "1.2.3", "example.ee"}, "not an IP address"},
+      {{"--server", "[::1", "example.ee"}, "missing ']'"},
+      {{"--server", "127.0.0.1:99999", "example.ee"}, "not a port number"},
+      {{"--unknown", "example.ee"}, "--unknown"},
+      {{}, "no domain given"},
+    };
+    for (const auto& [args, fragment] : cases) {
+      const auto result = parse(args);
+      REQUIRE_FALSE(result);
+      CHECK(result.error().exit_code == 2);
+      CHECK_MESSAGE(result.error().output.find(fragment) != std::string::npos, result.error().output);
+    }
+  }
+}

@@ -2,6 +2,7 @@
 
 #include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/dns/ip_address.hpp>
+#include <sendcheck/util/strings.hpp>
 #include <sendcheck/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -248,10 +249,16 @@ parse_options(int argc, const char* const* argv)
     return util::unexpected(ParseExit{
       2, "sendcheck: no domain given\nUsage: sendcheck [OPTIONS] DOMAIN...  (or -f FILE); 'sendcheck --help' for more.\n"});
   }
-  if ((app.count("--selector") > 0 && options.selector.empty())
-      || options.selector.find_first_of(" \t/@") != std::string::npos) {
-    return util::unexpected(ParseExit{2, fmt::format("sendcheck: --selector: '{}' is not a valid DKIM selector\n",
-                                                     options.selector)});
+  // A selector is one or more DNS labels (RFC 6376 §3.1): letters, digits, '-' and '_', separated by dots.
+  const bool selector_ok =
+    options.selector.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+      == std::string::npos
+    && options.selector.find("..") == std::string::npos && options.selector.front() != '.'
+    && options.selector.back() != '.' && options.selector.size() <= 63;
+  if ((app.count("--selector") > 0 && options.selector.empty()) || (!options.selector.empty() && !selector_ok)) {
+    return util::unexpected(ParseExit{
+      2, fmt::format("sendcheck: --selector: '{}' is not a valid DKIM selector (letters, digits, '-', '_' and dots)\n",
+                     util::escape_for_display(options.selector))});
   }
   return options;
 }

@@ -357,7 +357,7 @@ private:
         write_out(stdout, indent(report::invalid_input_to_json(slot.input, slot.error)
                                    .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
       } else {
-        write_out(stderr, fmt::format("sendcheck: {}\n", util::escape_for_display(slot.error)));
+        write_out(stderr, fmt::format("sendcheck: {}\n", util::terminal_safe(slot.error)));
       }
       return;
     }

@@ -107,10 +107,11 @@ short_reason(std::string_view code)
   return code;
 }
 
+/// Text from DNS or from a finding, made safe for the terminal (text escaped already stays as it is).
 std::string
 safe(std::string_view text)
 {
-  return util::escape_for_display(text);
+  return util::terminal_safe(text);
 }
 
 void
@@ -332,8 +333,10 @@ render_text(const DomainReport& report, const TextOptions& options)
     const size_t room = options.width > indent + 10 ? options.width - indent : 60;
     out += fmt::format("  {}   {}\n", severity_label(finding.severity, paint),
                        wrap(safe(finding.message), room, indent));
-    if (!finding.detail.empty()) {
-      out += fmt::format("{}{}\n", std::string(indent, ' '), wrap(safe(finding.detail), room, indent));
+    for (const auto line : util::split(finding.detail, '\n')) {
+      if (!line.empty()) {
+        out += fmt::format("{}{}\n", std::string(indent, ' '), wrap(safe(line), room, indent));
+      }
     }
     if (!finding.fix.empty()) {
       out += fmt::format("{}{}\n", std::string(indent, ' '), wrap("Fix: " + safe(finding.fix), room, indent));

@@ -98,4 +98,20 @@ escape_for_display(std::string_view text)
   return out;
 }
 
+std::string
+terminal_safe(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) {
+      out += fmt::format("\\x{:02X}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 } // namespace sendcheck::util

@@ -116,6 +116,8 @@ TEST_CASE("cli::parse_options")
       {{"--server", "[::1", "example.ee"}, "missing ']'"},
       {{"--server", "127.0.0.1:99999", "example.ee"}, "not a port number"},
       {{"--unknown", "example.ee"}, "--unknown"},
+      {{"--selector", "bad\x1bsel", "example.ee"}, "'bad\\x1Bsel' is not a valid DKIM selector"},
+      {{"--selector", "a b", "example.ee"}, "--selector"},
       {{}, "no domain given"},
     };
     for (const auto& [args, fragment] : cases) {

@@ -35,6 +35,16 @@ TEST_CASE("util::escape_for_display")
   CHECK(util::escape_for_display("back\\slash") == "back\\\\slash");
 }
 
+TEST_CASE("util::terminal_safe")
+{
+  CHECK(util::terminal_safe("v=spf1 -all") == "v=spf1 -all");
+  CHECK(util::terminal_safe("\x1b[31m") == "\\x1B[31m");
+  CHECK(util::terminal_safe(std::string("a\0b", 3)) == "a\\x00b");
+  const std::string escaped = util::escape_for_display(std::string("x\\y\x01", 4));
+  CHECK(util::terminal_safe(escaped) == escaped);
+  CHECK(util::terminal_safe(util::terminal_safe("\x7f")) == "\\x7F");
+}
+
 TEST_CASE("util::normalize_name")
 {
   CHECK(util::normalize_name("Example.EE.") == "example.ee");

@@ -28,4 +28,9 @@ std::string normalize_name(std::string_view name);
 /// bytes, NUL, bytes over 127) as `\xHH`, and a backslash as `\\`.
 std::string escape_for_display(std::string_view text);
 
+/// `text` made safe for a terminal without changing text that is safe already: control bytes (including ESC and
+/// DEL) and bytes over 127 become `\xHH`; everything else, backslashes included, stays. Applying it twice, or to
+/// text that went through `escape_for_display`, changes nothing.
+std::string terminal_safe(std::string_view text);
+
 } // namespace sendcheck::util

@@ -320,6 +320,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   spf::Options spf_options;
   spf_options.cache = options.cache;
   spf_options.helo = report.domain;
+  spf_options.default_explanation.clear(); // only a published exp= is worth showing
   for (const auto& ip : profile.all_ips(options.bulk)) {
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()

@@ -305,7 +305,23 @@ render_text(const DomainReport& report, const TextOptions& options)
   std::string out;
 
   if (options.detail == Detail::quiet) {
-    return fmt::format("{}: {}\n", report.unicode, safe(report.verdict.summary));
+    if (report.status == DomainStatus::not_found) {
+      return fmt::format("{}: {} (the domain does not exist)\n", safe(report.unicode),
+                         paint("not found", k_red));
+    }
+    std::string streams;
+    for (const auto& stream : report.verdict.streams) {
+      streams += fmt::format("{}{} mail {}", streams.empty() ? "" : ", ", to_string(stream.role),
+                             to_string(stream.outcome));
+    }
+    const auto errors = std::count_if(report.findings.begin(), report.findings.end(),
+                                      [](const Finding& f) { return f.severity == Severity::error; });
+    const std::string problems = errors == 0 ? std::string()
+                                 : errors == 1 ? std::string("; 1 problem to fix")
+                                               : fmt::format("; {} problems to fix", errors);
+    return fmt::format("{}: {} ({}{})\n", safe(report.unicode),
+                       paint(to_string(report.verdict.overall), delivery_color(report.verdict.overall)), streams,
+                       problems);
   }
 
   std::string title = report.unicode == report.domain ? report.domain

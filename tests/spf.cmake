@@ -12,3 +12,4 @@ add_test(NAME conformance.rfc7208
 # The same suite evaluated with prefetch off and on: results, explanations and counts must be identical.
 add_test(NAME conformance.rfc7208_prefetch_equivalence
          COMMAND run_conformance --compare-prefetch ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
+sendcheck_unit_test(prefetch_zones MODULES util dns profile spf)

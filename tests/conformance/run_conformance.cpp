@@ -7,6 +7,7 @@
 //                                                 fails when results, explanations or counts differ
 //   run_conformance --verbose SUITE.yml           also prints every passing test with its counts and reason
 
+#include "../support/prefetch_recorder.hpp"
 #include <sendcheck/dns/ip_address.hpp>
 #include <sendcheck/dns/zone_resolver.hpp>
 #include <sendcheck/spf/evaluator.hpp>
@@ -25,55 +26,6 @@
 using namespace sendcheck;
 
 namespace {
-
-/// Answers from a ZoneResolver like a network resolver would: asynchronously, from `run`. `prefetch` fetches the
-/// answer at once and keeps it, and `query` serves kept answers synchronously, so prefetching has a real effect to
-/// compare and both the synchronous and the suspending paths of the evaluator are exercised.
-class PrefetchRecorder : public dns::Resolver
-{
-public:
-  explicit PrefetchRecorder(dns::ZoneResolver& zone) : m_zone(zone) {}
-
-  void
-  query(std::string_view name, dns::RRType type, Callback done) override
-  {
-    const auto key = std::make_pair(dns::to_string(type), std::string(name));
-    const auto it = m_cache.find(key);
-    if (it != m_cache.end()) {
-      ++m_hits;
-      done(it->second);
-      return;
-    }
-    m_pending.emplace_back(m_zone.answer(name, type), std::move(done));
-  }
-
-  void
-  run() override
-  {
-    while (!m_pending.empty()) {
-      auto [answer, done] = std::move(m_pending.front());
-      m_pending.pop_front();
-      done(std::move(answer));
-    }
-  }
-
-  void
-  prefetch(std::string_view name, dns::RRType type) override
-  {
-    ++m_prefetches;
-    m_cache[std::make_pair(dns::to_string(type), std::string(name))] = m_zone.answer(name, type);
-  }
-
-  size_t prefetches() const { return m_prefetches; }
-  size_t hits() const { return m_hits; }
-
-private:
-  dns::ZoneResolver& m_zone;
-  std::map<std::pair<std::string_view, std::string>, dns::AnswerPtr> m_cache;
-  std::deque<std::pair<dns::AnswerPtr, Callback>> m_pending;
-  size_t m_prefetches = 0;
-  size_t m_hits = 0;
-};
 
 std::vector<std::string>
 strings_of(const YAML::Node& node)
@@ -261,7 +213,7 @@ main(int argc, char** argv)
         continue;
       }
       if (compare_prefetch) {
-        PrefetchRecorder recorder(*zone);
+        test::PrefetchRecorder recorder(*zone);
         options.prefetch = spf::Prefetch::on;
         spf::Evaluation with;
         try {

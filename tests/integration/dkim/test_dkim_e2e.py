@@ -109,7 +109,7 @@ class Case:
     """One domain to check and what its JSON must say."""
 
     def __init__(self, domain, args=(), exit_code=0, dkim=None, key=None, dmarc=None, overall="delivered",
-                 streams=None, present=(), absent=(), status=None, extra=None):
+                 streams=None, present=(), absent=(), status=None, extra=None, messages=None):
         self.domain = domain
         self.args = tuple(args)
         self.exit_code = exit_code    # None: not asserted
@@ -122,6 +122,7 @@ class Case:
         self.absent = absent          # finding codes that must not
         self.status = status
         self.extra = extra            # a function(domain_json) with more checks
+        self.messages = messages or {}  # {finding code: text its message must contain}
 
 
 DMARC_REJECT = "v=DMARC1; p=reject; rua=mailto:dmarc@{0}"
@@ -218,23 +219,31 @@ def build(keys):
                       dkim={"status": "no_record",
                             "found_at": "directo._domainkey.dkim-doubled.example.dkim-doubled.example"},
                       present=["dkim.doubled_name"], absent=["dkim.no_record"], status="problem",
-                      key=("rsa", 2048)))
+                      key=("rsa", 2048),
+                      messages={"dkim.doubled_name": "published at "
+                                "directo._domainkey.dkim-doubled.example.dkim-doubled.example instead of "
+                                "directo._domainkey.dkim-doubled.example"}))
 
     damaged = keys.reference.replace("AAOCAQ8", "AAQCAQ8", 1)
     assert damaged != keys.reference
     domain("dkim-pdf.example", txt(dkim_value(damaged)))
     cases.append(Case("dkim-pdf.example", exit_code=1, dkim={"status": "invalid", "comparison": "not_done"},
                       key=None, present=["dkim.key_invalid", "dkim.key_damaged"], absent=["dkim.key_match"],
-                      status="problem"))
+                      status="problem",
+                      messages={"dkim.key_damaged": "at offset 26 it reads 'Q' where every 2048-bit RSA key reads "
+                                                    "'O'"}))
 
     # Quote marks typed into a DNS panel and stored as part of the value.
     domain("dkim-quotes.example", txt('"' + dkim_value(keys.reference) + '"'))
     cases.append(Case("dkim-quotes.example", exit_code=1, dkim={"status": "invalid", "comparison": "not_done"},
-                      key=None, present=["dkim.quotes_in_value"], status="problem"))
+                      key=None, present=["dkim.quotes_in_value", "dkim.syntax"], status="problem",
+                      messages={"dkim.quotes_in_value": "literal quote mark at offset 0"}))
 
     domain("dkim-none.example")
     cases.append(Case("dkim-none.example", dkim={"status": "no_record", "comparison": "not_done", "found_at": None},
-                      key=None, present=["dkim.no_record"], absent=["dkim.doubled_name"], status="good"))
+                      key=None, present=["dkim.no_record"], absent=["dkim.doubled_name"], status="good",
+                      messages={"dkim.no_record": "signs as directo.ee, which is not aligned with dkim-none.example, "
+                                                  "so DMARC depends on SPF alone"}))
 
     # DMARC (each with the reference key, so that only DMARC varies) --------------------------------------------------
     for policy in ["none", "quarantine", "reject"]:
@@ -268,7 +277,9 @@ def build(keys):
                       dmarc={"status": "ok", "policy": "reject", "source": "ancestor",
                              "record_name": "_dmarc.dmarc-parent.example"},
                       present=["dmarc.policy", "dmarc.inherited"], dkim={"comparison": "same_key"},
-                      key=("rsa", 2048), status="good"))
+                      key=("rsa", 2048), status="good",
+                      messages={"dmarc.inherited": "sub.dmarc-parent.example has no DMARC record of its own; the "
+                                                   "policy comes from its parent domain dmarc-parent.example"}))
 
     # Verdicts through the whole pipeline ----------------------------------------------------------------------------
     domain("verdict-softfail.example", None, None, spf="v=spf1 ~all")
@@ -353,6 +364,9 @@ def verify(case, code, domain):
         check(wanted in codes, f"{where}: {wanted} missing from {codes}")
     for unwanted in case.absent:
         check(unwanted not in codes, f"{where}: {unwanted} in {codes}")
+    for code, fragment in case.messages.items():
+        found = [f["message"] for f in domain["findings"] if f["code"] == code]
+        check(len(found) == 1 and fragment in found[0], f"{where}: {code} message {found}, wanted {fragment!r}")
     if case.extra:
         case.extra(domain)
 

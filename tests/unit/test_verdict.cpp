@@ -1,0 +1,434 @@
+#include <sendcheck/dns/zone_resolver.hpp>
+#include <sendcheck/profile.hpp>
+#include <sendcheck/report/domain_check.hpp>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The deliverability verdict: each outcome (delivered, delivered by DKIM alone, spam, rejected, unknown) for the
+// ordinary and the bulk stream, from in-memory DomainReports (decide_verdict), and the status and exit code that
+// check_domain derives from it on an in-memory zone.
+
+using namespace sendcheck;
+using report::Delivery;
+using report::DomainReport;
+using report::DomainStatus;
+using report::IpRole;
+using spf::SpfResult;
+
+namespace {
+
+/// The parts of a report that the verdict reads.
+struct Scenario
+{
+  SpfResult ordinary = SpfResult::pass;           ///< SPF result of every ordinary address.
+  std::optional<SpfResult> bulk = SpfResult::pass; ///< SPF result of the bulk address; nullopt: not checked.
+  dkim::DkimStatus dkim_status = dkim::DkimStatus::no_record;
+  dkim::Comparison comparison = dkim::Comparison::not_done;
+  std::optional<dmarc::Policy> policy;            ///< nullopt: no DMARC policy.
+  dmarc::DmarcStatus dmarc_status = dmarc::DmarcStatus::none;
+};
+
+/// A report for example.ee with `scenario`'s SPF results for Directo's addresses, DKIM and DMARC.
+DomainReport
+make_report(const Scenario& scenario)
+{
+  const SenderProfile& profile = directo_profile();
+  DomainReport out;
+  out.domain = "example.ee";
+  for (const auto& ip : profile.ordinary_ips) {
+    report::IpResult result;
+    result.ip = ip;
+    result.role = IpRole::ordinary;
+    result.evaluation.result = scenario.ordinary;
+    out.ips.push_back(result);
+  }
+  if (scenario.bulk) {
+    for (const auto& ip : profile.bulk_ips) {
+      report::IpResult result;
+      result.ip = ip;
+      result.role = IpRole::bulk;
+      result.evaluation.result = *scenario.bulk;
+      out.ips.push_back(result);
+    }
+  }
+  out.dkim.status = scenario.dkim_status;
+  out.dkim.comparison = scenario.comparison;
+  out.dmarc.policy = scenario.policy;
+  out.dmarc.status = scenario.dmarc_status;
+  if (scenario.policy && scenario.dmarc_status == dmarc::DmarcStatus::none) {
+    out.dmarc.status = dmarc::DmarcStatus::ok;
+  }
+  return out;
+}
+
+report::Verdict
+verdict_of(const Scenario& scenario)
+{
+  return report::decide_verdict(make_report(scenario), directo_profile());
+}
+
+/// The outcome of the stream `role` (which must be present).
+Delivery
+outcome_of(const report::Verdict& verdict, IpRole role)
+{
+  for (const auto& stream : verdict.streams) {
+    if (stream.role == role) {
+      return stream.outcome;
+    }
+  }
+  FAIL("no stream ", report::to_string(role));
+  return Delivery::unknown;
+}
+
+/// The stream `role` (which must be present).
+const report::StreamVerdict&
+stream_of(const report::Verdict& verdict, IpRole role)
+{
+  for (const auto& stream : verdict.streams) {
+    if (stream.role == role) {
+      return stream;
+    }
+  }
+  FAIL("no stream ", report::to_string(role));
+  return verdict.streams.front();
+}
+
+dns::IpAddress
+ip(std::string_view text)
+{
+  return *dns::IpAddress::parse(text);
+}
+
+/// example.ee with `spf` and (when not empty) `dmarc`, and Directo's sending host, in an in-memory zone.
+dns::ZoneResolver
+make_zone(const std::string& spf, const std::string& dmarc)
+{
+  dns::ZoneResolver zone("test data");
+  zone.add_apex("example.ee");
+  zone.add_apex("gate.ee");
+  zone.add_apex("directo.ee");
+  zone.add_address("directo.gate.ee", ip("90.190.150.212"));
+  zone.add_txt("example.ee", {spf});
+  if (!dmarc.empty()) {
+    zone.add_txt("_dmarc.example.ee", {dmarc});
+  }
+  return zone;
+}
+
+DomainReport
+check(dns::ZoneResolver& zone)
+{
+  report::CheckOptions options;
+  options.profile = std::make_shared<SenderProfile>(directo_profile());
+  return dns::run_sync(zone, report::check_domain(zone, "example.ee", options));
+}
+
+} // namespace
+
+TEST_CASE("report::decide_verdict")
+{
+  const std::string fix_fragment = "'sendcheck --suggest example.ee' prints the record to publish";
+
+  SUBCASE("delivered: SPF passes for every address")
+  {
+    for (const auto policy : {std::optional<dmarc::Policy>{}, std::optional{dmarc::Policy::none},
+                              std::optional{dmarc::Policy::quarantine}, std::optional{dmarc::Policy::reject}}) {
+      Scenario scenario;
+      scenario.policy = policy;
+      const auto verdict = verdict_of(scenario);
+      CHECK(verdict.overall == Delivery::delivered);
+      REQUIRE(verdict.streams.size() == 2);
+      CHECK(verdict.streams[0].role == IpRole::ordinary);
+      CHECK(verdict.streams[1].role == IpRole::bulk);
+      CHECK(verdict.streams[0].outcome == Delivery::delivered);
+      CHECK(verdict.streams[1].outcome == Delivery::delivered);
+      CHECK(verdict.streams[0].passing == 4);
+      CHECK(verdict.streams[0].total == 4);
+      CHECK(verdict.streams[1].passing == 1);
+      CHECK(verdict.streams[1].total == 1);
+      CHECK(verdict.streams[0].reason == "Ordinary mail: all 4 of Directo's addresses pass SPF.");
+      CHECK(verdict.streams[1].reason == "Bulk mail: all 1 of Directo's addresses pass SPF.");
+      CHECK(verdict.streams[0].fix.empty());
+      CHECK(verdict.streams[1].fix.empty());
+      CHECK(verdict.summary == "Directo's mail as example.ee: ordinary mail: delivered; bulk mail: delivered.");
+    }
+  }
+
+  SUBCASE("delivered by DKIM alone: SPF fails, the domain's own valid key is Directo's")
+  {
+    Scenario scenario;
+    scenario.ordinary = SpfResult::fail;
+    scenario.bulk = SpfResult::fail;
+    scenario.dkim_status = dkim::DkimStatus::valid;
+    scenario.comparison = dkim::Comparison::same_key;
+    scenario.policy = dmarc::Policy::reject;
+    const auto verdict = verdict_of(scenario);
+    CHECK(verdict.overall == Delivery::delivered);
+    CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::delivered);
+    CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::delivered);
+    CHECK(stream_of(verdict, IpRole::ordinary).passing == 0);
+    CHECK(stream_of(verdict, IpRole::ordinary).reason
+          == "Ordinary mail: 0 of 4 addresses pass SPF; the rest are saved by the domain's own DKIM signature.");
+    CHECK(stream_of(verdict, IpRole::bulk).fix.empty());
+  }
+
+  SUBCASE("DKIM saves nothing unless the key is valid, Directo's, and at the right name")
+  {
+    Scenario scenario;
+    scenario.ordinary = SpfResult::fail;
+    scenario.bulk = SpfResult::fail;
+    scenario.policy = dmarc::Policy::reject;
+    scenario.dkim_status = dkim::DkimStatus::valid;
+    scenario.comparison = dkim::Comparison::different_key;
+    CHECK(verdict_of(scenario).overall == Delivery::rejected);
+    scenario.comparison = dkim::Comparison::skipped;
+    CHECK(verdict_of(scenario).overall == Delivery::rejected);
+    // The doubled-name record: the key is Directo's, but verifiers find nothing at the right name.
+    scenario.dkim_status = dkim::DkimStatus::no_record;
+    scenario.comparison = dkim::Comparison::same_key;
+    CHECK(verdict_of(scenario).overall == Delivery::rejected);
+    scenario.dkim_status = dkim::DkimStatus::revoked;
+    scenario.comparison = dkim::Comparison::not_done;
+    CHECK(verdict_of(scenario).overall == Delivery::rejected);
+  }
+
+  SUBCASE("spam: SPF softfail and no DMARC")
+  {
+    Scenario scenario;
+    scenario.ordinary = SpfResult::softfail;
+    scenario.bulk = SpfResult::softfail;
+    const auto verdict = verdict_of(scenario);
+    CHECK(verdict.overall == Delivery::spam);
+    CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::spam);
+    CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::spam);
+    const auto& ordinary = stream_of(verdict, IpRole::ordinary);
+    CHECK(ordinary.reason
+          == "Ordinary mail: 0 of 4 addresses pass SPF (the worst gets 'softfail') and there is no DMARC policy.");
+    CHECK(ordinary.fix.find(fix_fragment) != std::string::npos);
+    CHECK(ordinary.fix.find("\"Directo-Reply-To\" sender mode") != std::string::npos);
+    CHECK(verdict.summary
+          == "Directo's mail as example.ee: ordinary mail: likely to land in spam; bulk mail: likely to land in spam.");
+  }
+
+  SUBCASE("spam: quarantine")
+  {
+    for (const auto result : {SpfResult::softfail, SpfResult::neutral, SpfResult::none, SpfResult::permerror}) {
+      CAPTURE(spf::to_string(result));
+      Scenario scenario;
+      scenario.ordinary = result;
+      scenario.bulk = result;
+      scenario.policy = dmarc::Policy::quarantine;
+      const auto verdict = verdict_of(scenario);
+      CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::spam);
+      CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::spam);
+      CHECK(stream_of(verdict, IpRole::bulk).reason
+            == fmt::format("Bulk mail: 0 of 1 addresses pass SPF (the worst gets '{}') and DMARC says 'quarantine'.",
+                           spf::to_string(result)));
+    }
+  }
+
+  SUBCASE("rejected: p=reject and SPF does not pass")
+  {
+    for (const auto result : {SpfResult::fail, SpfResult::softfail, SpfResult::neutral, SpfResult::none,
+                              SpfResult::permerror}) {
+      CAPTURE(spf::to_string(result));
+      Scenario scenario;
+      scenario.ordinary = result;
+      scenario.bulk = result;
+      scenario.policy = dmarc::Policy::reject;
+      const auto verdict = verdict_of(scenario);
+      CHECK(verdict.overall == Delivery::rejected);
+      CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::rejected);
+      CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::rejected);
+      CHECK(stream_of(verdict, IpRole::ordinary).fix.find(fix_fragment) != std::string::npos);
+    }
+  }
+
+  SUBCASE("rejected: SPF -all fail whatever DMARC says")
+  {
+    for (const auto policy : {std::optional<dmarc::Policy>{}, std::optional{dmarc::Policy::none},
+                              std::optional{dmarc::Policy::quarantine}}) {
+      Scenario scenario;
+      scenario.ordinary = SpfResult::fail;
+      scenario.bulk = SpfResult::fail;
+      scenario.policy = policy;
+      const auto verdict = verdict_of(scenario);
+      CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::rejected);
+      CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::rejected);
+    }
+    Scenario scenario;
+    scenario.ordinary = SpfResult::fail;
+    scenario.bulk = SpfResult::fail;
+    scenario.policy = dmarc::Policy::none;
+    const auto verdict = verdict_of(scenario);
+    CHECK(stream_of(verdict, IpRole::ordinary).reason
+          == "Ordinary mail: 0 of 4 addresses pass SPF (the worst gets 'fail') and DMARC says 'none'.");
+    CHECK(verdict.summary == "Directo's mail as example.ee: ordinary mail: rejected; bulk mail: rejected.");
+  }
+
+  SUBCASE("unknown: SPF temperror")
+  {
+    for (const auto policy : {std::optional<dmarc::Policy>{}, std::optional{dmarc::Policy::reject}}) {
+      Scenario scenario;
+      scenario.ordinary = SpfResult::temperror;
+      scenario.bulk = SpfResult::temperror;
+      scenario.policy = policy;
+      const auto verdict = verdict_of(scenario);
+      CHECK(verdict.overall == Delivery::unknown);
+      CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::unknown);
+      CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::unknown);
+      CHECK(stream_of(verdict, IpRole::bulk).reason
+            == "Bulk mail: DNS did not answer (SPF lookup), so the outcome is unknown.");
+      CHECK(stream_of(verdict, IpRole::bulk).fix
+            == "Check that the domain's DNS servers answer, then run the check again.");
+      CHECK(verdict.summary
+            == "Directo's mail as example.ee: ordinary mail: unknown (DNS did not answer); bulk mail: unknown (DNS "
+               "did not answer).");
+    }
+  }
+
+  SUBCASE("unknown: the DMARC lookup failed and SPF does not pass")
+  {
+    Scenario scenario;
+    scenario.ordinary = SpfResult::softfail;
+    scenario.bulk = SpfResult::softfail;
+    scenario.dmarc_status = dmarc::DmarcStatus::temperror;
+    const auto verdict = verdict_of(scenario);
+    CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::unknown);
+    CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::unknown);
+    CHECK(stream_of(verdict, IpRole::ordinary).reason
+          == "Ordinary mail: DNS did not answer (DMARC lookup), so the outcome is unknown.");
+    // When SPF passes, the DMARC policy does not matter.
+    scenario.ordinary = SpfResult::pass;
+    scenario.bulk = SpfResult::pass;
+    CHECK(verdict_of(scenario).overall == Delivery::delivered);
+  }
+
+  SUBCASE("the two streams are decided separately; the overall outcome is the worst")
+  {
+    Scenario scenario;
+    scenario.ordinary = SpfResult::pass;
+    scenario.bulk = SpfResult::fail;
+    scenario.policy = dmarc::Policy::none;
+    auto verdict = verdict_of(scenario);
+    CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::delivered);
+    CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::rejected);
+    CHECK(verdict.overall == Delivery::rejected);
+    CHECK(stream_of(verdict, IpRole::ordinary).fix.empty());
+    CHECK(stream_of(verdict, IpRole::bulk).fix.find(fix_fragment) != std::string::npos);
+    CHECK(verdict.summary == "Directo's mail as example.ee: ordinary mail: delivered; bulk mail: rejected.");
+
+    scenario.ordinary = SpfResult::softfail;
+    scenario.bulk = SpfResult::pass;
+    verdict = verdict_of(scenario);
+    CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::spam);
+    CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::delivered);
+    CHECK(verdict.overall == Delivery::spam);
+
+    // unknown is worse than spam, rejected worse than unknown.
+    scenario.ordinary = SpfResult::softfail;
+    scenario.bulk = SpfResult::temperror;
+    CHECK(verdict_of(scenario).overall == Delivery::unknown);
+    scenario.ordinary = SpfResult::fail;
+    CHECK(verdict_of(scenario).overall == Delivery::rejected);
+  }
+
+  SUBCASE("a stream is as bad as its worst address")
+  {
+    auto report = make_report(Scenario{});
+    report.ips[2].evaluation.result = SpfResult::softfail; // 90.190.150.212
+    report.dmarc.policy = dmarc::Policy::quarantine;
+    report.dmarc.status = dmarc::DmarcStatus::ok;
+    const auto verdict = report::decide_verdict(report, directo_profile());
+    const auto& ordinary = stream_of(verdict, IpRole::ordinary);
+    CHECK(ordinary.outcome == Delivery::spam);
+    CHECK(ordinary.passing == 3);
+    CHECK(ordinary.reason
+          == "Ordinary mail: 3 of 4 addresses pass SPF (the worst gets 'softfail') and DMARC says 'quarantine'.");
+    CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::delivered);
+  }
+
+  SUBCASE("without the bulk address there is one stream")
+  {
+    Scenario scenario;
+    scenario.bulk = std::nullopt;
+    const auto verdict = verdict_of(scenario);
+    REQUIRE(verdict.streams.size() == 1);
+    CHECK(verdict.streams[0].role == IpRole::ordinary);
+    CHECK(verdict.summary == "Directo's mail as example.ee: ordinary mail: delivered.");
+  }
+}
+
+TEST_CASE("report::exit_code")
+{
+  CHECK(report::exit_code(DomainStatus::good) == 0);
+  CHECK(report::exit_code(DomainStatus::problem) == 1);
+  CHECK(report::exit_code(DomainStatus::not_found) == 1);
+  CHECK(report::exit_code(DomainStatus::dns_error) == 3);
+  CHECK(report::to_string(DomainStatus::good) == "good");
+  CHECK(report::to_string(DomainStatus::problem) == "problem");
+  CHECK(report::to_string(DomainStatus::dns_error) == "dns_error");
+  CHECK(report::to_string(DomainStatus::not_found) == "not_found");
+  CHECK(report::to_string(Delivery::delivered) == "delivered");
+  CHECK(report::to_string(Delivery::spam) == "spam");
+  CHECK(report::to_string(Delivery::rejected) == "rejected");
+  CHECK(report::to_string(Delivery::unknown) == "unknown");
+}
+
+TEST_CASE("report::check_domain")
+{
+  const std::string good_spf = "v=spf1 ip4:90.190.150.210/31 ip4:90.190.150.212/31 ip4:90.190.150.82 -all";
+
+  SUBCASE("delivered: exit 0")
+  {
+    auto zone = make_zone(good_spf, "v=DMARC1; p=reject; rua=mailto:d@example.ee");
+    const auto result = check(zone);
+    CHECK(result.verdict.overall == Delivery::delivered);
+    CHECK(result.status == DomainStatus::good);
+    CHECK(report::exit_code(result.status) == 0);
+  }
+
+  SUBCASE("spam: softfail with no DMARC, exit 1")
+  {
+    auto zone = make_zone("v=spf1 ~all", "");
+    const auto result = check(zone);
+    CHECK(result.verdict.overall == Delivery::spam);
+    CHECK(outcome_of(result.verdict, IpRole::ordinary) == Delivery::spam);
+    CHECK(outcome_of(result.verdict, IpRole::bulk) == Delivery::spam);
+    CHECK(result.status == DomainStatus::problem);
+    CHECK(report::exit_code(result.status) == 1);
+  }
+
+  SUBCASE("rejected: only the bulk stream, exit 1")
+  {
+    auto zone = make_zone("v=spf1 ip4:90.190.150.210/31 ip4:90.190.150.212/31 -all", "v=DMARC1; p=none");
+    const auto result = check(zone);
+    CHECK(outcome_of(result.verdict, IpRole::ordinary) == Delivery::delivered);
+    CHECK(outcome_of(result.verdict, IpRole::bulk) == Delivery::rejected);
+    CHECK(result.verdict.overall == Delivery::rejected);
+    CHECK(report::exit_code(result.status) == 1);
+  }
+
+  SUBCASE("unknown: the SPF lookup times out, exit 3")
+  {
+    dns::ZoneResolver zone("test data");
+    zone.add_apex("example.ee");
+    zone.add_apex("gate.ee");
+    zone.add_apex("directo.ee");
+    zone.add_address("directo.gate.ee", ip("90.190.150.212"));
+    zone.add_txt("_dmarc.example.ee", {"v=DMARC1; p=reject; rua=mailto:d@example.ee"});
+    zone.add_failure("example.ee", dns::Status::timeout);
+    const auto result = check(zone);
+    CHECK(result.verdict.overall == Delivery::unknown);
+    CHECK(outcome_of(result.verdict, IpRole::ordinary) == Delivery::unknown);
+    CHECK(outcome_of(result.verdict, IpRole::bulk) == Delivery::unknown);
+    CHECK(result.status == DomainStatus::dns_error);
+    CHECK(report::exit_code(result.status) == 3);
+  }
+}

@@ -233,6 +233,23 @@ def build(keys):
                       messages={"dkim.key_damaged": "at offset 26 it reads 'Q' where every 2048-bit RSA key reads "
                                                     "'O'"}))
 
+    # A character lost where the PDF broke the key over two lines (here: where the record's strings meet).
+    head, tail = dkim_value(keys.reference)[:200], dkim_value(keys.reference)[201:]
+    domain("dkim-pdf-lost.example", txt_strings([head, tail]))
+    cases.append(Case("dkim-pdf-lost.example", exit_code=1, dkim={"status": "invalid", "comparison": "not_done"},
+                      key=None, present=["dkim.key_invalid", "dkim.key_damaged", "dkim.split_strings"],
+                      status="problem"))
+
+    # The same as pasted from a PDF with its line breaks (spaces inside p=, which RFC 6376 allows), the third of the
+    # 64-character lines one character short: the repair finds that line.
+    lines = [keys.reference[i:i + 64] for i in range(0, len(keys.reference), 64)]
+    lines[2] = lines[2][:30] + lines[2][31:]
+    domain("dkim-pdf-lines.example", txt("v=DKIM1; k=rsa; p=" + " ".join(lines)))
+    cases.append(Case("dkim-pdf-lines.example", exit_code=1, dkim={"status": "invalid", "comparison": "not_done"},
+                      key=None, present=["dkim.key_invalid", "dkim.key_damaged"], status="problem",
+                      messages={"dkim.key_damaged": "the line at offsets 128-190 of the published key is one "
+                                                    "character shorter than the lines after it"}))
+
     # Quote marks typed into a DNS panel and stored as part of the value.
     domain("dkim-quotes.example", txt('"' + dkim_value(keys.reference) + '"'))
     cases.append(Case("dkim-quotes.example", exit_code=1, dkim={"status": "invalid", "comparison": "not_done"},

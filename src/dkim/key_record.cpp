@@ -9,23 +9,17 @@ namespace sendcheck::dkim {
 
 namespace {
 
+using util::is_alnum;
+using util::is_alpha;
+using util::is_digit;
+
 bool
 is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-bool
-is_alpha(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
-bool
-is_digit(char c)
-{
-  return c >= '0' && c <= '9';
-}
 
 // VALCHAR = %x21-3A / %x3C-7E (RFC 6376 §3.2); ';' separates tags and never reaches here.
 bool

@@ -9,17 +9,16 @@ namespace sendcheck::dmarc {
 
 namespace {
 
+using util::is_alnum;
+using util::is_alpha;
+using util::is_digit;
+
 bool
 is_space(char c)
 {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-bool
-is_alpha(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 std::pair<size_t, size_t>
 trim_range(std::string_view text, size_t begin, size_t end)

@@ -105,4 +105,15 @@ IpAddress::reverse_name() const
   return name + "ip6.arpa";
 }
 
+std::vector<std::string>
+to_strings(const std::vector<IpAddress>& addresses)
+{
+  std::vector<std::string> out;
+  out.reserve(addresses.size());
+  for (const auto& address : addresses) {
+    out.push_back(address.to_string());
+  }
+  return out;
+}
+
 } // namespace sendcheck::dns

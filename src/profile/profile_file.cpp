@@ -338,16 +338,6 @@ private:
   SenderProfile& m_profile;
 };
 
-/// The strings of `ips` for JSON.
-Json
-ips_to_json(const std::vector<dns::IpAddress>& ips)
-{
-  Json out = Json::array();
-  for (const auto& ip : ips) {
-    out.push_back(ip.to_string());
-  }
-  return out;
-}
 
 } // namespace
 
@@ -439,8 +429,8 @@ profile_to_file_json(const SenderProfile& profile)
 {
   Json out;
   out["name"] = profile.name;
-  out["ordinary_ips"] = ips_to_json(profile.ordinary_ips);
-  out["bulk_ips"] = ips_to_json(profile.bulk_ips);
+  out["ordinary_ips"] = dns::to_strings(profile.ordinary_ips);
+  out["bulk_ips"] = dns::to_strings(profile.bulk_ips);
   out["sending_host"] = profile.sending_host;
   out["other_hosts"] = profile.other_hosts;
   out["dkim_selector"] = profile.dkim_selector;

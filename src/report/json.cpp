@@ -17,16 +17,6 @@ text(const std::string& value)
 }
 
 Json
-ips_to_json(const std::vector<dns::IpAddress>& ips)
-{
-  Json out = Json::array();
-  for (const auto& ip : ips) {
-    out.push_back(ip.to_string());
-  }
-  return out;
-}
-
-Json
 finding_to_json(const Finding& finding)
 {
   Json out;
@@ -202,7 +192,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
 
   out["sending_host"] = {{"name", report.sending_host.name},
                          {"status", dns::to_string(report.sending_host.status)},
-                         {"addresses", ips_to_json(report.sending_host.addresses)}};
+                         {"addresses", dns::to_strings(report.sending_host.addresses)}};
 
   Json dkim;
   dkim["name"] = text(report.dkim.name);
@@ -295,16 +285,9 @@ invalid_input_to_json(const std::string& input, const std::string& error)
 Json
 profile_to_json(const SenderProfile& profile)
 {
-  Json out;
-  out["name"] = profile.name;
+  // The same object a profile file holds (so it can be saved and edited), plus where it came from.
+  Json out = Json::parse(profile_to_file_json(profile));
   out["source"] = profile.source;
-  out["ordinary_ips"] = ips_to_json(profile.ordinary_ips);
-  out["bulk_ips"] = ips_to_json(profile.bulk_ips);
-  out["sending_host"] = profile.sending_host;
-  out["other_hosts"] = profile.other_hosts;
-  out["dkim_selector"] = profile.dkim_selector;
-  out["dkim_reference_domain"] = profile.dkim_reference_domain;
-  out["minimal_spf"] = profile.minimal_spf;
   return out;
 }
 

@@ -11,25 +11,14 @@ namespace sendcheck::spf {
 
 namespace {
 
+using util::is_alnum;
+using util::is_alpha;
+using util::is_digit;
+
 constexpr std::string_view k_version = "v=spf1";
 
-bool
-is_alpha(char c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
-bool
-is_digit(char c)
-{
-  return c >= '0' && c <= '9';
-}
 
-bool
-is_alnum(char c)
-{
-  return is_alpha(c) || is_digit(c);
-}
 
 bool
 all_digits(std::string_view text)

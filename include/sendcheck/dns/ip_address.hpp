@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sendcheck::dns {
 
@@ -54,5 +55,8 @@ private:
   Family m_family = Family::v4;
   std::array<uint8_t, 16> m_bytes{};
 };
+
+/// The canonical text of each address, in order (for JSON and messages).
+std::vector<std::string> to_strings(const std::vector<IpAddress>& addresses);
 
 } // namespace sendcheck::dns

@@ -6,6 +6,27 @@
 
 namespace sendcheck::util {
 
+/// Whether `c` is an ASCII letter (locale-independent, unlike std::isalpha).
+constexpr bool
+is_alpha(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/// Whether `c` is an ASCII digit.
+constexpr bool
+is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+/// Whether `c` is an ASCII letter or digit.
+constexpr bool
+is_alnum(char c)
+{
+  return is_alpha(c) || is_digit(c);
+}
+
 /// `text` with ASCII letters lower-cased (DNS names compare case-insensitively, RFC 4343).
 std::string to_lower(std::string_view text);
 

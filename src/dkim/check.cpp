@@ -10,6 +10,9 @@ namespace sendcheck::dkim {
 
 namespace {
 
+/// The size of a bare Ed25519 public key, the whole `p=` value under k=ed25519 (RFC 8463).
+constexpr size_t k_ed25519_raw_size = 32;
+
 /// The longest character-string a TXT record can carry on the wire (RFC 1035 §3.3).
 constexpr size_t k_max_string = 255;
 
@@ -201,6 +204,14 @@ analyse_records(DkimReport& report)
   } else {
     report.findings.push_back(finding(codes::k_key_ok, Severity::info,
                                       fmt::format("The key at {} is a {}", name, key_description(info))));
+  }
+  if (info.type == KeyType::ed25519 && info.der_size != k_ed25519_raw_size) {
+    report.findings.push_back(finding(
+      codes::k_ed25519_spki, Severity::warning,
+      fmt::format("The Ed25519 key at {} is published in the SubjectPublicKeyInfo form; RFC 8463 puts the bare "
+                  "32-byte key in p=, and verifiers that follow it cannot check the signatures",
+                  name),
+      "Publish p= as the base64 of the 32-byte public key alone (RFC 8463 section 4).", key_description(info)));
   }
 }
 

@@ -607,6 +607,14 @@ TEST_CASE("dkim::check_dkim")
     CHECK(ed.status == DkimStatus::valid);
     CHECK(ed.key->type == KeyType::ed25519);
     CHECK(ed.comparison == Comparison::different_key);
+    CHECK_FALSE(find_code(ed.findings, "dkim.ed25519_spki"));
+
+    // The SubjectPublicKeyInfo form loads, but RFC 8463 verifiers expect the bare 32-byte key: a warning.
+    zone.add_txt("directo._domainkey.edspki.ee", {"v=DKIM1; k=ed25519; p=" + spki_base64("ed25519")});
+    const auto ed_spki = check("edspki.ee");
+    CHECK(ed_spki.status == DkimStatus::valid);
+    REQUIRE(find_code(ed_spki.findings, "dkim.ed25519_spki"));
+    CHECK(find_code(ed_spki.findings, "dkim.ed25519_spki")->severity == Severity::warning);
   }
   SUBCASE("reference not reachable: comparison skipped")
   {

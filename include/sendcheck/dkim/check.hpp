@@ -36,6 +36,7 @@ inline constexpr std::string_view k_key_invalid = "dkim.key_invalid";       ///<
 inline constexpr std::string_view k_key_damaged = "dkim.key_damaged";       ///< error: looks like a PDF copy.
 inline constexpr std::string_view k_key_weak = "dkim.key_weak";             ///< error: RSA < 1024 bits.
 inline constexpr std::string_view k_key_1024 = "dkim.key_1024";             ///< warning: RSA 1024 bits.
+inline constexpr std::string_view k_ed25519_spki = "dkim.ed25519_spki";   ///< warning: Ed25519 key not in RFC 8463 form.
 inline constexpr std::string_view k_key_ok = "dkim.key_ok";                 ///< info: type, bits, fingerprint.
 inline constexpr std::string_view k_key_match = "dkim.key_match";           ///< info: same key as the reference.
 inline constexpr std::string_view k_key_mismatch = "dkim.key_mismatch";     ///< error: not the sender's key.

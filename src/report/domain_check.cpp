@@ -40,12 +40,6 @@ join_terms(const std::vector<std::string>& terms)
   return out;
 }
 
-bool
-has_code(const Findings& findings, std::string_view code)
-{
-  return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
-}
-
 /// Whether the record has a mechanism `kind` whose written target is `host`.
 bool
 record_targets(const std::string& record, spf::MechanismKind kind, const std::string& host)
@@ -90,7 +84,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile)
     if (evaluation.result != spf::SpfResult::temperror && evaluation.result != spf::SpfResult::permerror) {
       continue;
     }
-    if (evaluation.error_code.empty() || has_code(report.findings, evaluation.error_code)) {
+    if (evaluation.error_code.empty() || has_finding(report.findings, evaluation.error_code)) {
       continue;
     }
     Finding finding;

@@ -28,4 +28,15 @@ worst(const Findings& findings)
   return result;
 }
 
+const Finding*
+find_finding(const Findings& findings, std::string_view code)
+{
+  for (const auto& finding : findings) {
+    if (finding.code == code) {
+      return &finding;
+    }
+  }
+  return nullptr;
+}
+
 } // namespace sendcheck

@@ -3,6 +3,8 @@
 #include <sendcheck/dkim/public_key.hpp>
 #include <sendcheck/dns/zone_resolver.hpp>
 
+#include "../support/findings.hpp"
+
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -59,27 +61,9 @@ ed25519_raw_base64()
   return encode_base64(raw);
 }
 
-/// The codes of `findings`, comma-separated (readable in doctest's failure output).
-std::string
-codes_of(const Findings& findings)
-{
-  std::string out;
-  for (const auto& f : findings) {
-    out += (out.empty() ? "" : ",") + f.code;
-  }
-  return out;
-}
 
-const Finding*
-find_code(const Findings& findings, std::string_view code)
-{
-  for (const auto& f : findings) {
-    if (f.code == code) {
-      return &f;
-    }
-  }
-  return nullptr;
-}
+using test::codes_of;
+using test::find_code;
 
 /// The damaged key of the vendor's Lithuanian help page (tests/zones/dkim/vendor-lt-damaged-key.txt), as lines.
 std::string

@@ -2,6 +2,8 @@
 #include <sendcheck/dmarc/record.hpp>
 #include <sendcheck/dns/zone_resolver.hpp>
 
+#include "../support/findings.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace sendcheck;
@@ -9,27 +11,9 @@ using namespace sendcheck::dmarc;
 
 namespace {
 
-/// The codes of `findings`, comma-separated.
-std::string
-codes_of(const Findings& findings)
-{
-  std::string out;
-  for (const auto& f : findings) {
-    out += (out.empty() ? "" : ",") + f.code;
-  }
-  return out;
-}
 
-const Finding*
-find_code(const Findings& findings, std::string_view code)
-{
-  for (const auto& f : findings) {
-    if (f.code == code) {
-      return &f;
-    }
-  }
-  return nullptr;
-}
+using test::codes_of;
+using test::find_code;
 
 } // namespace
 

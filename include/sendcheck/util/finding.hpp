@@ -34,4 +34,14 @@ using Findings = std::vector<Finding>;
 /// The highest severity among `findings`, or info when there are none.
 Severity worst(const Findings& findings);
 
+/// The first finding with `code`, or nullptr.
+const Finding* find_finding(const Findings& findings, std::string_view code);
+
+/// Whether a finding with `code` is among `findings`.
+inline bool
+has_finding(const Findings& findings, std::string_view code)
+{
+  return find_finding(findings, code) != nullptr;
+}
+
 } // namespace sendcheck

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 namespace sendcheck::cli {
 
@@ -463,12 +465,16 @@ private:
   static std::string
   indent(const std::string& json)
   {
-    std::string out = "    ";
-    for (const char c : json) {
-      out += c;
-      if (c == '\n') {
-        out += "    ";
-      }
+    constexpr std::string_view k_indent = "    ";
+    const auto lines = static_cast<size_t>(std::count(json.begin(), json.end(), '\n')) + 1;
+    std::string out;
+    out.reserve(json.size() + lines * k_indent.size());
+    size_t start = 0;
+    while (start <= json.size()) {
+      const size_t end = std::min(json.find('\n', start), json.size());
+      out += k_indent;
+      out.append(json, start, end - start + (end < json.size() ? 1 : 0));
+      start = end + 1;
     }
     return out;
   }

@@ -13,3 +13,5 @@ add_test(NAME conformance.rfc7208
 add_test(NAME conformance.rfc7208_prefetch_equivalence
          COMMAND run_conformance --compare-prefetch ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
 sendcheck_unit_test(prefetch_zones MODULES util dns profile spf)
+# Options::trace off changes nothing but the trace (demo, integration and error-case zones).
+sendcheck_unit_test(spf_trace MODULES util dns profile spf)

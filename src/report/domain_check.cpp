@@ -315,6 +315,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   spf_options.cache = options.cache;
   spf_options.helo = report.domain;
   spf_options.default_explanation.clear(); // only a published exp= is worth showing
+  spf_options.trace = options.keep_trace ? spf::Trace::on : spf::Trace::off;
   for (const auto& ip : profile.all_ips(options.bulk)) {
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
@@ -324,9 +325,6 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
     result.role = bulk ? IpRole::bulk : IpRole::ordinary;
     result.evaluation =
       co_await spf::check_host(resolver, ip, report.domain, "postmaster@" + report.domain, spf_options);
-    if (!options.keep_trace) {
-      result.evaluation.trace.clear();
-    }
     report.ips.push_back(std::move(result));
   }
 

@@ -42,6 +42,17 @@ struct Context
   Evaluation evaluation;
   /// The domain the `p` value was validated for (its preference for names in that domain depends on it).
   std::optional<std::string> ptr_domain;
+
+  /// Whether steps go into `evaluation.trace` (Options::trace).
+  bool tracing() const { return options.trace == Trace::on; }
+
+  /// Appends `step` to the trace when tracing.
+  void record(TraceStep&& step)
+  {
+    if (tracing()) {
+      evaluation.trace.push_back(std::move(step));
+    }
+  }
 };
 
 /// What evaluating one mechanism gave.
@@ -295,7 +306,9 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     case SpfResult::fail:
     case SpfResult::softfail:
     case SpfResult::neutral:
-      step.note = fmt::format("include result: {}, no match", to_string(inner.result));
+      if (ctx.tracing()) {
+        step.note = fmt::format("include result: {}, no match", to_string(inner.result));
+      }
       co_return Match::no;
     case SpfResult::temperror:
     case SpfResult::permerror:
@@ -429,7 +442,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   TraceStep fetch;
   fetch.kind = StepKind::record;
   fetch.depth = depth;
-  fetch.domain = domain;
+  if (ctx.tracing()) {
+    fetch.domain = domain;
+  }
   const auto answer = co_await detail::ask(ctx.resolver, domain, dns::RRType::txt);
   fetch.lookups.push_back(info_of(*answer, domain, dns::RRType::txt));
   const Selection selection = select_record(*answer);
@@ -467,11 +482,13 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     record_text = selection.record;
     break;
   }
-  fetch.term = record_text;
+  if (ctx.tracing()) {
+    fetch.term = record_text;
+  }
   if (selection.status != SelectionStatus::one) {
     fetch.result = decision.result;
     fetch.note = decision.reason;
-    evaluation.trace.push_back(std::move(fetch));
+    ctx.record(std::move(fetch));
     ctx.macro.domain = saved_domain;
     co_return decision;
   }
@@ -494,11 +511,11 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     decision.parse_error = parsed->error();
     fetch.result = decision.result;
     fetch.note = decision.reason;
-    evaluation.trace.push_back(std::move(fetch));
+    ctx.record(std::move(fetch));
     ctx.macro.domain = saved_domain;
     co_return decision;
   }
-  evaluation.trace.push_back(std::move(fetch));
+  ctx.record(std::move(fetch));
   const Record& record = parsed->value();
   if (ctx.options.prefetch == Prefetch::on) {
     prefetch_targets(ctx, record);
@@ -518,7 +535,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         limit.term = term.text;
         limit.result = SpfResult::permerror;
         limit.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
-        evaluation.trace.push_back(std::move(limit));
+        ctx.record(std::move(limit));
         ctx.macro.domain = saved_domain;
         co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
                                  fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, "
@@ -527,40 +544,40 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                                  domain, record_text, &term);
       }
     }
-    const size_t step_index = evaluation.trace.size();
-    {
-      TraceStep step;
-      step.kind = StepKind::term;
-      step.depth = depth;
-      step.domain = domain;
-      step.term = term.text;
-      evaluation.trace.push_back(std::move(step));
-    }
     TraceStep step;
     step.kind = StepKind::term;
     step.depth = depth;
-    step.domain = domain;
-    step.term = term.text;
+    const size_t step_index = evaluation.trace.size();
+    if (ctx.tracing()) {
+      step.domain = domain;
+      step.term = term.text;
+      evaluation.trace.push_back(step); // a placeholder, so that nested steps (an include's record) come after it
+    }
+    // Fills the placeholder in place.
+    const auto finish_step = [&ctx, &step, step_index] {
+      if (ctx.tracing()) {
+        ctx.evaluation.trace[step_index] = std::move(step);
+      }
+    };
     Decision error;
     const Match match = co_await evaluate_mechanism(ctx, term, domain, record_text, depth, step, error);
-    // Nested steps (an include's record) were appended after the placeholder; fill it in place.
     if (match == Match::error) {
       step.result = error.result;
       if (step.note.empty()) {
         step.note = error.reason;
       }
-      evaluation.trace[step_index] = std::move(step);
+      finish_step();
       ctx.macro.domain = saved_domain;
       co_return error;
     }
     step.matched = match == Match::yes;
     if (match == Match::no) {
-      evaluation.trace[step_index] = std::move(step);
+      finish_step();
       continue;
     }
     const SpfResult result = result_of(term.qualifier);
     step.result = result;
-    evaluation.trace[step_index] = std::move(step);
+    finish_step();
     decision.result = result;
     decision.term = term;
     decision.domain = domain;
@@ -573,7 +590,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         exp_step.domain = domain;
         exp_step.term = exp->text;
         decision.explanation = co_await explanation_for(ctx, *exp, exp_step);
-        evaluation.trace.push_back(std::move(exp_step));
+        ctx.record(std::move(exp_step));
       }
     }
     ctx.macro.domain = saved_domain;
@@ -592,7 +609,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
       step.kind = StepKind::limit;
       step.result = SpfResult::permerror;
       step.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
-      evaluation.trace.push_back(std::move(step));
+      ctx.record(std::move(step));
       ctx.macro.domain = saved_domain;
       co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
                                fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, exists, "
@@ -604,14 +621,14 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     step.target = target;
     if (!is_queryable(target)) {
       step.result = SpfResult::permerror;
-      evaluation.trace.push_back(std::move(step));
+      ctx.record(std::move(step));
       ctx.macro.domain = saved_domain;
       co_return error_decision(SpfResult::permerror, "spf.invalid_domain",
                                fmt::format("'{}' names '{}', which is not a valid domain name", redirect->text,
                                            util::escape_for_display(target)),
                                domain, record_text, redirect);
     }
-    evaluation.trace.push_back(std::move(step));
+    ctx.record(std::move(step));
     Decision inner = co_await evaluate_domain(ctx, target, depth + 1, Role::redirect, want_explanation);
     ctx.macro.domain = saved_domain;
     co_return inner;

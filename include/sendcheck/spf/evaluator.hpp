@@ -38,6 +38,9 @@ struct Limits
 /// Whether the evaluator hints upcoming lookups to the resolver (`Resolver::prefetch`).
 enum class Prefetch : uint8_t { off, on };
 
+/// Whether check_host() records the step-by-step trace (`Evaluation::trace`).
+enum class Trace : uint8_t { off, on };
+
 /// How to run check_host().
 struct Options
 {
@@ -52,6 +55,9 @@ struct Options
   std::optional<uint64_t> timestamp;
   /// Send every target known without macros to `Resolver::prefetch` when a record is parsed. Never changes results.
   Prefetch prefetch = Prefetch::on;
+  /// Record every step in `Evaluation::trace` (reports show it with --verbose). Off leaves the trace empty and is
+  /// cheaper; it never changes the result, the counts or any other field.
+  Trace trace = Trace::on;
   /// Shared parse cache; when null, records are parsed without caching.
   std::shared_ptr<RecordCache> cache;
 };

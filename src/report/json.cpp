@@ -9,6 +9,16 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+/// An empty object with room for `fields` members. ordered_json keeps members in a vector that otherwise grows by
+/// doubling, copying every (const) key at each step.
+Json
+object_with(size_t fields)
+{
+  Json out = Json::object();
+  out.get_ref<Json::object_t&>().reserve(fields);
+  return out;
+}
+
 /// Strings from DNS may hold any bytes; JSON needs valid UTF-8. Invalid sequences become U+FFFD.
 Json
 text(const std::string& value)
@@ -19,7 +29,7 @@ text(const std::string& value)
 Json
 finding_to_json(const Finding& finding)
 {
-  Json out;
+  Json out = object_with(5);
   out["code"] = finding.code;
   out["severity"] = to_string(finding.severity);
   out["message"] = text(finding.message);
@@ -33,7 +43,7 @@ finding_to_json(const Finding& finding)
 Json
 lookup_to_json(const spf::LookupInfo& lookup)
 {
-  Json out;
+  Json out = object_with(7);
   out["name"] = text(lookup.name);
   out["type"] = dns::to_string(lookup.type);
   out["status"] = dns::to_string(lookup.status);
@@ -55,7 +65,7 @@ trace_to_json(const std::vector<spf::TraceStep>& trace)
 {
   Json out = Json::array();
   for (const auto& step : trace) {
-    Json item;
+    Json item = object_with(8);
     item["depth"] = step.depth;
     item["domain"] = text(step.domain);
     item["term"] = text(step.term);
@@ -83,7 +93,7 @@ Json
 evaluation_to_json(const IpResult& ip, const JsonOptions& options)
 {
   const auto& evaluation = ip.evaluation;
-  Json out;
+  Json out = object_with(11);
   out["ip"] = ip.ip.to_string();
   out["role"] = to_string(ip.role);
   out["result"] = spf::to_string(evaluation.result);
@@ -115,7 +125,7 @@ evaluation_to_json(const IpResult& ip, const JsonOptions& options)
 Json
 cost_node_to_json(const spf::CostNode& node)
 {
-  Json out;
+  Json out = object_with(10);
   out["domain"] = text(node.domain);
   if (!node.via.empty()) {
     out["via"] = text(node.via);
@@ -156,7 +166,7 @@ records_to_json(const std::vector<dns::TxtRecord>& records)
 Json
 domain_to_json(const DomainReport& report, const JsonOptions& options)
 {
-  Json out;
+  Json out = object_with(12);
   out["domain"] = report.domain;
   if (report.unicode != report.domain) {
     out["domain_unicode"] = report.unicode;
@@ -167,7 +177,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
   out["status"] = to_string(report.status);
   out["exit_code"] = exit_code(report.status);
 
-  Json spf;
+  Json spf = object_with(8);
   spf["records"] = records_to_json(report.spf_records);
   spf["record"] = report.record.empty() ? Json(nullptr) : text(report.record);
   spf["candidate"] = report.record_is_candidate;
@@ -194,7 +204,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
                          {"status", dns::to_string(report.sending_host.status)},
                          {"addresses", dns::to_strings(report.sending_host.addresses)}};
 
-  Json dkim;
+  Json dkim = object_with(9);
   dkim["name"] = text(report.dkim.name);
   dkim["status"] = dkim::to_string(report.dkim.status);
   dkim["found_at"] = report.dkim.found_at.empty() ? Json(nullptr) : text(report.dkim.found_at);
@@ -211,7 +221,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
   dkim["comparison"] = dkim::to_string(report.dkim.comparison);
   out["dkim"] = std::move(dkim);
 
-  Json dmarc;
+  Json dmarc = object_with(8);
   dmarc["status"] = dmarc::to_string(report.dmarc.status);
   dmarc["source"] = dmarc::to_string(report.dmarc.source);
   dmarc["record_name"] = report.dmarc.record_name.empty() ? Json(nullptr) : text(report.dmarc.record_name);
@@ -228,7 +238,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
   }
   out["findings"] = std::move(findings);
 
-  Json verdict;
+  Json verdict = object_with(2);
   verdict["overall"] = to_string(report.verdict.overall);
   verdict["summary"] = text(report.verdict.summary);
   Json streams = Json::array();

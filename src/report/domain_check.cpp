@@ -40,11 +40,13 @@ join_terms(const std::vector<std::string>& terms)
   return out;
 }
 
-/// Whether the record has a mechanism `kind` whose written target is `host`.
+/// Whether the record has a mechanism `kind` whose written target is `host` (parsed through `cache` if not null).
 bool
-record_targets(const std::string& record, spf::MechanismKind kind, const std::string& host)
+record_targets(const std::string& record, spf::MechanismKind kind, const std::string& host, spf::RecordCache* cache)
 {
-  const auto parsed = spf::parse_record(record);
+  const auto entry = cache ? cache->parse(record)
+                           : std::make_shared<const util::Result<spf::Record, spf::ParseError>>(spf::parse_record(record));
+  const auto& parsed = *entry;
   if (!parsed) {
     // Fall back on the text, so that a broken record still gets the sender-specific advice.
     const std::string needle = fmt::format("{}:{}", to_string(kind), host);
@@ -59,9 +61,10 @@ record_targets(const std::string& record, spf::MechanismKind kind, const std::st
   return false;
 }
 
-/// Findings about the sender's addresses: are they authorized, and if not, what to add.
+/// Findings about the sender's addresses: are they authorized, and if not, what to add (records parsed through
+/// `cache` when it is not null).
 void
-add_sender_findings(DomainReport& report, const SenderProfile& profile)
+add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::RecordCache* cache)
 {
   std::vector<dns::IpAddress> failing_ordinary;
   std::vector<dns::IpAddress> failing_bulk;
@@ -107,7 +110,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile)
   }
 
   const std::string& host = profile.sending_host;
-  if (!report.record.empty() && record_targets(report.record, spf::MechanismKind::include, host)) {
+  if (!report.record.empty() && record_targets(report.record, spf::MechanismKind::include, host, cache)) {
     // The generic "include of a name without SPF" says less than the finding below; keep one.
     const std::string term = "'include:" + host + "'";
     std::erase_if(report.findings, [&](const Finding& f) {
@@ -150,7 +153,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile)
         fmt::format("SPF authorizes only {} of {}'s {} ordinary addresses; mail from {} fails SPF.",
                     ordinary_count - failing_ordinary.size(), profile.name, ordinary_count, join_ips(failing_ordinary));
     }
-    if (record_targets(report.record, spf::MechanismKind::a, host)) {
+    if (record_targets(report.record, spf::MechanismKind::a, host, cache)) {
       finding.detail = fmt::format("'a:{}' covers only what {} resolves to now: {}.", host, host,
                                    report.sending_host.addresses.empty() ? std::string("nothing")
                                                                          : join_ips(report.sending_host.addresses));
@@ -333,7 +336,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   auto lint = co_await spf::lint_domain(resolver, report.domain, lint_options);
   report.cost = std::move(lint.cost);
   report.findings = std::move(lint.findings);
-  add_sender_findings(report, profile);
+  add_sender_findings(report, profile, options.cache.get());
 
   report.dkim =
     co_await dkim::check_dkim(resolver, report.domain, selector, reference, profile.default_signing_domain);

@@ -358,7 +358,9 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
   for (auto& finding : lint_record_text(result.record, strings_ptr)) {
     result.findings.push_back(std::move(finding));
   }
-  if (!parse_record(result.record)) {
+  const bool parses =
+    options.cache ? options.cache->parse(result.record)->has_value() : parse_record(result.record).has_value();
+  if (!parses) {
     co_return result;
   }
   CostOptions cost_options;

@@ -44,6 +44,10 @@ build_resolver_stack(const Options& options)
   }
   stack->m_overlay = std::make_unique<dns::OverlayResolver>(*stack->m_layered);
   stack->m_top = stack->m_overlay.get();
+  if (offline) {
+    stack->m_offline_cache = std::make_unique<dns::CachingResolver>(*stack->m_overlay);
+    stack->m_top = stack->m_offline_cache.get();
+  }
   return stack;
 }
 

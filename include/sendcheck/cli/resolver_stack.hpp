@@ -14,7 +14,9 @@
 namespace sendcheck::cli {
 
 /// The resolvers of a run, from the bottom up: the network (absent offline) behind a per-run cache, the zone files
-/// layered over it, and the `--record` candidates on top. `top()` is what the checks ask.
+/// layered over it, and the `--record` candidates on top; offline, a cache over all of that (the zones and candidates
+/// do not change during a run, and each domain asks for the same names several times). `top()` is what the checks
+/// ask.
 class ResolverStack
 {
 public:
@@ -41,6 +43,7 @@ private:
   std::vector<std::unique_ptr<dns::ZoneResolver>> m_zones;
   std::unique_ptr<dns::LayeredResolver> m_layered;
   std::unique_ptr<dns::OverlayResolver> m_overlay;
+  std::unique_ptr<dns::CachingResolver> m_offline_cache; ///< Offline only: answers of the overlay, for the run.
   dns::Resolver* m_top = nullptr;
 };
 

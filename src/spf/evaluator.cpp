@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 
 namespace sendcheck::spf {
 
@@ -258,6 +259,27 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     error = error_decision(result, std::move(code), std::move(reason), domain, record_text, &term);
     return Match::error;
   };
+  // The outcome of an a/mx/exists term's main lookup when it gave nothing to match against: temperror when it
+  // failed, a void lookup (permerror past the limit) when the data is absent; nullopt when there are records.
+  const auto settle_main_lookup = [&](const dns::Answer& answer, LookupInfo& info, const std::string& name,
+                                      dns::RRType type) -> std::optional<Match> {
+    if (dns::is_failure(answer.status)) {
+      error = error_decision(SpfResult::temperror, "spf.dns_failure",
+                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(info)), domain,
+                             record_text, &term);
+      error.dns_failure = info;
+      return Match::error;
+    }
+    if (dns::is_absent(answer.status)) {
+      if (count_void(ctx, info)) {
+        return fail_with(SpfResult::permerror, "spf.void_lookups",
+                         fmt::format("more than {} lookups found nothing (the last was {} {})",
+                                     ctx.options.limits.void_lookups, name, dns::to_string(type)));
+      }
+      return Match::no;
+    }
+    return std::nullopt;
+  };
   const auto address_type = ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
   const unsigned prefix = ip.is_v4() ? term.effective_cidr4() : term.effective_cidr6();
 
@@ -323,21 +345,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     const auto type = term.mechanism == MechanismKind::exists ? dns::RRType::a : address_type;
     const auto answer = co_await detail::ask(ctx.resolver, target, type);
     step.lookups.push_back(info_of(*answer, target, type));
-    auto& info = step.lookups.back();
-    if (dns::is_failure(answer->status)) {
-      error = error_decision(SpfResult::temperror, "spf.dns_failure",
-                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(info)), domain,
-                             record_text, &term);
-      error.dns_failure = info;
-      co_return Match::error;
-    }
-    if (dns::is_absent(answer->status)) {
-      if (count_void(ctx, info)) {
-        co_return fail_with(SpfResult::permerror, "spf.void_lookups",
-                            fmt::format("more than {} lookups found nothing (the last was {} {})",
-                                        ctx.options.limits.void_lookups, target, dns::to_string(type)));
-      }
-      co_return Match::no;
+    if (const auto settled = settle_main_lookup(*answer, step.lookups.back(), target, type)) {
+      co_return *settled;
     }
     if (term.mechanism == MechanismKind::exists) {
       co_return Match::yes;
@@ -353,21 +362,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   if (term.mechanism == MechanismKind::mx) {
     const auto answer = co_await detail::ask(ctx.resolver, target, dns::RRType::mx);
     step.lookups.push_back(info_of(*answer, target, dns::RRType::mx));
-    auto& info = step.lookups.back();
-    if (dns::is_failure(answer->status)) {
-      error = error_decision(SpfResult::temperror, "spf.dns_failure",
-                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(info)), domain,
-                             record_text, &term);
-      error.dns_failure = info;
-      co_return Match::error;
-    }
-    if (dns::is_absent(answer->status)) {
-      if (count_void(ctx, info)) {
-        co_return fail_with(SpfResult::permerror, "spf.void_lookups",
-                            fmt::format("more than {} lookups found nothing (the last was {} MX)",
-                                        ctx.options.limits.void_lookups, target));
-      }
-      co_return Match::no;
+    if (const auto settled = settle_main_lookup(*answer, step.lookups.back(), target, dns::RRType::mx)) {
+      co_return *settled;
     }
     if (answer->mx.size() > ctx.options.limits.mx_names) {
       co_return fail_with(SpfResult::permerror, "spf.too_many_mx",

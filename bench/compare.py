@@ -3,10 +3,14 @@
 
 Usage: compare.py OUTDIR RESULTS_MD
 OUTDIR (written by bench/run.sh) holds expected.tsv, queries.txt, records.tsv, runs.tsv (one line per tool:
-name, results TSV, `time -v` file, domains evaluated, UDP datagram file or "-", note), dnsperf.txt and machine.txt.
-Writes RESULTS_MD and OUTDIR/disagreements.tsv (every disagreeing row), prints the side-by-side table.
+name, results TSV, `time -v` file, domains evaluated, UDP datagram file or "-", note), dnsperf.txt and machine.txt;
+when those steps ran, also knot-cpu.txt and dnsperf.time (the ceiling's CPU), latency.json and latency/ (latency step),
+memory.time, memory.n and memory.tail (memory step), startup.tsv (start-up step).
+Writes RESULTS_MD (the Targets first, every figure computed here from this run's files) and OUTDIR/disagreements.tsv
+(every disagreeing row), prints the Targets and the side-by-side table.
 """
 import collections
+import json
 import os
 import re
 import sys
@@ -66,6 +70,37 @@ def parse_time(path):
     return wall, rss, cpu
 
 
+# The issue's targets.
+THROUGHPUT_FACTOR = 10.0  # x libspf2's evals/s
+QUERY_SLACK = 0.05  # queries sent within 5% of the distinct queries needed
+CEILING_SHARE = 0.40  # of the server's ceiling
+LATENCY_SLACK = 0.10  # (depth + 1) x delay + 10%
+MEMORY_LIMIT_MIB = 64.0
+MEMORY_TARGET_N = 100000
+STARTUP_VERSION_MS = 5.0
+STARTUP_CHECK_MS = 10.0
+
+
+def read_optional(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def read_tsv_dicts(path):
+    text = read_optional(path)
+    if not text:
+        return []
+    lines = [line.split("\t") for line in text.splitlines() if line.strip()]
+    return [dict(zip(lines[0], row)) for row in lines[1:]]
+
+
+def verdict(holds):
+    return "**holds**" if holds else "**does not hold**"
+
+
 def main(argv):
     out, results_md = argv[0], argv[1]
     expected_rows = read_tsv(os.path.join(out, "expected.tsv"), skip_header=True)
@@ -109,27 +144,139 @@ def main(argv):
             "note": note,
         })
 
-    dnsperf_qps = None
-    dnsperf_path = os.path.join(out, "dnsperf.txt")
-    if os.path.exists(dnsperf_path):
-        match = re.search(r"Queries per second:\s+([0-9.]+)", open(dnsperf_path, encoding="utf-8").read())
-        dnsperf_qps = float(match.group(1)) if match else None
+    dnsperf_text = read_optional(os.path.join(out, "dnsperf.txt")) or ""
+    match = re.search(r"Queries per second:\s+([0-9.]+)", dnsperf_text)
+    dnsperf_qps = float(match.group(1)) if match else None
+    match = re.search(r"Queries completed:\s+([0-9]+)", dnsperf_text)
+    dnsperf_done = int(match.group(1)) if match else None
     machine = open(os.path.join(out, "machine.txt"), encoding="utf-8").read().strip()
+    ncpu = os.cpu_count() or 1
+    ceiling = n_domains * 5 / (distinct_queries / dnsperf_qps) if dnsperf_qps else None
 
     with open(os.path.join(out, "disagreements.tsv"), "w", encoding="utf-8") as handle:
         handle.write("tool\tdomain\tcategory\tip\ttool_result\trfc_result\n")
         for row in disagreements:
             handle.write("\t".join(row) + "\n")
 
+    by_name = {t["name"]: t for t in table}
+    full = by_name.get("sendcheck")
+    spf_only = by_name.get("sendcheck --only spf")
+    job = spf_only or full  # the peers' job: SPF alone when sendcheck can do that
+    libspf2 = by_name.get("spfquery (libspf2)")
+
+    # knotd's CPU per query while dnsperf drove it (one UDP worker: at most one CPU).
+    knot_cpu_us = None
+    knot_cpu_text = read_optional(os.path.join(out, "knot-cpu.txt"))
+    if knot_cpu_text and dnsperf_done:
+        before, after, hz = (int(x) for x in knot_cpu_text.split())
+        if after > before:
+            knot_cpu_us = (after - before) / hz / dnsperf_done * 1e6
+    _, _, dnsperf_cpu = parse_time(os.path.join(out, "dnsperf.time"))
+
+    # Latency.
+    latency_facts = json.loads(read_optional(os.path.join(out, "latency.json")) or "null")
+    latency_rows = read_tsv_dicts(os.path.join(out, "latency", "latency.tsv"))
+    latency_waves = read_optional(os.path.join(out, "latency", "waves.txt")) or ""
+    delays = sorted({float(r["delay_ms"]) for r in latency_rows}, reverse=True)
+    delay = delays[0] if delays and delays[0] > 0 else None
+    depth = latency_facts["include_depth"] if latency_facts else None
+    latency_limit = (depth + 1) * delay * (1 + LATENCY_SLACK) if delay and depth is not None else None
+
+    def latency_of(variant, at):
+        for row in latency_rows:
+            if row["variant"] == variant and float(row["delay_ms"]) == at:
+                return row
+        return None
+
+    # Memory.
+    memory_wall, memory_rss, memory_cpu = parse_time(os.path.join(out, "memory.time"))
+    memory_n = int((read_optional(os.path.join(out, "memory.n")) or "0").strip() or 0)
+    memory_tail = read_optional(os.path.join(out, "memory.tail")) or ""
+    match = re.search(r'"summary":\s*\{"domains":\s*([0-9]+)', memory_tail)
+    memory_reported = int(match.group(1)) if match else None
+
+    # Start-up.
+    startup = {row["command"].split(" ")[1] if row["command"].startswith("sendcheck") else "true": row
+               for row in read_tsv_dicts(os.path.join(out, "startup.tsv"))}
+
+    # --- Targets -----------------------------------------------------------------------------------------------
+    targets = []  # (target, required, measured, ratio, holds or None)
+
+    def queries_of(t):
+        return int(t["queries"]) if t and t["queries"] != "-" else None
+
+    if job and libspf2 and job["rate"] and libspf2["rate"]:
+        need = THROUGHPUT_FACTOR * libspf2["rate"]
+        targets.append((f"Throughput at N = {n_domains}: ≥ {THROUGHPUT_FACTOR:g}× libspf2's evals/s ({job['name']})",
+                        f"≥ {need:,.0f} evals/s ({THROUGHPUT_FACTOR:g} × {libspf2['rate']:,.0f})",
+                        f"{job['rate']:,.0f} evals/s", f"{job['rate'] / libspf2['rate']:.2f}× libspf2",
+                        job["rate"] >= need))
+        if full and full is not job and full["rate"]:
+            targets.append(("… the same with the full check (SPF + DKIM + DMARC, more work than the peers do)",
+                            f"≥ {need:,.0f} evals/s", f"{full['rate']:,.0f} evals/s",
+                            f"{full['rate'] / libspf2['rate']:.2f}× libspf2", full["rate"] >= need))
+    for t in (job, full if full is not job else None):
+        if t:
+            targets.append((f"Results identical to RFC 7208 on every row ({t['name']})", f"{t['rows']} rows",
+                            f"{t['agree']} rows", f"{t['agree'] / t['rows']:.2%}" if t["rows"] else "-",
+                            t["agree"] == t["rows"] and t["rows"] > 0))
+    sent = queries_of(job)
+    if sent is not None:
+        limit = distinct_queries * (1 + QUERY_SLACK)
+        targets.append((f"Queries sent within {QUERY_SLACK:.0%} of the distinct queries the job needs ({job['name']})",
+                        f"≤ {limit:,.0f} ({distinct_queries:,} + {QUERY_SLACK:.0%})", f"{sent:,} UDP queries",
+                        f"{sent / distinct_queries:.3f}× needed", sent <= limit))
+    if job and ceiling and job["rate"]:
+        targets.append((f"Throughput ≥ {CEILING_SHARE:.0%} of the server's ceiling ({job['name']})",
+                        f"≥ {CEILING_SHARE * ceiling:,.0f} evals/s ({CEILING_SHARE:.0%} of {ceiling:,.0f})",
+                        f"{job['rate']:,.0f} evals/s", f"{job['rate'] / ceiling:.1%} of the ceiling",
+                        job["rate"] >= CEILING_SHARE * ceiling))
+    if latency_limit:
+        for variant in ("sendcheck (full check)", "sendcheck --only spf"):
+            row = latency_of(variant, delay)
+            if row:
+                ms = float(row["median_ms"])
+                targets.append((f"Latency, {latency_facts['domain']} ({depth}-level include tree, "
+                                f"{latency_facts['dns_lookups']} lookups) under {delay:g} ms per answer: {variant}",
+                                f"≤ {latency_limit:.0f} ms (({depth} + 1) × {delay:g} ms + {LATENCY_SLACK:.0%})",
+                                f"{ms:.1f} ms (median of {row['runs']}; {ms / delay:.1f} round trips)",
+                                f"{ms / latency_limit:.2f}× the limit", ms <= latency_limit))
+    if memory_rss:
+        mib = memory_rss / 1024
+        complete = memory_reported == memory_n
+        targets.append((f"Peak RSS, `sendcheck --json -f` over N = {memory_n:,} domains",
+                        f"< {MEMORY_LIMIT_MIB:g} MiB at N = {MEMORY_TARGET_N:,}",
+                        f"{mib:.1f} MiB (wall {memory_wall:.1f} s; "
+                        f"{memory_reported if memory_reported is not None else '?'} domains reported)",
+                        f"{mib / MEMORY_LIMIT_MIB:.2f}× the limit",
+                        mib < MEMORY_LIMIT_MIB and complete if memory_n >= MEMORY_TARGET_N else None))
+    for key, label, limit in (("--version", "`sendcheck --version`", STARTUP_VERSION_MS),
+                              ("--offline", "one `--offline --zone` check", STARTUP_CHECK_MS)):
+        row = startup.get(key)
+        if row:
+            net = float(row["net_median_ms"])
+            targets.append((f"Start-up: {label} (wall time minus /bin/true's)", f"< {limit:g} ms",
+                            f"{net:.2f} ms (median of {row['runs']}; CPU {float(row['cpu_median_ms']):.2f} ms)",
+                            f"{net / limit:.2f}× the limit", net < limit))
+
     lines = [f"# SPF benchmark: sendcheck side by side with pyspf, Mail::SPF and libspf2", "",
              "Generated by `bench/run.sh` -- do not edit by hand.", "", "```", machine, "```", "",
-             f"Job: for each of {n_domains} synthetic domains (`bench/gen_zone.py {n_domains}`), the SPF result for "
-             f"each of the five Directo IPs ({', '.join(IPS)}), sender `postmaster@<domain>`; one knotd on loopback "
-             "serves the zone to every tool. `evals` = domains x 5; evals/s = evals / wall seconds (process start to "
-             "exit, from `/usr/bin/time -v`, like peak RSS).", "",
-             "| tool | domains | evals | wall s | evals/s | CPU s (user+sys) | CPU µs/eval | peak RSS MiB | rows = RFC "
-             "| UDP queries sent | note |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "## Targets (issue 8)", "",
+             "Every figure below is computed by `bench/compare.py` from this run's measurements.", "",
+             "| target | required | measured | ratio | verdict |", "|---|---|---|---|---|"]
+    for target, required, measured, ratio, holds in targets:
+        lines.append(f"| {target} | {required} | {measured} | {ratio} | "
+                     f"{verdict(holds) if holds is not None else 'not measured at the target N'} |")
+    if not targets:
+        lines.append("| (no measurements) | | | | |")
+    lines += ["", "## Throughput", "",
+              f"Job: for each of {n_domains} synthetic domains (`bench/gen_zone.py {n_domains}`), the SPF result for "
+              f"each of the five Directo IPs ({', '.join(IPS)}), sender `postmaster@<domain>`; one knotd on loopback "
+              "serves the zone to every tool. `evals` = domains x 5; evals/s = evals / wall seconds (process start to "
+              "exit, from `/usr/bin/time -v`, like peak RSS).", "",
+              "| tool | domains | evals | wall s | evals/s | CPU s (user+sys) | CPU µs/eval | peak RSS MiB | rows = RFC "
+              "| UDP queries sent | note |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for t in table:
         wall = f"{t['wall']:.2f}" if t["wall"] else "-"
         rate = f"{t['rate']:,.0f}" if t["rate"] else "-"
@@ -144,7 +291,6 @@ def main(argv):
               f"five IPs; derived from the zone by the oracle in `gen_zone.py`, list in `queries.txt`): "
               f"**{distinct_queries}** for {n_domains * 5} evals."]
     if dnsperf_qps:
-        ceiling = n_domains * 5 / (distinct_queries / dnsperf_qps)
         lines += [f"- knotd answers these queries at **{dnsperf_qps:,.0f} queries/s** (`dnsperf`, same server, "
                   "same machine), so the job cannot finish faster than "
                   f"{distinct_queries / dnsperf_qps:.3f} s: a ceiling of **{ceiling:,.0f} evals/s** for any checker "
@@ -152,11 +298,84 @@ def main(argv):
         for t in table:
             if t["rate"]:
                 lines.append(f"  - {t['name']}: {t['rate'] / ceiling:.1%} of the ceiling")
+    if knot_cpu_us:
+        lines += [f"- knotd's own CPU time during the dnsperf run (`/proc/PID/stat` utime + stime before and after, "
+                  f"{dnsperf_done:,} queries answered): **{knot_cpu_us:.1f} µs per query** "
+                  f"(knotd runs one UDP worker, so it can use at most one CPU: at most {1e6 / knot_cpu_us:,.0f} "
+                  f"queries/s); dnsperf itself used {dnsperf_cpu:.2f} s of CPU "
+                  f"({dnsperf_cpu / dnsperf_done * 1e6:.1f} µs per query). The {dnsperf_qps:,.0f} queries/s measured "
+                  f"are {dnsperf_qps * knot_cpu_us / 1e6:.0%} of what knotd's CPU time per query allows."]
+        for t in (job, full if full is not job else None):
+            if not t or not t["cpu"]:
+                continue
+            # Best case on this machine: knotd (one CPU at most) and the checker (one thread) share the CPUs.
+            asked = queries_of(t) or distinct_queries
+            knot_s = asked * knot_cpu_us / 1e6
+            best = max(knot_s, t["cpu"], (knot_s + t["cpu"]) / ncpu)
+            lines.append(f"  - {t['name']}: its {asked:,} queries cost knotd {knot_s:.2f} s of CPU and sendcheck "
+                         f"used {t['cpu']:.2f} s; on {ncpu} CPUs (knotd on one, sendcheck on one thread) the run "
+                         f"cannot take less than {best:.2f} s, i.e. at most {t['evals'] / best:,.0f} evals/s with "
+                         f"today's CPU per eval; measured {t['rate']:,.0f}.")
+        if ceiling:
+            wall_us = 1e6 / (CEILING_SHARE * ceiling)
+            knot_us = distinct_queries * knot_cpu_us / (n_domains * 5)
+            budget = min(wall_us, ncpu * wall_us - knot_us)
+            lines.append(f"  - The ceiling target ({CEILING_SHARE:.0%} of {ceiling:,.0f} = "
+                         f"{CEILING_SHARE * ceiling:,.0f} evals/s) leaves {wall_us:.2f} µs of wall time per eval; "
+                         f"knotd needs {knot_us:.2f} µs of CPU per eval for the distinct queries, so a one-thread "
+                         f"checker on {ncpu} CPUs would have to stay under {budget:.2f} µs of CPU per eval "
+                         f"(sendcheck today: {job['cpu'] / job['evals'] * 1e6:.0f} µs).")
     lines += ["", "UDP queries sent are counted in a private network namespace (the per-namespace `/proc/net/snmp` "
               "UDP OutDatagrams delta, halved because knotd's answers are counted too), in a separate run against a "
-              "second knotd on 127.0.0.1:53. sendcheck also does its DKIM and DMARC work for every domain (TXT at "
-              "`directo._domainkey.<domain>`, `_dmarc.<domain>`, the organizational domain's `_dmarc`, the reference "
-              "key), so its query count and time include work the peers do not do.", ""]
+              "second knotd on 127.0.0.1:53. The full sendcheck check also does its DKIM and DMARC work for every "
+              "domain (TXT at `directo._domainkey.<domain>`, `_dmarc.<domain>`, the organizational domain's "
+              "`_dmarc`, the reference key), so its query count and time include work the peers do not do; "
+              "`sendcheck --only spf` does the peers' job alone.", ""]
+
+    if latency_rows and latency_facts:
+        f = latency_facts
+        lines += ["## Latency", "",
+                  f"One check of `{f['domain']}` (`{f['record']}`: an include tree {f['include_depth']} levels deep "
+                  f"with {f['dns_lookups']} DNS lookups; in the zone but not in the throughput list) through "
+                  "`bench/delay_forwarder.py`, which answers every query a fixed delay after it arrives. The check "
+                  f"needs {f['queries']} queries; one after another that is {f['queries']} round trips, and "
+                  f"{f['critical_path']} of them depend on each other ({f['critical_path_prefetched']} when "
+                  "`directo.gate.ee A`, a name known before any record is read, is asked up front): the least any "
+                  "checker can wait. sendcheck: the whole process, start to exit. pyspf: the `check2()` calls inside "
+                  "one Python process (interpreter start-up not counted). Median of the runs; round trips = median / "
+                  "delay; queries and waves as the forwarder saw them (a wave: queries sent together).", "",
+                  "| check | how timed | delay ms | runs | median ms | min–max ms | round trips | queries | waves |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in latency_rows:
+            d = float(row["delay_ms"])
+            trips = f"{float(row['median_ms']) / d:.1f}" if d > 0 else "-"
+            lines.append(f"| {row['variant']} | {row['how']} | {row['delay_ms']} | {row['runs']} | "
+                         f"{float(row['median_ms']):.1f} | {row['min_ms']}–{row['max_ms']} | {trips} | "
+                         f"{row['queries']} | {row['waves']} |")
+        if latency_limit:
+            lines += ["", f"Target: ({depth} + 1) × {delay:g} ms + {LATENCY_SLACK:.0%} = {latency_limit:.0f} ms. "
+                      "The delay-0 rows are the fixed cost (process start-up, the forwarder's own work per query)."]
+        if latency_waves.strip():
+            lines += ["", "Queries per wave in the run closest to the median (each new wave is a round trip the "
+                      "checker waited for):", "", "```", latency_waves.rstrip(), "```"]
+        lines.append("")
+
+    if memory_rss or startup:
+        lines += ["## Memory and start-up", ""]
+        if memory_rss:
+            lines += [f"- `sendcheck --json --concurrency N -f` over {memory_n:,} generated domains against knotd "
+                      f"(`bench/out/memory-{memory_n}`; the JSON read through a pipe): peak RSS "
+                      f"**{memory_rss / 1024:.1f} MiB**, wall {memory_wall:.1f} s, CPU {memory_cpu:.1f} s; the "
+                      f"summary reports {memory_reported if memory_reported is not None else 'no'} domains."]
+        if startup:
+            lines += ["- Start-up (`bench/startup.py`: each command run many times, interleaved, spawned with "
+                      "posix_spawn; net = median wall minus /bin/true's median; CPU = user + system from wait4):", "",
+                      "| command | runs | median ms | min ms | net ms | CPU ms |", "|---|---:|---:|---:|---:|---:|"]
+            for row in read_tsv_dicts(os.path.join(out, "startup.tsv")):
+                lines.append(f"| `{row['command']}` | {row['runs']} | {float(row['median_ms']):.2f} | "
+                             f"{float(row['min_ms']):.2f} | {float(row['net_median_ms']):.2f} | "
+                             f"{float(row['cpu_median_ms']):.2f} |")
+        lines.append("")
 
     lines += ["## Disagreements with RFC 7208", ""]
     if not disagreements:
@@ -177,6 +396,8 @@ def main(argv):
     lines.append("")
     with open(results_md, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
+    start = next(i for i, line in enumerate(lines) if line.startswith("| target |"))
+    print("\n".join(lines[start:start + 2 + max(1, len(targets))]))
     start = next(i for i, line in enumerate(lines) if line.startswith("| tool |"))
     print("\n".join(lines[start:start + 2 + len(table)]))
     return 0

@@ -13,6 +13,8 @@ Writes into DIR (default: bench/out/N):
   expected.tsv      domain, category, and the RFC 7208 result for each of the five Directo IPs (the oracle below)
   records.tsv       domain and its TXT records as published (for the disagreement list)
   queries.txt       the distinct (name, type) queries the job needs (dnsperf input format: "NAME TYPE")
+  latency.json      the latency domain (in the zone, NOT in domains.txt): its include depth, DNS lookups, the queries a
+                    check of it needs and how many of them depend on each other (the critical path), expected results
 
 The mix is realistic: the vendor's minimal record, big-provider include chains (an include that includes four netblock
 records full of ip4/ip6), an O365-like include, redirect=, mx with 2-3 hosts, a, ip4 lists with CIDR, ~all/?all,
@@ -26,6 +28,7 @@ The oracle is a small, literal RFC 7208 check_host() over the generated data (no
 
 import argparse
 import ipaddress
+import json
 import os
 import random
 import re
@@ -36,6 +39,8 @@ DIRECTO_IPS = ["90.190.150.210", "90.190.150.211", "90.190.150.212", "90.190.150
 DIRECTO_HOST = "directo.gate.ee"
 DIRECTO_HOST_IP = "90.190.150.212"
 TTL = 3600
+# The single-domain latency check (bench/latency.py): a four-level include tree with 8 DNS lookups.
+LATENCY_DOMAIN = f"latency.{ORIGIN}"
 # Zones knotd serves: the customers' parent, Directo's host, Directo's own domain (DKIM reference key lookups) and the
 # customers' TLD, so that a DMARC tree walk up to `_dmarc.test` gets NXDOMAIN, as on the Internet, not REFUSED.
 ZONES = (ORIGIN, "gate.ee", "directo.ee", "test")
@@ -317,6 +322,9 @@ def generate(n, seed):
         domain = f"c{i:06d}.{ORIGIN}"
         make_domain(zone, rng, providers, domain, category)
         domains.append((domain, category))
+    # The latency domain: in the zone, not in the domain list (the throughput job, its oracle results and query set
+    # stay as they are). Added after the mix, without the random generator, so the mix does not change.
+    zone.txt(LATENCY_DOMAIN, f"v=spf1 include:{providers['deep']} -all")
     return zone, domains
 
 
@@ -435,19 +443,26 @@ class Oracle:
     def __init__(self, zone):
         self.zone = zone
         self.queries = set()
+        # For the latency domain: the earliest round each query can be sent in (1 = needs no other answer first; an
+        # include's TXT needs its parent's TXT, an `mx` host's A needs the MX answer, ...), and the deepest include.
+        self.rounds = {}
+        self.max_depth = 0
 
-    def lookup(self, name, rtype):
-        """Records at (name, type): list, or [] for NODATA/NXDOMAIN."""
+    def lookup(self, name, rtype, rnd=1):
+        """Records at (name, type): list, or [] for NODATA/NXDOMAIN. `rnd`: the round the query can be sent in."""
         name = name.rstrip(".").lower()
         self.queries.add((name, rtype))
+        self.rounds[(name, rtype)] = min(rnd, self.rounds.get((name, rtype), rnd))
         return self.zone.records.get((name, rtype), [])
 
     def check_host(self, ip, domain, sender_domain):
-        state = {"lookups": 0, "voids": 0}
+        state = {"lookups": 0, "voids": 0, "depth": 0}
         try:
             return self._check(ip, domain, sender_domain, state)
         except PermError:
             return "permerror"
+        finally:
+            self.last_lookups = state["lookups"]
 
     def _count(self, state):
         state["lookups"] += 1
@@ -460,17 +475,19 @@ class Oracle:
             if state["voids"] > 2:
                 raise PermError("more than 2 void lookups")
 
-    def _result(self, qualifier, modifiers, ip, domain):
+    def _result(self, qualifier, modifiers, ip, domain, rnd=1):
         """The result of a matching mechanism; a fail fetches the explanation (§6.2), one more query, no lookup."""
         if qualifier == "-" and "exp" in modifiers:
-            self.lookup(self._expand(modifiers["exp"], ip, domain), "TXT")
+            self.lookup(self._expand(modifiers["exp"], ip, domain), "TXT", rnd + 1)
         return RESULT_OF[qualifier]
 
     def _expand(self, spec, ip, domain):
         return spec.replace("%{i}", ip).replace("%{d}", domain)
 
-    def _check(self, ip, domain, sender_domain, state):
-        records = ["".join(r) for r in self.lookup(domain, "TXT")]
+    def _check(self, ip, domain, sender_domain, state, rnd=1):
+        """check_host(); `rnd` is the round in which this domain's TXT query can be sent."""
+        self.max_depth = max(self.max_depth, state["depth"])
+        records = ["".join(r) for r in self.lookup(domain, "TXT", rnd)]
         spf = [r for r in records if r.lower() == "v=spf1" or r.lower().startswith("v=spf1 ")]
         if not spf:
             return "none"
@@ -481,46 +498,49 @@ class Oracle:
         for qualifier, mech, arg, cidr in terms:
             target = self._expand(arg, ip, domain) if isinstance(arg, str) else domain
             if mech == "all":
-                return self._result(qualifier, modifiers, ip, domain)
+                return self._result(qualifier, modifiers, ip, domain, rnd)
             if mech == "ip4":
                 if address in arg:
-                    return self._result(qualifier, modifiers, ip, domain)
+                    return self._result(qualifier, modifiers, ip, domain, rnd)
             elif mech == "ip6":
                 continue
             elif mech == "include":
                 self._count(state)
-                result = self._check(ip, target, sender_domain, state)
+                state["depth"] += 1
+                result = self._check(ip, target, sender_domain, state, rnd + 1)
+                state["depth"] -= 1
                 if result == "pass":
-                    return self._result(qualifier, modifiers, ip, domain)
+                    return self._result(qualifier, modifiers, ip, domain, rnd)
                 if result in ("permerror", "none"):
                     raise PermError(f"include:{target} gave {result}")
             elif mech == "a":
                 self._count(state)
-                answer = self.lookup(target, "A")
+                answer = self.lookup(target, "A", rnd + 1)
                 self._void(state, answer)
                 if any(address in ipaddress.IPv4Network(f"{a}/{cidr[0]}", strict=False) for a in answer):
-                    return self._result(qualifier, modifiers, ip, domain)
+                    return self._result(qualifier, modifiers, ip, domain, rnd)
             elif mech == "mx":
                 self._count(state)
-                hosts = self.lookup(target, "MX")
+                hosts = self.lookup(target, "MX", rnd + 1)
                 self._void(state, hosts)
                 if len(hosts) > 10:
                     raise PermError("more than 10 MX hosts")
                 for _, host in sorted(hosts):
                     if any(address in ipaddress.IPv4Network(f"{a}/{cidr[0]}", strict=False)
-                           for a in self.lookup(host, "A")):
-                        return self._result(qualifier, modifiers, ip, domain)
+                           for a in self.lookup(host, "A", rnd + 2)):
+                        return self._result(qualifier, modifiers, ip, domain, rnd)
             elif mech == "exists":
                 self._count(state)
-                answer = self.lookup(target, "A")
+                answer = self.lookup(target, "A", rnd + 1)
                 self._void(state, answer)
                 if answer:
-                    return self._result(qualifier, modifiers, ip, domain)
+                    return self._result(qualifier, modifiers, ip, domain, rnd)
             elif mech == "ptr":
                 raise NotImplementedError("ptr is not generated")
         if "redirect" in modifiers:
             self._count(state)
-            result = self._check(ip, self._expand(modifiers["redirect"], ip, domain), sender_domain, state)
+            target = self._expand(modifiers["redirect"], ip, domain)
+            result = self._check(ip, target, sender_domain, state, rnd + 1)
             if result == "none":
                 raise PermError("redirect target has no SPF record")
             return result
@@ -548,6 +568,33 @@ def zone_text(zone, origin, serial=1):
                 data = value
             lines.append(f"{name}. IN {rtype} {data}")
     return "\n".join(lines) + "\n"
+
+
+def write_latency_facts(zone, path):
+    """What a check of LATENCY_DOMAIN needs, from its own oracle (so queries.txt stays the job's query set)."""
+    oracle = Oracle(zone)
+    results, lookups = {}, 0
+    for ip in DIRECTO_IPS:
+        results[ip] = oracle.check_host(ip, LATENCY_DOMAIN, LATENCY_DOMAIN)
+        lookups = max(lookups, oracle.last_lookups)
+    rounds = {f"{name} {rtype}": rnd for (name, rtype), rnd in sorted(oracle.rounds.items(), key=lambda x: x[1])}
+    # Queries whose name the checker knows before it reads any record (the vendor's host): a checker that asks for
+    # them up front saves their round.
+    known = {f"{DIRECTO_HOST} A"}
+    facts = {
+        "domain": LATENCY_DOMAIN,
+        "record": "".join(zone.records[(LATENCY_DOMAIN, "TXT")][0]),
+        "include_depth": oracle.max_depth,
+        "dns_lookups": lookups,
+        "queries": len(rounds),
+        "critical_path": max(rounds.values()),
+        "critical_path_prefetched": max(r for q, r in rounds.items() if q not in known),
+        "rounds": rounds,
+        "results": results,
+    }
+    with open(path, "w", encoding="ascii") as handle:
+        json.dump(facts, handle, indent=2)
+        handle.write("\n")
 
 
 def main(argv):
@@ -579,6 +626,7 @@ def main(argv):
             handle.write(f"{domain}\t{shown}\n")
     with open(os.path.join(out, "queries.txt"), "w", encoding="ascii") as handle:
         handle.writelines(f"{name}. {rtype}\n" for name, rtype in sorted(oracle.queries))
+    write_latency_facts(zone, os.path.join(out, "latency.json"))
     print(f"{out}: {len(domains)} domains, {len(oracle.queries)} distinct queries")
     return 0
 

@@ -5,6 +5,8 @@
 # five Directo IPs (sender postmaster@<domain>)" with sendcheck, pyspf, Mail::SPF and libspf2's spfquery. Then it
 # measures knotd's own query rate with dnsperf on the distinct queries the job needs, compares every (domain, IP)
 # result with the RFC 7208 oracle, and writes bench/RESULTS.md (and bench/out/N/: zone, results, disagreements.tsv).
+# Also: the latency of one single-domain check through a forwarder that delays every answer (bench/latency.py), peak
+# RSS over a 100,000-domain run, start-up time (bench/startup.py), and a Targets section computed from this run.
 #
 # Installs what it needs with apt-get when missing (knot, python3-spf, libmail-spf-perl, spfquery, dnsperf, time).
 # Needs root (or sudo) for apt-get and for `unshare -m -n` (libspf2 uses the libc resolver, port 53 only: it runs with
@@ -17,6 +19,10 @@
 #   BENCH_SPFQUERY_DOMAINS domains given to spfquery (default: all N)
 #   BENCH_CONCURRENCY      sendcheck --concurrency (default 256)
 #   BENCH_DNSPERF_SECONDS  dnsperf run length (default 10)
+#   BENCH_LATENCY_DELAY_MS the forwarder's delay per answer in the latency step (default 20; a run at 0 follows)
+#   BENCH_LATENCY_RUNS     timed runs per latency variant (default 9; the median is reported; 0 skips the step)
+#   BENCH_MEMORY_N         domains in the peak-RSS run (default 100000; a zone of its own; 0 skips the step)
+#   BENCH_STARTUP_RUNS     runs per command in the start-up step (default 200; 0 skips the step)
 set -euo pipefail
 n=${1:-1000}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +32,10 @@ peer_domains=${BENCH_PEER_DOMAINS:-500}
 spfquery_domains=${BENCH_SPFQUERY_DOMAINS:-$n}
 concurrency=${BENCH_CONCURRENCY:-256}
 dnsperf_seconds=${BENCH_DNSPERF_SECONDS:-10}
+latency_delay=${BENCH_LATENCY_DELAY_MS:-20}
+latency_runs=${BENCH_LATENCY_RUNS:-9}
+memory_n=${BENCH_MEMORY_N:-100000}
+startup_runs=${BENCH_STARTUP_RUNS:-200}
 py=/usr/bin/python3 # Debian's python: python3-spf and python3-dnspython live there, not in a pyenv
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo=sudo
@@ -82,10 +92,9 @@ runs="$out/runs.tsv"
 : >"$runs"
 
 # --- 3. the tools --------------------------------------------------------------------------------------------------
-say "sendcheck: $n domains"
-/usr/bin/time -v -o "$out/sendcheck.time" "$sendcheck" --json --server "127.0.0.1:$port" --concurrency "$concurrency" \
-  -f "$out/domains.txt" >"$out/sendcheck.json" 2>"$out/sendcheck.err" || true
-$py - "$out/sendcheck.json" "$out/sendcheck.tsv" <<'PY'
+# sendcheck's JSON -> "domain<TAB>ip<TAB>result" rows.
+sendcheck_tsv() {
+  $py - "$1" "$2" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1], encoding="utf-8"))
 with open(sys.argv[2], "w", encoding="utf-8") as out:
@@ -101,8 +110,27 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
         for row in rows:
             out.write(f"{name}\t{row.get('ip')}\t{row.get('result')}\n")
 PY
+}
+# `--only spf` (SPF alone: the job exactly as the peers do it) when this sendcheck has the option.
+has_only=0
+"$sendcheck" --help 2>&1 | grep -q -- '--only' && has_only=1
+
+say "sendcheck: $n domains"
+/usr/bin/time -v -o "$out/sendcheck.time" "$sendcheck" --json --server "127.0.0.1:$port" --concurrency "$concurrency" \
+  -f "$out/domains.txt" >"$out/sendcheck.json" 2>"$out/sendcheck.err" || true
+sendcheck_tsv "$out/sendcheck.json" "$out/sendcheck.tsv"
 printf 'sendcheck\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck.tsv" "$out/sendcheck.time" "$n" "$out/sendcheck.udp" \
-  "--concurrency $concurrency; also DKIM + DMARC per domain" >>"$runs"
+  "--concurrency $concurrency; the full check: also DKIM + DMARC per domain" >>"$runs"
+if [ "$has_only" = 1 ]; then
+  say "sendcheck --only spf: $n domains"
+  /usr/bin/time -v -o "$out/sendcheck-spf.time" "$sendcheck" --json --only spf --server "127.0.0.1:$port" \
+    --concurrency "$concurrency" -f "$out/domains.txt" >"$out/sendcheck-spf.json" 2>"$out/sendcheck-spf.err" || true
+  sendcheck_tsv "$out/sendcheck-spf.json" "$out/sendcheck-spf.tsv"
+  printf 'sendcheck --only spf\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck-spf.tsv" "$out/sendcheck-spf.time" "$n" \
+    "$out/sendcheck-spf.udp" "--json --only spf --concurrency $concurrency: SPF alone, the peers' job" >>"$runs"
+else
+  say "sendcheck --help does not list --only: no SPF-only run"
+fi
 
 say "pyspf: $peer_n domains"
 /usr/bin/time -v -o "$out/pyspf.time" $py "$bench/peers/pyspf_peer.py" "$port" "$out/domains-peers.txt" \
@@ -123,12 +151,17 @@ awk '{ for (i = 0; i < 5; i++) print ip[i] " postmaster@" $1 " " $1 }
              for (i = 0; i < 5; i++) ip[i] = a[i + 1] }' "$out/domains-spfquery.txt" >"$out/spfquery.in"
 ns="$out/netns"
 mkdir -p "$ns"
+spf_only_ns=()
+[ "$has_only" = 1 ] && spf_only_ns=(sendcheck-spf
+  "'$sendcheck' --json --only spf --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null")
 $sudo unshare -m -n bash "$bench/peers/netns_run.sh" "$ns" "$out" -- \
   spfquery "spfquery -file '$out/spfquery.in' >'$out/spfquery.out' 2>'$out/spfquery.err'" \
-  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null" || say "namespace run failed (spfquery skipped)"
+  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null" \
+  "${spf_only_ns[@]}" || say "namespace run failed (spfquery skipped)"
 cp "$ns/spfquery.time" "$out/spfquery.time" 2>/dev/null || true
-cp "$ns/spfquery.udp" "$out/spfquery.udp" 2>/dev/null || true
-cp "$ns/sendcheck.udp" "$out/sendcheck.udp" 2>/dev/null || true
+for name in spfquery sendcheck sendcheck-spf; do
+  cp "$ns/$name.udp" "$out/$name.udp" 2>/dev/null || true
+done
 # spfquery prints four lines per query (result, SMTP comment, header comment, Received-SPF), in input order, with
 # "StartError ... EndError" blocks in between; a record it cannot compile gives the result "(invalid)".
 $py - "$out/spfquery.in" "$out/spfquery.out" "$out/spfquery.tsv" <<'PY'
@@ -152,11 +185,56 @@ printf 'spfquery (libspf2)\t%s\t%s\t%s\t%s\t%s\n' "$out/spfquery.tsv" "$out/spfq
 
 # --- 4. the ceiling ------------------------------------------------------------------------------------------------
 say "dnsperf: $(wc -l <"$out/queries.txt") distinct queries, ${dnsperf_seconds}s"
-dnsperf -s 127.0.0.1 -p "$port" -d "$out/queries.txt" -l "$dnsperf_seconds" -c 4 -q 256 -T 1 >"$out/dnsperf.txt" 2>&1 || true
+# knotd's own CPU time (utime + stime, clock ticks: fields 14 and 15 of /proc/PID/stat) around the dnsperf run.
+knot_ticks() { awk '{ print $14 + $15 }' "/proc/$knot_pid/stat" 2>/dev/null || echo 0; }
+ticks0=$(knot_ticks)
+/usr/bin/time -v -o "$out/dnsperf.time" dnsperf -s 127.0.0.1 -p "$port" -d "$out/queries.txt" -l "$dnsperf_seconds" \
+  -c 4 -q 256 -T 1 >"$out/dnsperf.txt" 2>&1 || true
+echo "$ticks0 $(knot_ticks) $(getconf CLK_TCK)" >"$out/knot-cpu.txt"
+
+# --- 5. latency: one domain, every DNS answer delayed ---------------------------------------------------------------
+if [ "$latency_runs" -gt 0 ]; then
+  delays=$latency_delay
+  [ "$latency_delay" != 0 ] && delays="$latency_delay,0"
+  say "latency: $(sed -n 's/.*"domain": "\(.*\)".*/\1/p' "$out/latency.json") through a forwarder, delays $delays ms"
+  $py "$bench/latency.py" "$out" "$port" "$sendcheck" --runs "$latency_runs" --delays "$delays" ||
+    say "latency step failed"
+fi
 
 stop_knot
 trap - EXIT
 
-# --- 5. the report -------------------------------------------------------------------------------------------------
+# --- 6. memory: peak RSS over BENCH_MEMORY_N domains ---------------------------------------------------------------
+if [ "$memory_n" -gt 0 ]; then
+  mem="$bench/out/memory-$memory_n"
+  if [ ! -s "$mem/domains.txt" ] || [ "$mem/domains.txt" -ot "$bench/gen_zone.py" ]; then
+    say "memory: generating $memory_n domains (once; kept in $mem)"
+    rm -rf "$mem"
+    mkdir -p "$mem"
+    $py "$bench/gen_zone.py" "$memory_n" --out "$mem" >&2
+  fi
+  mem_knot="$mem/knot"
+  stop_mem_knot() { $py "$root/tests/integration/knot/knot_server.py" stop --dir "$mem_knot" >/dev/null 2>&1 || true; }
+  trap stop_mem_knot EXIT
+  mem_zone_args=()
+  while read -r zone; do mem_zone_args+=(--zone "$zone"); done <"$mem/zones.txt"
+  read -r mem_port _ < <($py "$root/tests/integration/knot/knot_server.py" start --dir "$mem_knot" "${mem_zone_args[@]}")
+  say "memory: sendcheck --json over $memory_n domains (knotd on 127.0.0.1:$mem_port)"
+  # The JSON goes through a pipe (only its end is kept: the summary says how many domains were reported).
+  /usr/bin/time -v -o "$out/memory.time" "$sendcheck" --json --server "127.0.0.1:$mem_port" \
+    --concurrency "$concurrency" -f "$mem/domains.txt" 2>"$out/memory.err" | tail -c 4096 >"$out/memory.tail" || true
+  echo "$memory_n" >"$out/memory.n"
+  stop_mem_knot
+  trap - EXIT
+fi
+
+# --- 7. start-up ----------------------------------------------------------------------------------------------------
+if [ "$startup_runs" -gt 0 ]; then
+  say "start-up: --version and one --offline --zone check, $startup_runs runs each"
+  $py "$bench/startup.py" "$out/startup.tsv" "$sendcheck" "$root/examples/demo.zone" good-shop.example \
+    --runs "$startup_runs" || say "start-up step failed"
+fi
+
+# --- 8. the report -------------------------------------------------------------------------------------------------
 $py "$bench/compare.py" "$out" "$bench/RESULTS.md"
 say "wrote $bench/RESULTS.md; every disagreeing row: $out/disagreements.tsv"

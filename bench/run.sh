@@ -85,6 +85,9 @@ say "knotd on 127.0.0.1:$port (pid $knot_pid)"
   echo "memory:   $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
   echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at start)"
   echo "sendcheck: $("$sendcheck" --version 2>&1 | head -1) ($sendcheck)"
+  echo "source:   $(git -C "$root" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo '?')$(
+    git -C "$root" status --porcelain -- src include CMakeLists.txt 2>/dev/null | grep -q . &&
+      echo ' + uncommitted changes in src/include')"
   echo "peers:    python3-spf $(dpkg-query -W -f '${Version}' python3-spf), libmail-spf-perl $(dpkg-query -W -f '${Version}' libmail-spf-perl), spfquery $(dpkg-query -W -f '${Version}' spfquery), knot $(dpkg-query -W -f '${Version}' knot), dnsperf $(dpkg-query -W -f '${Version}' dnsperf)"
 } >"$out/machine.txt"
 

@@ -25,6 +25,18 @@ struct JsonOptions
 /// One domain's object.
 nlohmann::ordered_json domain_to_json(const DomainReport& report, const JsonOptions& options);
 
+/// Appends one domain's object to `out` as it sits in the document's "domains" array: four spaces, then the object
+/// pretty-printed with 2-space steps starting at indentation 4 (members at 6). The bytes are exactly those of
+/// `domain_to_json(report, options)` dumped by nlohmann's serializer (`ensure_ascii` off, invalid UTF-8 replaced
+/// by U+FFFD) from that indentation, but written directly, without building the DOM: plain printable ASCII strings
+/// are copied, and any string with another byte is escaped by nlohmann's own serializer.
+void write_domain_json(std::string& out, const DomainReport& report, const JsonOptions& options);
+
+/// `json` pretty-printed with 2-space steps by nlohmann's serializer (`ensure_ascii` off, invalid UTF-8 replaced by
+/// U+FFFD) as if it were nested at indentation `indent`: `indent` spaces, then the value, whose closing bracket is
+/// again at `indent`. `indented_json(domain_to_json(report, options), 4)` is what `write_domain_json` appends.
+std::string indented_json(const nlohmann::ordered_json& json, unsigned indent);
+
 /// The object for an input line that is not a valid domain.
 nlohmann::ordered_json invalid_input_to_json(const std::string& input, const std::string& error);
 

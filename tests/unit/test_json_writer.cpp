@@ -1,0 +1,378 @@
+#include <sendcheck/dns/zone_file.hpp>
+#include <sendcheck/dns/zone_resolver.hpp>
+#include <sendcheck/profile.hpp>
+#include <sendcheck/report/domain_check.hpp>
+#include <sendcheck/report/json.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+// report::write_domain_json against the DOM path it replaces: for every report, its bytes must be exactly
+// indented_json(domain_to_json(report, options), 4), i.e. what nlohmann's serializer printed (key order, indentation,
+// numbers, null/true/false, escaping of quotes, backslashes, control characters, non-ASCII and invalid UTF-8).
+// Reports come from the real checks over in-memory zones (the demo zone, hostile TXT records, DNS failures;
+// with and without --verbose traces and --suggest) and from hand-made reports with every field set to odd bytes.
+
+using namespace sendcheck;
+
+namespace {
+
+/// The bytes both ways.
+struct Rendered
+{
+  std::string dom;
+  std::string writer;
+};
+
+Rendered
+render(const report::DomainReport& report, const report::JsonOptions& options)
+{
+  Rendered out;
+  out.dom = report::indented_json(report::domain_to_json(report, options), 4);
+  report::write_domain_json(out.writer, report, options);
+  return out;
+}
+
+/// Requires identical bytes; on a difference, shows where (the reports are several KB long).
+void
+require_same(const report::DomainReport& report, const report::JsonOptions& options)
+{
+  const Rendered rendered = render(report, options);
+  if (rendered.dom == rendered.writer) {
+    CHECK(rendered.writer.size() > 0);
+    return;
+  }
+  size_t at = 0;
+  while (at < rendered.dom.size() && at < rendered.writer.size() && rendered.dom[at] == rendered.writer[at]) {
+    ++at;
+  }
+  const size_t from = at > 120 ? at - 120 : 0;
+  INFO("domain: ", report.domain, "; first difference at byte ", at);
+  INFO("nlohmann: ", rendered.dom.substr(from, 200));
+  INFO("writer:   ", rendered.writer.substr(from, 200));
+  FAIL("write_domain_json differs from domain_to_json");
+}
+
+/// Both with and without traces.
+void
+require_same_both_ways(const report::DomainReport& report)
+{
+  require_same(report, report::JsonOptions{.include_trace = false});
+  require_same(report, report::JsonOptions{.include_trace = true});
+}
+
+dns::IpAddress
+ip(std::string_view text)
+{
+  return *dns::IpAddress::parse(text);
+}
+
+enum class Verbose : uint8_t { off, on };
+enum class Suggest : uint8_t { off, on };
+
+report::DomainReport
+check(dns::ZoneResolver& zone, const std::string& domain, Verbose verbose, Suggest suggest)
+{
+  report::CheckOptions options;
+  options.profile = std::make_shared<SenderProfile>(directo_profile());
+  options.keep_trace = verbose == Verbose::on;
+  if (suggest == Suggest::on) {
+    suggest::SuggestOptions suggest_options;
+    suggest_options.profile = options.profile;
+    options.suggest = suggest_options;
+  }
+  return dns::run_sync(zone, report::check_domain(zone, domain, options));
+}
+
+/// Checks `domain` in every mode and requires identical bytes for each report.
+void
+require_same_for_domain(dns::ZoneResolver& zone, const std::string& domain)
+{
+  for (const auto verbose : {Verbose::off, Verbose::on}) {
+    for (const auto suggest : {Suggest::off, Suggest::on}) {
+      INFO("domain ", domain, verbose == Verbose::on ? " --verbose" : "", suggest == Suggest::on ? " --suggest" : "");
+      const auto report = check(zone, domain, verbose, suggest);
+      require_same(report, report::JsonOptions{.include_trace = verbose == Verbose::on});
+    }
+  }
+}
+
+/// The names of the zones (`$ORIGIN` lines) in a zone file: every demo case.
+std::vector<std::string>
+origins_of(const std::string& path)
+{
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("$ORIGIN ", 0) == 0) {
+      std::string name = line.substr(8);
+      while (!name.empty() && (name.back() == '.' || name.back() == ' ' || name.back() == '\r')) {
+        name.pop_back();
+      }
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+/// Strings with every kind of byte that needs care in JSON.
+const std::vector<std::string>&
+hostile_strings()
+{
+  static const std::vector<std::string> strings = {
+    "plain",
+    "",
+    "a \"quoted\" word",
+    "back\\slash \\\\ and \\\"",
+    std::string("nul \0 inside", 12),
+    "tab\there, newline\n, return\r, form feed\f, backspace\b, bell\a, escape\x1b, unit separator\x1f",
+    "delete \x7f",
+    "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\xa7 \xe6\xbc\xa2",
+    "invalid \xff byte",
+    "truncated \xc3",
+    "truncated at the end \xe2\x80",
+    "overlong \xc0\xaf slash",
+    "surrogate \xed\xa0\x80 half",
+    "lone continuation \x80\x80 bytes",
+    "above U+10FFFF \xf4\x90\x80\x80",
+    "mixed \"\\\x01\xc3\xa9\xff\n",
+    "\xef\xbf\xbd replacement character itself",
+    "/slash/ is not escaped",
+  };
+  return strings;
+}
+
+/// A report with every field and every optional part set, its strings taken from `text` (with variations).
+report::DomainReport
+full_report(const std::string& text)
+{
+  report::DomainReport out;
+  out.domain = "x" + text;
+  out.unicode = text + "u";
+  out.note = text;
+  out.txt_status = dns::Status::servfail;
+  out.txt_server = text;
+  out.spf_records = {dns::TxtRecord{{text, "v=spf1 -all", ""}}, dns::TxtRecord{}};
+  out.record = text;
+  out.record_is_candidate = true;
+
+  spf::LookupInfo lookup;
+  lookup.name = text;
+  lookup.type = dns::RRType::mx;
+  lookup.status = dns::Status::timeout;
+  lookup.record_count = 12345678901ULL;
+  lookup.server = text;
+  lookup.detail = text;
+  lookup.counted_void = true;
+
+  report::IpResult first;
+  first.ip = ip("90.190.150.212");
+  first.role = report::IpRole::ordinary;
+  first.evaluation.result = spf::SpfResult::temperror;
+  first.evaluation.explanation = text;
+  spf::Term term;
+  term.text = text;
+  first.evaluation.deciding_term = term;
+  first.evaluation.deciding_domain = text;
+  first.evaluation.reason = text;
+  first.evaluation.error_code = "spf.dns_failure";
+  first.evaluation.dns_failure = lookup;
+  first.evaluation.dns_terms = 4294967295U;
+  first.evaluation.void_lookups = 0;
+  spf::TraceStep step;
+  step.depth = 3;
+  step.domain = text;
+  step.term = text;
+  step.target = text;
+  step.lookups = {lookup, spf::LookupInfo{}};
+  step.matched = true;
+  step.result = spf::SpfResult::permerror;
+  step.note = text;
+  first.evaluation.trace = {step, spf::TraceStep{}};
+  report::IpResult second;
+  second.ip = ip("2001:db8::1");
+  second.role = report::IpRole::bulk;
+  out.ips = {first, second};
+
+  spf::CostReport cost;
+  cost.root.domain = text;
+  cost.root.record = text;
+  cost.root.own_terms = 2;
+  cost.root.subtree_terms = 11;
+  cost.root.mx_host_lookups = 7;
+  cost.root.errors = {text, "second error"};
+  spf::CostNode child;
+  child.domain = "child";
+  child.via = text;
+  child.loop = true;
+  spf::CostNode grandchild;
+  grandchild.domain = text;
+  grandchild.errors = {text};
+  child.children = {grandchild, spf::CostNode{}};
+  cost.root.children = {child};
+  cost.total_terms = 11;
+  cost.void_lookups = 3;
+  cost.mx_host_lookups = 7;
+  out.cost = cost;
+
+  out.sending_host.name = text;
+  out.sending_host.status = dns::Status::nxdomain;
+  out.sending_host.addresses = {ip("90.190.150.212"), ip("2001:db8::2")};
+
+  out.dkim.name = text;
+  out.dkim.status = dkim::DkimStatus::valid;
+  out.dkim.found_at = text;
+  out.dkim.records = {dns::TxtRecord{{text, text}}};
+  out.dkim.key = dkim::KeyInfo{dkim::KeyType::ed25519, -1, 32, text};
+  out.dkim.testing = true;
+  out.dkim.reference_domain = text;
+  out.dkim.comparison = dkim::Comparison::different_key;
+
+  out.dmarc.status = dmarc::DmarcStatus::ok;
+  out.dmarc.source = dmarc::PolicySource::ancestor;
+  out.dmarc.record_name = text;
+  out.dmarc.records = {text, "second"};
+  out.dmarc.policy = dmarc::Policy::quarantine;
+  out.dmarc.adkim = dmarc::Alignment::strict;
+  out.dmarc.organizational_domain = text;
+
+  out.findings = {Finding{"spf.x", Severity::error, text, text, text}, Finding{"dkim.y", Severity::info, text, "", ""}};
+  out.verdict.overall = report::Delivery::spam;
+  out.verdict.summary = text;
+  out.verdict.streams = {report::StreamVerdict{report::IpRole::ordinary, report::Delivery::spam, 3, 4, text, text},
+                         report::StreamVerdict{}};
+  out.status = report::DomainStatus::dns_error;
+
+  suggest::Suggestion suggestion;
+  suggestion.status = suggest::SuggestStatus::changed;
+  suggestion.record = "v=spf1 " + text + " -all";
+  suggestion.changes = {suggest::Change{"suggest.x", text}};
+  suggestion.warnings = {text, ""};
+  suggestion.failure = text;
+  suggestion.verification.ran = true;
+  suggestion.verification.total_dns_terms = 9;
+  suggestion.verification.total_void_lookups = 1;
+  out.suggestion = suggestion;
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("report::write_domain_json")
+{
+  SUBCASE("the demo zone, every case, with and without --verbose and --suggest")
+  {
+    const std::string path = std::string(SENDCHECK_SOURCE_DIR) + "/examples/demo.zone";
+    dns::ZoneResolver zone("demo \"zone\"");
+    REQUIRE(dns::load_zone_file(zone, path));
+    auto domains = origins_of(path);
+    REQUIRE(domains.size() >= 10);
+    domains.push_back("mail.good-shop.example"); // through a CNAME
+    domains.push_back("missing.example");        // no such domain
+    domains.push_back("nothing.good-shop.example");
+    for (const auto& domain : domains) {
+      require_same_for_domain(zone, domain);
+    }
+  }
+
+  SUBCASE("hostile TXT records: quotes, backslashes, control characters, non-ASCII, invalid UTF-8")
+  {
+    // The resolver's name is reported as the answering server: hostile too.
+    dns::ZoneResolver zone("server \"\\\x01 caf\xc3\xa9 \xff");
+    zone.add_apex("gate.ee");
+    zone.add_apex("directo.ee");
+    zone.add_apex("hostile.example");
+    zone.add_address("directo.gate.ee", ip("90.190.150.212"));
+    zone.add_txt("inc.hostile.example", {"v=spf1 ip4:192.0.2.0/24 \"\\ \x01\xc3\xa9\xff ~all"});
+    zone.add_txt("exp.hostile.example", {"Not allowed: \"%{i}\" \\ \x02 caf\xc3\xa9 \xfe\n"});
+    zone.add_failure("broken.hostile.example", dns::Status::servfail);
+    int index = 0;
+    for (const auto& text : hostile_strings()) {
+      const std::string domain = "d" + std::to_string(index++) + ".hostile.example";
+      // Where the bytes sit decides where they show: the record, a term (syntax error), an include target, the
+      // explanation, the DKIM and DMARC records, a record split into strings.
+      zone.add_txt(domain, {"v=spf1 include:inc.hostile.example a:" + text + ".example ip4:90.190.150.210/31 ",
+                            text, " exp=exp.hostile.example -all"});
+      zone.add_txt(domain, {"unrelated " + text});
+      zone.add_txt("_dmarc." + domain, {"v=DMARC1; p=reject; rua=mailto:" + text});
+      zone.add_txt("directo._domainkey." + domain, {"k=rsa; p=" + text});
+      const std::string second = "e" + std::to_string(index) + ".hostile.example";
+      zone.add_txt(second, {"v=spf1 ip4:90.190.150.212 include:broken.hostile.example -all " + text});
+      const std::string third = "f" + std::to_string(index) + ".hostile.example";
+      zone.add_txt(third, {"v=spf1 mx:" + text + " exists:%{l}" + text + " -all"});
+      for (const auto& name : {domain, second, third}) {
+        require_same_for_domain(zone, name);
+      }
+    }
+  }
+
+  SUBCASE("every field set, to each hostile string")
+  {
+    for (const auto& text : hostile_strings()) {
+      INFO("text: ", text);
+      require_same_both_ways(full_report(text));
+    }
+  }
+
+  SUBCASE("an empty report: nulls and empty arrays")
+  {
+    require_same_both_ways(report::DomainReport{});
+    report::DomainReport report;
+    report.suggestion = suggest::Suggestion{};
+    report.cost = spf::CostReport{};
+    report.ips.resize(2);
+    require_same_both_ways(report);
+  }
+
+  SUBCASE("every single byte, and random byte strings")
+  {
+    for (int byte = 0; byte < 256; ++byte) {
+      const std::string text = "<" + std::string(1, static_cast<char>(byte)) + ">";
+      INFO("byte ", byte);
+      require_same(full_report(text), report::JsonOptions{});
+    }
+    // Random strings weighted toward the bytes that need care, and valid multi-byte sequences cut anywhere.
+    std::mt19937 random(20260807);
+    const std::string pieces[] = {"\"", "\\", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                  "\xc3", "\xe2\x82", "\xf0\x9f", "\x80", "\xff", "\xed\xb0\x80", "ab", " "};
+    for (int round = 0; round < 300; ++round) {
+      std::string text;
+      const auto length = random() % 24;
+      for (size_t i = 0; i < length; ++i) {
+        if (random() % 3 == 0) {
+          text += static_cast<char>(random() % 256);
+        } else {
+          text += pieces[random() % std::size(pieces)];
+        }
+      }
+      INFO("round ", round);
+      require_same(full_report(text), report::JsonOptions{.include_trace = true});
+    }
+  }
+
+  SUBCASE("appends to what the string already holds")
+  {
+    std::string out = "before\n";
+    const auto report = full_report("text");
+    report::write_domain_json(out, report, report::JsonOptions{});
+    CHECK(out == "before\n" + report::indented_json(report::domain_to_json(report, report::JsonOptions{}), 4));
+    CHECK(out.substr(7, 6) == "    {\n");
+    CHECK(out.substr(out.size() - 6) == "\n    }");
+  }
+}
+
+TEST_CASE("report::indented_json")
+{
+  nlohmann::ordered_json json = {{"a", 1}, {"b", nlohmann::ordered_json::array()}, {"c", {true, nullptr, "\xff"}}};
+  CHECK(report::indented_json(json, 4)
+        == "    {\n      \"a\": 1,\n      \"b\": [],\n      \"c\": [\n        true,\n        null,\n"
+           "        \"\xef\xbf\xbd\"\n      ]\n    }");
+  CHECK(report::indented_json(json, 0) == json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}

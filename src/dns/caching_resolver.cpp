@@ -1,7 +1,16 @@
 #include <sendcheck/dns/caching_resolver.hpp>
 #include <sendcheck/util/strings.hpp>
 
+#include <functional>
+
 namespace sendcheck::dns {
+
+size_t
+CachingResolver::KeyHash::operator()(const KeyView& key) const noexcept
+{
+  const size_t name_hash = std::hash<std::string_view>{}(key.name);
+  return name_hash ^ (static_cast<size_t>(key.type) * 0x9e3779b97f4a7c15ULL);
+}
 
 CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
   : m_upstream(upstream)
@@ -9,20 +18,12 @@ CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
 {
 }
 
-std::string
-CachingResolver::make_key(std::string_view name, RRType type)
-{
-  auto key = util::normalize_name(name);
-  key += '/';
-  key += std::to_string(static_cast<unsigned>(type));
-  return key;
-}
-
 void
 CachingResolver::query(std::string_view name, RRType type, Callback done)
 {
   ++m_stats.queries;
-  auto key = make_key(name, type);
+  std::string storage;
+  const KeyView key{ util::normalize_name(name, storage), type };
   const auto it = m_entries.find(key);
   if (it != m_entries.end()) {
     Entry& entry = it->second;
@@ -33,50 +34,61 @@ CachingResolver::query(std::string_view name, RRType type, Callback done)
       done(answer);
     } else {
       ++m_stats.coalesced;
-      entry.waiters.push_back(std::move(done));
+      if (entry.first_waiter) {
+        entry.more_waiters.push_back(std::move(done));
+      } else {
+        entry.first_waiter = std::move(done);
+      }
     }
     return;
   }
-  m_entries[key].waiters.push_back(std::move(done));
-  send(key, name, type);
+  auto& node = *m_entries.emplace(Key{ std::string(key.name), type }, Entry{}).first;
+  node.second.first_waiter = std::move(done);
+  send(node, name);
 }
 
 void
 CachingResolver::prefetch(std::string_view name, RRType type)
 {
-  auto key = make_key(name, type);
-  if (m_entries.count(key) != 0) {
+  std::string storage;
+  const KeyView key{ util::normalize_name(name, storage), type };
+  if (m_entries.find(key) != m_entries.end()) {
     return;
   }
   ++m_stats.prefetches;
-  m_entries[key];
-  send(key, name, type);
+  send(*m_entries.emplace(Key{ std::string(key.name), type }, Entry{}).first, name);
 }
 
 void
-CachingResolver::send(const std::string& key, std::string_view name, RRType type)
+CachingResolver::send(Entries::value_type& entry, std::string_view name)
 {
   ++m_stats.upstream;
-  m_upstream.query(name, type, [this, key](AnswerPtr answer) { complete(key, std::move(answer)); });
+  // Two pointers: small enough for std::function to hold without allocating. The node stays put until evicted,
+  // and an entry in flight is never evicted.
+  m_upstream.query(name, entry.first.type, [this, &entry](AnswerPtr answer) { complete(entry, std::move(answer)); });
 }
 
 void
-CachingResolver::complete(const std::string& key, AnswerPtr answer)
+CachingResolver::complete(Entries::value_type& node, AnswerPtr answer)
 {
+  Entry& entry = node.second;
+  if (entry.answer) {
+    return; // an upstream that broke its contract and answered twice
+  }
   if (!answer) {
-    answer = make_status_answer(key.substr(0, key.rfind('/')), RRType::a, Status::error, {}, "no answer given");
+    answer = make_status_answer(node.first.name, RRType::a, Status::error, {}, "no answer given");
   }
-  const auto it = m_entries.find(key);
-  if (it == m_entries.end()) {
-    return;
-  }
-  Entry& entry = it->second;
-  std::vector<Callback> waiters = std::move(entry.waiters);
-  entry.waiters.clear();
+  Callback first = std::move(entry.first_waiter);
+  entry.first_waiter = nullptr;
+  std::vector<Callback> more = std::move(entry.more_waiters);
+  entry.more_waiters.clear();
   entry.answer = answer;
-  entry.lru_position = m_lru.insert(m_lru.end(), &it->first);
-  evict();
-  for (auto& waiter : waiters) {
+  entry.lru_position = m_lru.insert(m_lru.end(), &node.first);
+  evict(); // may drop this very entry (when the limit is tiny): only locals are used from here on
+  if (first) {
+    first(answer);
+  }
+  for (auto& waiter : more) {
     waiter(answer);
   }
 }
@@ -88,9 +100,9 @@ CachingResolver::evict()
     return;
   }
   while (m_lru.size() > m_max_entries) {
-    const auto oldest = m_entries.find(*m_lru.front());
+    const Key* oldest = m_lru.front();
     m_lru.pop_front();
-    m_entries.erase(oldest);
+    m_entries.erase(m_entries.find(KeyView{ oldest->name, oldest->type }));
     ++m_stats.evictions;
   }
 }
@@ -98,7 +110,8 @@ CachingResolver::evict()
 AnswerPtr
 CachingResolver::cached(std::string_view name, RRType type) const
 {
-  const auto it = m_entries.find(make_key(name, type));
+  std::string storage;
+  const auto it = m_entries.find(KeyView{ util::normalize_name(name, storage), type });
   return it == m_entries.end() ? nullptr : it->second.answer;
 }
 

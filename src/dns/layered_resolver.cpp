@@ -12,7 +12,7 @@ constexpr std::string_view k_offline_detail = "outside the zones given (--offlin
 
 /// Whether `name` is at or below `apex` (both normalized).
 bool
-is_at_or_below(const std::string& name, const std::string& apex)
+is_at_or_below(std::string_view name, std::string_view apex)
 {
   if (apex.empty() || name == apex) {
     return true;
@@ -38,7 +38,13 @@ LayeredResolver::add_zone(const ZoneResolver& zone)
 const ZoneResolver*
 LayeredResolver::zone_for(std::string_view name) const
 {
-  const auto key = util::normalize_name(name);
+  std::string storage;
+  return zone_for_normalized(util::normalize_name(name, storage));
+}
+
+const ZoneResolver*
+LayeredResolver::zone_for_normalized(std::string_view key) const
+{
   const ZoneResolver* best = nullptr;
   size_t best_length = 0;
   for (const auto* zone : m_zones) {
@@ -63,8 +69,9 @@ LayeredResolver::zone_for(std::string_view name) const
 void
 LayeredResolver::query(std::string_view name, RRType type, Callback done)
 {
-  const auto key = util::normalize_name(name);
-  const ZoneResolver* zone = zone_for(key);
+  std::string storage;
+  const std::string_view key = util::normalize_name(name, storage);
+  const ZoneResolver* zone = zone_for_normalized(key);
   if (zone == nullptr) {
     ask_outside(key, type, std::move(done));
     return;
@@ -76,7 +83,7 @@ LayeredResolver::query(std::string_view name, RRType type, Callback done)
   }
   // The chain left this zone: follow its last target wherever it lives.
   const std::string target = answer->cname_chain.back();
-  if (zone_for(target) == zone) {
+  if (zone_for_normalized(target) == zone) {
     done(std::move(answer));
     return;
   }
@@ -98,14 +105,14 @@ LayeredResolver::query(std::string_view name, RRType type, Callback done)
 }
 
 void
-LayeredResolver::ask_outside(const std::string& name, RRType type, Callback done)
+LayeredResolver::ask_outside(std::string_view name, RRType type, Callback done)
 {
   if (m_fallback != nullptr) {
     m_fallback->query(name, type, std::move(done));
     return;
   }
   ++m_outside_queries;
-  m_outside_names.insert(name);
+  m_outside_names.emplace(name);
   done(make_status_answer(name, type, Status::nxdomain, "offline", std::string(k_offline_detail)));
 }
 

@@ -58,18 +58,24 @@ OverlayResolver::add_txt_record(std::string_view name, TxtRecord record)
 bool
 OverlayResolver::has_candidate(std::string_view name) const
 {
-  return m_candidates.count(util::normalize_name(name)) != 0;
+  std::string storage;
+  return m_candidates.find(util::normalize_name(name, storage)) != m_candidates.end();
 }
 
 void
 OverlayResolver::query(std::string_view name, RRType type, Callback done)
 {
-  auto key = util::normalize_name(name);
-  const auto it = type == RRType::txt ? m_candidates.find(key) : m_candidates.end();
+  if (type != RRType::txt || m_candidates.empty()) {
+    m_underlying.query(name, type, std::move(done));
+    return;
+  }
+  std::string storage;
+  const auto it = m_candidates.find(util::normalize_name(name, storage));
   if (it == m_candidates.end()) {
     m_underlying.query(name, type, std::move(done));
     return;
   }
+  const std::string& key = it->first;
   if (m_mode == OverlayMode::replace_all) {
     done(overlay(key, it->second, nullptr));
     return;

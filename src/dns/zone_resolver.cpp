@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sendcheck::dns {
 
 namespace {
@@ -12,17 +14,22 @@ constexpr size_t k_max_cname_chain = 16;
 
 /// Why `name` cannot be asked in DNS, or empty when it can.
 std::string
-unaskable_reason(const std::string& name)
+unaskable_reason(std::string_view name)
 {
   if (name.size() > 253) {
     return fmt::format("the name is {} octets long; DNS allows 253", name.size());
   }
-  for (const auto label : util::split(name, '.')) {
-    if (label.size() > 63) {
-      return fmt::format("a label of the name is {} octets long; DNS allows 63", label.size());
+  size_t start = 0;
+  while (true) {
+    const auto end = std::min(name.find('.', start), name.size());
+    if (end - start > 63) {
+      return fmt::format("a label of the name is {} octets long; DNS allows 63", end - start);
     }
+    if (end == name.size()) {
+      return {};
+    }
+    start = end + 1;
   }
-  return {};
 }
 
 } // namespace
@@ -34,18 +41,25 @@ ZoneResolver::ZoneResolver(std::string source) : m_source(std::move(source))
 ZoneResolver::Node&
 ZoneResolver::node(std::string_view name)
 {
-  const auto key = util::normalize_name(name);
+  std::string storage;
+  const std::string_view key = util::normalize_name(name, storage);
+  if (const auto it = m_nodes.find(key); it != m_nodes.end()) {
+    return it->second;
+  }
   mark_ancestors(key);
-  return m_nodes[key];
+  return m_nodes.emplace(std::string(key), Node{}).first->second;
 }
 
 void
-ZoneResolver::mark_ancestors(const std::string& name)
+ZoneResolver::mark_ancestors(std::string_view name)
 {
-  auto dot = name.find('.');
-  while (dot != std::string::npos) {
-    m_empty_non_terminals.insert(name.substr(dot + 1));
-    dot = name.find('.', dot + 1);
+  // Walk up from the parent; once an ancestor is known, so are all above it.
+  for (auto dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+    const auto ancestor = name.substr(dot + 1);
+    if (m_empty_non_terminals.find(ancestor) != m_empty_non_terminals.end()) {
+      return;
+    }
+    m_empty_non_terminals.emplace(ancestor);
   }
 }
 
@@ -100,7 +114,8 @@ ZoneResolver::add_apex(std::string_view apex)
 bool
 ZoneResolver::covers(std::string_view name) const
 {
-  const auto key = util::normalize_name(name);
+  std::string storage;
+  const std::string_view key = util::normalize_name(name, storage);
   for (const auto& apex : m_apexes) {
     if (apex.empty() || key == apex
         || (key.size() > apex.size() && key.ends_with(apex) && key[key.size() - apex.size() - 1] == '.')) {
@@ -113,7 +128,8 @@ ZoneResolver::covers(std::string_view name) const
 bool
 ZoneResolver::has_name(std::string_view name) const
 {
-  return m_nodes.count(util::normalize_name(name)) != 0;
+  std::string storage;
+  return m_nodes.find(util::normalize_name(name, storage)) != m_nodes.end();
 }
 
 std::vector<std::string>
@@ -124,13 +140,15 @@ ZoneResolver::names() const
   for (const auto& [name, data] : m_nodes) {
     out.push_back(name);
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
 AnswerPtr
 ZoneResolver::answer(std::string_view name, RRType type) const
 {
-  const auto asked = util::normalize_name(name);
+  std::string storage;
+  const std::string_view asked = util::normalize_name(name, storage);
   if (auto reason = unaskable_reason(asked); !reason.empty()) {
     return make_status_answer(asked, type, Status::error, m_source, std::move(reason));
   }
@@ -140,11 +158,12 @@ ZoneResolver::answer(std::string_view name, RRType type) const
   result->type = type;
   result->server = m_source;
 
-  std::string current = asked;
+  std::string_view current = asked; // then a CNAME target held in m_nodes, which does not change while we answer
   for (size_t hops = 0;; ++hops) {
     const auto it = m_nodes.find(current);
     if (it == m_nodes.end()) {
-      result->status = m_empty_non_terminals.count(current) != 0 ? Status::nodata : Status::nxdomain;
+      result->status =
+        m_empty_non_terminals.find(current) != m_empty_non_terminals.end() ? Status::nodata : Status::nxdomain;
       return result;
     }
     const Node& data = it->second;

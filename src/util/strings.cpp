@@ -2,14 +2,22 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sendcheck::util {
 
 namespace {
 
+bool
+is_upper(char c)
+{
+  return c >= 'A' && c <= 'Z';
+}
+
 char
 lower(char c)
 {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 } // namespace
@@ -17,9 +25,10 @@ lower(char c)
 std::string
 to_lower(std::string_view text)
 {
+  // Most text is lower-case already: copy it whole and lower-case only from the first upper-case letter on.
   std::string out(text);
-  for (char& c : out) {
-    c = lower(c);
+  for (auto it = std::find_if(out.begin(), out.end(), is_upper); it != out.end(); ++it) {
+    *it = lower(*it);
   }
   return out;
 }
@@ -78,6 +87,22 @@ normalize_name(std::string_view name)
     name.remove_suffix(1);
   }
   return to_lower(name);
+}
+
+bool
+is_normalized_name(std::string_view name)
+{
+  return (name.empty() || name.back() != '.') && std::none_of(name.begin(), name.end(), is_upper);
+}
+
+std::string_view
+normalize_name(std::string_view name, std::string& storage)
+{
+  if (is_normalized_name(name)) {
+    return name;
+  }
+  storage = normalize_name(name);
+  return storage;
 }
 
 std::string

@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <string>
 #include <utility>
+#include <vector>
 
 using namespace sendcheck;
 using dns::AnswerPtr;
@@ -345,5 +347,172 @@ TEST_CASE("dns::OverlayResolver")
     CHECK(dns::split_txt("") == std::vector<std::string>{ "" });
     CHECK(dns::split_txt(std::string(255, 'a')).size() == 1);
     CHECK(dns::split_txt(std::string(256, 'a')).size() == 2);
+  }
+}
+
+namespace {
+
+/// A resolver that breaks the contract: it answers null, and then answers again, from `run`.
+class SloppyResolver : public dns::Resolver
+{
+public:
+  void
+  query(std::string_view /*name*/, RRType /*type*/, Callback done) override
+  {
+    m_pending.push_back(std::move(done));
+  }
+
+  void run() override
+  {
+    for (auto& done : m_pending) {
+      done(nullptr);
+      done(dns::make_status_answer("second.example", RRType::a, Status::ok));
+    }
+    m_pending.clear();
+  }
+
+private:
+  std::vector<Callback> m_pending;
+};
+
+} // namespace
+
+TEST_CASE("dns::CachingResolver keys and waiters")
+{
+  dns::ZoneResolver zone("upstream");
+  zone.add_txt("example.ee", { "v=spf1 -all" });
+  zone.add_address("example.ee", *IpAddress::parse("192.0.2.1"));
+  DeferredResolver upstream(zone);
+
+  SUBCASE("one key per normalized name and type, however the name is spelled")
+  {
+    dns::CachingResolver cache(upstream);
+    AnswerPtr answer;
+    for (const char* spelling : { "example.ee", "EXAMPLE.EE.", "Example.ee", "example.ee." }) {
+      cache.query(spelling, RRType::txt, store(answer));
+      cache.query(spelling, RRType::a, store(answer));
+    }
+    cache.run();
+    CHECK(upstream.queries() == 2);
+    CHECK(cache.size() == 2);
+    // The first spelling asked is the one sent upstream.
+    CHECK(upstream.asked() == std::vector<std::string>{ "example.ee", "example.ee" });
+    REQUIRE(cache.cached("EXAMPLE.ee.", RRType::txt));
+    CHECK(cache.cached("EXAMPLE.ee.", RRType::txt)->status == Status::ok);
+    CHECK(cache.cached("example.ee", RRType::a)->addresses == std::vector{ *IpAddress::parse("192.0.2.1") });
+    CHECK_FALSE(cache.cached("example.ee", RRType::mx));
+    CHECK_FALSE(cache.cached("example.e", RRType::txt));
+  }
+  SUBCASE("waiters are answered in the order they asked")
+  {
+    dns::CachingResolver cache(upstream);
+    std::vector<int> order;
+    for (int i = 0; i < 5; ++i) {
+      cache.query("Example.ee", RRType::txt, [&order, i](AnswerPtr answer) {
+        CHECK(answer->status == Status::ok);
+        order.push_back(i);
+      });
+    }
+    cache.run();
+    CHECK(order == std::vector<int>{ 0, 1, 2, 3, 4 });
+  }
+  SUBCASE("a prefetched entry's first waiter and later waiters are all answered")
+  {
+    dns::CachingResolver cache(upstream);
+    cache.prefetch("EXAMPLE.EE", RRType::txt);
+    std::vector<AnswerPtr> answers(3);
+    for (auto& answer : answers) {
+      cache.query("example.ee", RRType::txt, store(answer));
+    }
+    cache.run();
+    for (const auto& answer : answers) {
+      REQUIRE(answer);
+      CHECK(answer->status == Status::ok);
+    }
+    CHECK(upstream.asked() == std::vector<std::string>{ "EXAMPLE.EE" });
+  }
+  SUBCASE("a bound of one: each answer evicts the one before, the waiters still get theirs")
+  {
+    dns::CachingResolver cache(upstream, 1);
+    AnswerPtr txt;
+    AnswerPtr a;
+    cache.query("example.ee", RRType::txt, store(txt));
+    cache.query("example.ee", RRType::a, store(a));
+    cache.run();
+    REQUIRE(txt);
+    REQUIRE(a);
+    CHECK(txt->status == Status::ok);
+    CHECK(a->addresses.size() == 1);
+    CHECK(cache.size() == 1);
+    CHECK(cache.stats().evictions == 1);
+    CHECK_FALSE(cache.cached("example.ee", RRType::txt));
+    CHECK(cache.cached("example.ee", RRType::a) == a);
+  }
+  SUBCASE("an upstream that answers null and then again: an error answer, the second ignored")
+  {
+    SloppyResolver sloppy;
+    dns::CachingResolver cache(sloppy);
+    std::vector<AnswerPtr> answers;
+    cache.query("Sloppy.Example.", RRType::txt, [&](AnswerPtr answer) { answers.push_back(std::move(answer)); });
+    cache.run();
+    REQUIRE(answers.size() == 1);
+    CHECK(answers[0]->status == Status::error);
+    CHECK(answers[0]->name == "sloppy.example");
+    CHECK(answers[0]->detail == "no answer given");
+    CHECK(cache.cached("sloppy.example", RRType::txt) == answers[0]);
+  }
+}
+
+TEST_CASE("dns::ZoneResolver lookups")
+{
+  dns::ZoneResolver zone("zone file lookups.zone");
+  zone.add_txt("a.b.example", { "a" });
+  zone.add_txt("C.B.Example.", { "c" });
+  zone.add_txt("d.example", { "d" });
+  zone.add_cname("Alias.example", "C.b.example.");
+
+  SUBCASE("empty non-terminals shared by several names")
+  {
+    CHECK(zone.answer("b.example", RRType::txt)->status == Status::nodata);
+    CHECK(zone.answer("B.EXAMPLE.", RRType::txt)->status == Status::nodata);
+    CHECK(zone.answer("example", RRType::txt)->status == Status::nodata);
+    CHECK(zone.answer("x.b.example", RRType::txt)->status == Status::nxdomain);
+    CHECK(zone.answer("x.example", RRType::txt)->status == Status::nxdomain);
+    CHECK(zone.answer("c.b.example", RRType::txt)->txt.at(0).joined() == "c");
+  }
+  SUBCASE("names in any spelling; the answer carries the normalized name and the source")
+  {
+    const auto answer = zone.answer("ALIAS.example.", RRType::txt);
+    CHECK(answer->status == Status::ok);
+    CHECK(answer->name == "alias.example");
+    CHECK(answer->server == "zone file lookups.zone");
+    CHECK(answer->cname_chain == std::vector<std::string>{ "c.b.example" });
+    CHECK(answer->txt.at(0).joined() == "c");
+    CHECK(zone.has_name("C.b.EXAMPLE."));
+    CHECK_FALSE(zone.has_name("b.example"));
+  }
+  SUBCASE("names() is sorted")
+  {
+    CHECK(zone.names() == std::vector<std::string>{ "a.b.example", "alias.example", "c.b.example", "d.example" });
+  }
+  SUBCASE("label and name lengths")
+  {
+    const std::string label63(63, 'x');
+    const std::string label64(64, 'x');
+    CHECK(zone.answer(label63 + ".example", RRType::a)->status == Status::nxdomain);
+    const auto first = zone.answer(label64 + ".example", RRType::a);
+    CHECK(first->status == Status::error);
+    CHECK(first->detail == "a label of the name is 64 octets long; DNS allows 63");
+    CHECK(zone.answer("example." + label64, RRType::a)->status == Status::error);
+    CHECK(zone.answer("a." + label64 + ".example", RRType::a)->status == Status::error);
+    CHECK(zone.answer(label64, RRType::a)->status == Status::error);
+    // Empty labels are not a length problem here.
+    CHECK(zone.answer("a..example", RRType::a)->status == Status::nxdomain);
+    // 4 labels of 63 and the dots: 255 octets, over 253.
+    const auto longest = zone.answer(label63 + "." + label63 + "." + label63 + "." + label63, RRType::a);
+    CHECK(longest->status == Status::error);
+    CHECK(longest->detail == "the name is 255 octets long; DNS allows 253");
+    CHECK(zone.answer(label63 + "." + label63 + "." + label63 + "." + std::string(61, 'x'), RRType::a)->status
+          == Status::nxdomain);
   }
 }

@@ -1,5 +1,6 @@
 #include <sendcheck/util/finding.hpp>
 #include <sendcheck/util/result.hpp>
+#include <sendcheck/util/string_hash.hpp>
 #include <sendcheck/util/strings.hpp>
 #include <sendcheck/util/task.hpp>
 
@@ -7,6 +8,9 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 using namespace sendcheck;
 
@@ -52,6 +56,155 @@ TEST_CASE("util::normalize_name")
   CHECK(util::iequals("ExAmple", "example"));
   CHECK_FALSE(util::iequals("example", "exampl"));
   CHECK(util::istarts_with("V=SPF1 -all", "v=spf1"));
+}
+
+namespace {
+
+/// The normalization as first written (before the fast paths): drop one trailing dot, then lower-case A-Z byte by
+/// byte. The reference the faster functions must agree with.
+std::string
+reference_normalize(std::string_view name)
+{
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+/// Names that stress the edge cases: case, dots, the root, escapes (kept as written: normalization does not
+/// interpret them), bytes outside ASCII, NUL, the characters next to A-Z in ASCII, and lengths around word sizes.
+std::vector<std::string>
+tricky_names()
+{
+  std::vector<std::string> names = {
+    "",
+    ".",
+    "..",
+    "a",
+    "A",
+    "A.",
+    "example.ee",
+    "example.ee.",
+    "Example.EE",
+    "EXAMPLE.EE.",
+    "example.ee..",
+    ".example.ee",
+    "_spf.Provider.example",
+    "_DMARC.example.ee",
+    "selector1._domainkey.Example.ee",
+    "a\\.b.example",
+    "A\\.B.EXAMPLE.",
+    "example\\.",
+    "a\\046b.Example",
+    "\\065BC.example",
+    "@[\\]^_`{|}~.example",
+    "@AZ[`az{",
+    "xn--mnchen-3ya.DE",
+    "m\\195\\188nchen.DE.",
+    "abcdefgH",
+    "abcdefghI",
+    "abcdefghijklmnoP",
+    "abcdefghijklmnopQ",
+    "Abcdefghijklmnop",
+    std::string(63, 'a') + "." + std::string(63, 'B') + ".",
+    std::string(300, 'z') + "Z",
+    std::string("nul\0inside.Example", 18),
+    std::string("nul\0inside.example.", 19),
+    "\xff\x80\xc3\x9c.EXAMPLE",
+    "\xc3\x9c\xc3\xa9.example.",
+    "\xc1\xda.example", // 'A' and 'Z' with the high bit set: not letters
+  };
+  return names;
+}
+
+} // namespace
+
+TEST_CASE("util::normalize_name fast paths agree with the reference")
+{
+  for (const auto& name : tricky_names()) {
+    CAPTURE(util::escape_for_display(name));
+    const std::string expected = reference_normalize(name);
+    CHECK(util::normalize_name(name) == expected);
+
+    std::string storage;
+    const std::string_view view = util::normalize_name(name, storage);
+    CHECK(view == expected);
+    CHECK(util::is_normalized_name(name) == (expected == name));
+    if (util::is_normalized_name(name)) {
+      // Borrowed: no copy made.
+      CHECK(view.data() == name.data());
+      CHECK(storage.empty());
+    } else {
+      CHECK(view.data() == storage.data());
+    }
+
+    std::string lowered(name);
+    for (char& c : lowered) {
+      if (c >= 'A' && c <= 'Z') {
+        c = static_cast<char>(c - 'A' + 'a');
+      }
+    }
+    CHECK(util::to_lower(name) == lowered);
+  }
+}
+
+TEST_CASE("util::to_lower and util::is_normalized_name: every byte value at every position of a word and its tail")
+{
+  for (size_t length = 1; length <= 19; ++length) {
+    for (size_t position = 0; position < length; ++position) {
+      for (int value = 0; value < 256; ++value) {
+        std::string text(length, 'a');
+        text[position] = static_cast<char>(value);
+        const bool upper = value >= 'A' && value <= 'Z';
+        std::string expected = text;
+        if (upper) {
+          expected[position] = static_cast<char>(value - 'A' + 'a');
+        }
+        CAPTURE(length);
+        CAPTURE(position);
+        CAPTURE(value);
+        REQUIRE(util::to_lower(text) == expected);
+        REQUIRE(util::is_normalized_name(text) == (!upper && (value != '.' || position + 1 < length)));
+        REQUIRE(util::normalize_name(text) == reference_normalize(text));
+      }
+    }
+  }
+}
+
+TEST_CASE("util::is_normalized_name")
+{
+  CHECK(util::is_normalized_name(""));
+  CHECK(util::is_normalized_name("example.ee"));
+  CHECK(util::is_normalized_name("a\\.b"));        // escapes are not interpreted
+  CHECK(util::is_normalized_name("\xc3\x9c.ee"));  // bytes over 127 are not letters here
+  CHECK_FALSE(util::is_normalized_name("."));      // the root's normal form is ""
+  CHECK_FALSE(util::is_normalized_name("example.ee."));
+  CHECK_FALSE(util::is_normalized_name("example.eE"));
+  CHECK_FALSE(util::is_normalized_name("Zexample.ee"));
+
+  std::string storage = "left over";
+  CHECK(util::normalize_name(".", storage).empty());
+  CHECK(util::normalize_name("Example.EE.", storage) == "example.ee");
+  CHECK(storage == "example.ee");
+}
+
+TEST_CASE("util::StringHash")
+{
+  std::unordered_map<std::string, int, util::StringHash, std::equal_to<>> map;
+  map.emplace("example.ee", 1);
+  const std::string_view view = "example.ee";
+  CHECK(util::StringHash{}(view) == util::StringHash{}(std::string("example.ee")));
+  CHECK(util::StringHash{}("example.ee") == util::StringHash{}(view));
+  REQUIRE(map.find(view) != map.end());
+  CHECK(map.find(view)->second == 1);
+  CHECK(map.find("example.ee") != map.end());
+  CHECK(map.find(std::string_view("example.e")) == map.end());
 }
 
 TEST_CASE("util::split and util::trim")

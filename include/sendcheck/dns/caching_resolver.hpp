@@ -59,22 +59,60 @@ public:
   AnswerPtr cached(std::string_view name, RRType type) const;
 
 private:
+  /// What an answer is stored under: the normalized name and the type.
+  struct Key
+  {
+    std::string name; ///< Normalized.
+    RRType type;      ///< The type asked.
+  };
+  /// A key to look up without building a Key (C++20 heterogeneous lookup).
+  struct KeyView
+  {
+    std::string_view name; ///< Normalized.
+    RRType type;           ///< The type asked.
+  };
+  /// Hashes Key and KeyView alike.
+  struct KeyHash
+  {
+    using is_transparent = void; ///< Lets find() take a KeyView.
+    /// The hash of `key`.
+    size_t operator()(const Key& key) const noexcept { return (*this)(KeyView{ key.name, key.type }); }
+    /// The hash of `key`, equal to that of the Key with the same name and type.
+    size_t operator()(const KeyView& key) const noexcept;
+  };
+  /// Compares Key and KeyView alike.
+  struct KeyEqual
+  {
+    using is_transparent = void; ///< Lets find() take a KeyView.
+    /// Whether `a` and `b` (each a Key or a KeyView) name the same (name, type).
+    template<typename A, typename B>
+    bool
+    operator()(const A& a, const B& b) const noexcept
+    {
+      return a.type == b.type && std::string_view(a.name) == std::string_view(b.name);
+    }
+  };
+  /// One stored answer, or a query in flight with who waits for it.
   struct Entry
   {
-    AnswerPtr answer;                                     ///< Null while the upstream query is in flight.
-    std::vector<Callback> waiters;                        ///< Who waits for the answer in flight.
-    std::list<const std::string*>::iterator lru_position; ///< Valid once answered.
+    AnswerPtr answer;                   ///< Null while the upstream query is in flight.
+    Callback first_waiter;              ///< The first who waits for the answer in flight (usually the only one).
+    std::vector<Callback> more_waiters; ///< Who else waits, in the order they asked.
+    std::list<const Key*>::iterator lru_position; ///< Valid once answered.
   };
+  using Entries = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
 
-  static std::string make_key(std::string_view name, RRType type);
-  void send(const std::string& key, std::string_view name, RRType type);
-  void complete(const std::string& key, AnswerPtr answer);
+  /// Asks upstream for `entry`'s key (`name` as the caller spelled it); the answer goes to `complete`.
+  void send(Entries::value_type& entry, std::string_view name);
+  /// Stores `answer` in `entry` and calls the entry's waiters.
+  void complete(Entries::value_type& entry, AnswerPtr answer);
+  /// Drops the least recently used answers beyond the entry limit.
   void evict();
 
   Resolver& m_upstream;
   size_t m_max_entries;
-  std::unordered_map<std::string, Entry> m_entries;
-  std::list<const std::string*> m_lru; ///< Keys (in m_entries) of answered entries, most recently used last.
+  Entries m_entries;           ///< Nodes never move, so the LRU list and callbacks point at them.
+  std::list<const Key*> m_lru; ///< Keys (in m_entries) of answered entries, most recently used last.
   CacheStats m_stats;
 };
 

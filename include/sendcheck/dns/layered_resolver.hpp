@@ -51,7 +51,10 @@ public:
   void prefetch(std::string_view name, RRType type) override;
 
 private:
-  void ask_outside(const std::string& name, RRType type, Callback done);
+  /// `zone_for` of a name normalized already.
+  const ZoneResolver* zone_for_normalized(std::string_view key) const;
+  /// Asks the fallback for `name` (normalized), or answers NXDOMAIN offline.
+  void ask_outside(std::string_view name, RRType type, Callback done);
 
   Resolver* m_fallback = nullptr;
   std::vector<const ZoneResolver*> m_zones;

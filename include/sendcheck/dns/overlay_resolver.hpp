@@ -2,6 +2,7 @@
 
 #include <sendcheck/dns/resolver.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -53,7 +54,7 @@ private:
 
   Resolver& m_underlying;
   OverlayMode m_mode;
-  std::map<std::string, std::vector<TxtRecord>> m_candidates;
+  std::map<std::string, std::vector<TxtRecord>, std::less<>> m_candidates; ///< By normalized name.
 };
 
 /// `text` split into character-strings of at most 255 octets (one empty string for empty text).

@@ -1,11 +1,15 @@
 #pragma once
 
 #include <sendcheck/dns/resolver.hpp>
+#include <sendcheck/util/string_hash.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -69,12 +73,14 @@ private:
     std::string cname;
   };
 
+  /// The node of `name`, made (and its ancestors marked) when new.
   Node& node(std::string_view name);
-  void mark_ancestors(const std::string& name);
+  /// Records every proper ancestor of `name` (normalized) as an empty non-terminal.
+  void mark_ancestors(std::string_view name);
 
   std::string m_source;
-  std::map<std::string, Node> m_nodes;
-  std::set<std::string> m_empty_non_terminals;
+  std::unordered_map<std::string, Node, util::StringHash, std::equal_to<>> m_nodes; ///< By normalized name.
+  std::unordered_set<std::string, util::StringHash, std::equal_to<>> m_empty_non_terminals;
   std::vector<std::string> m_apexes;
 };
 

@@ -45,6 +45,14 @@ std::vector<std::string_view> split(std::string_view text, char separator);
 /// A DNS name in the form used for comparison and map keys: lower-case, without a trailing dot.
 std::string normalize_name(std::string_view name);
 
+/// Whether `name` is already in the form `normalize_name` gives: no ASCII upper-case letter and no trailing dot.
+bool is_normalized_name(std::string_view name);
+
+/// `name` normalized as by `normalize_name(name)`, without a copy when it is normalized already (the usual case on
+/// hot paths): the result is `name` itself, or else a view of `storage`, which receives the normalized copy. The
+/// result is valid while `name` and `storage` live unchanged.
+std::string_view normalize_name(std::string_view name, std::string& storage);
+
 /// `text` made safe to show on a terminal or in a one-line message: printable ASCII as is, everything else (control
 /// bytes, NUL, bytes over 127) as `\xHH`, and a backslash as `\\`.
 std::string escape_for_display(std::string_view text);

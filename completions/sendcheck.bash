@@ -29,6 +29,7 @@ _sendcheck()
         --suggest) values="record zone" ;;
         --color) values="auto always never" ;;
         --ip-style) values="auto a ip4" ;;
+        --only) values="spf spf,dkim spf,dmarc spf,dkim,dmarc" ;;
         --format) values="plain cidr postfix nftables json" ;;
         -f | --file | --zone | --profile)
             if [[ -z $prefix ]] && declare -F _filedir >/dev/null; then
@@ -58,7 +59,7 @@ _sendcheck()
 
     if [[ $cur == -* ]]; then
         local options="--help --version --file --suggest --suggest= --json --color --quiet --verbose --ip-style
-            --selector --dkim-reference --no-bulk --record --server --zone --offline --timeout --tries --concurrency
+            --selector --dkim-reference --no-bulk --only --record --server --zone --offline --timeout --tries --concurrency
             --profile --show-profile --allowlist --format --check -h -f -q -v"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
         # "--suggest=" is offered so that the mode can be completed next; do not add a space after it.

@@ -21,6 +21,7 @@ complete -c sendcheck -l ip-style -x -a 'auto a ip4' -d 'Form of the sender term
 complete -c sendcheck -l selector -x -d 'DKIM selector (default: directo)'
 complete -c sendcheck -l dkim-reference -x -d 'Domain publishing the reference DKIM key'
 complete -c sendcheck -l no-bulk -d 'Leave out the bulk-mail address'
+complete -c sendcheck -l only -x -a 'spf spf,dkim spf,dmarc spf,dkim,dmarc' -d 'Run only these checks (SPF always)'
 complete -c sendcheck -l record -x -d 'Check this SPF record as if it were published'
 
 # DNS

@@ -37,6 +37,8 @@ Output:
 Checks:
   --record TXT         check this SPF record as if it were published
   --no-bulk            leave out the bulk-mail address (90.190.150.82)
+  --only LIST          run only these checks: spf (always), dkim, dmarc;
+                       e.g. --only spf for SPF alone
   --ip-style STYLE     Directo's terms in a suggestion: auto, a or ip4
   --selector NAME      DKIM selector (default: directo)
   --dkim-reference DOMAIN
@@ -166,6 +168,13 @@ parse_options(int argc, const char* const* argv)
     ->type_name("NAME")
     ->group("Checks");
   app.add_flag("--no-bulk", options.no_bulk, "Leave out the bulk-mail address 90.190.150.82")->group("Checks");
+  std::vector<std::string> only;
+  app.add_option("--only", only, "Run only these checks: spf (always), dkim, dmarc, comma-separated")
+    ->expected(1)
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+    ->allow_extra_args(false)
+    ->type_name("LIST")
+    ->group("Checks");
   app.add_option("--record", options.records, "Check this SPF record as if it were published")
     ->expected(1)
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
@@ -245,6 +254,12 @@ parse_options(int argc, const char* const* argv)
     {"auto", IpStyle::automatic}, {"a", IpStyle::host}, {"ip4", IpStyle::ip4}};
   options.ip_style = k_styles.at(ip_style);
 
+  if (!only.empty()) {
+    if (auto problem = report::parse_check_names(only, options.checks); !problem.empty()) {
+      return util::unexpected(ParseExit{
+        2, fmt::format("sendcheck: --only: {}\nRun 'sendcheck --help' for the options.\n", problem)});
+    }
+  }
   if (options.domains.empty() && options.domain_file.empty() && !options.show_profile && !options.allowlist) {
     return util::unexpected(ParseExit{
       2, "sendcheck: no domain given\nUsage: sendcheck [OPTIONS] DOMAIN...  (or -f FILE); 'sendcheck --help' for more.\n"});

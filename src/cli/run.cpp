@@ -216,6 +216,7 @@ public:
                                       : std::shared_ptr<const SenderProfile>(&directo_profile(),
                                                                              [](const SenderProfile*) {});
     m_check.bulk = !options.no_bulk;
+    m_check.checks = options.checks;
     m_check.selector = options.selector;
     m_check.dkim_reference = options.dkim_reference;
     m_check.cache = m_cache;

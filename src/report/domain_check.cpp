@@ -268,14 +268,18 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   DomainReport report;
   report.domain = util::normalize_name(domain);
   report.unicode = report.domain;
+  report.checks = options.checks;
 
   // Everything known up front goes out at once; the awaits below then mostly find answers waiting.
-  const std::string dkim_name = fmt::format("{}._domainkey.{}", selector, report.domain);
   resolver.prefetch(report.domain, dns::RRType::txt);
   resolver.prefetch(profile.sending_host, dns::RRType::a);
-  resolver.prefetch(dkim_name, dns::RRType::txt);
-  resolver.prefetch(fmt::format("{}._domainkey.{}", selector, reference), dns::RRType::txt);
-  resolver.prefetch("_dmarc." + report.domain, dns::RRType::txt);
+  if (options.checks.dkim) {
+    resolver.prefetch(fmt::format("{}._domainkey.{}", selector, report.domain), dns::RRType::txt);
+    resolver.prefetch(fmt::format("{}._domainkey.{}", selector, reference), dns::RRType::txt);
+  }
+  if (options.checks.dmarc) {
+    resolver.prefetch("_dmarc." + report.domain, dns::RRType::txt);
+  }
 
   const auto txt = co_await dns::lookup(resolver, report.domain, dns::RRType::txt);
   report.txt_status = txt->status;
@@ -338,11 +342,15 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   report.findings = std::move(lint.findings);
   add_sender_findings(report, profile, options.cache.get());
 
-  report.dkim =
-    co_await dkim::check_dkim(resolver, report.domain, selector, reference, profile.default_signing_domain);
-  report.dmarc = co_await dmarc::check_dmarc(resolver, report.domain);
-  report.findings.insert(report.findings.end(), report.dkim.findings.begin(), report.dkim.findings.end());
-  report.findings.insert(report.findings.end(), report.dmarc.findings.begin(), report.dmarc.findings.end());
+  if (options.checks.dkim) {
+    report.dkim =
+      co_await dkim::check_dkim(resolver, report.domain, selector, reference, profile.default_signing_domain);
+    report.findings.insert(report.findings.end(), report.dkim.findings.begin(), report.dkim.findings.end());
+  }
+  if (options.checks.dmarc) {
+    report.dmarc = co_await dmarc::check_dmarc(resolver, report.domain);
+    report.findings.insert(report.findings.end(), report.dmarc.findings.begin(), report.dmarc.findings.end());
+  }
   sort_findings(report.findings);
 
   report.verdict = decide_verdict(report, profile);

@@ -215,57 +215,63 @@ render_spf(std::string& out, const DomainReport& report, const TextOptions& opti
   }
 }
 
-void
-render_dkim_dmarc(std::string& out, const DomainReport& report)
+/// One line on the DKIM key: what is published and how it compares with the sender's key.
+std::string
+dkim_summary(const dkim::DkimReport& dkim)
 {
-  const auto& dkim = report.dkim;
-  std::string dkim_line;
+  std::string line;
   switch (dkim.status) {
   case dkim::DkimStatus::valid:
-    dkim_line = dkim.key ? fmt::format("{} key, {} bits", dkim::to_string(dkim.key->type), dkim.key->bits)
-                         : std::string("key published");
+    line = dkim.key ? fmt::format("{} key, {} bits", dkim::to_string(dkim.key->type), dkim.key->bits)
+                    : std::string("key published");
     if (dkim.comparison == dkim::Comparison::same_key) {
-      dkim_line += ", the same key Directo publishes";
+      line += ", the same key Directo publishes";
     } else if (dkim.comparison == dkim::Comparison::different_key) {
-      dkim_line += ", NOT the key Directo publishes";
+      line += ", NOT the key Directo publishes";
     }
     break;
   case dkim::DkimStatus::no_record:
-    dkim_line = fmt::format("no key published (mail is signed as {})", dkim.signing_domain);
+    line = fmt::format("no key published (mail is signed as {})", dkim.signing_domain);
     break;
   case dkim::DkimStatus::revoked:
-    dkim_line = "key revoked (empty p=)";
+    line = "key revoked (empty p=)";
     break;
   case dkim::DkimStatus::invalid:
-    dkim_line = "the record is broken (see below)";
+    line = "the record is broken (see below)";
     break;
   case dkim::DkimStatus::temperror:
-    dkim_line = "could not be fetched (DNS error)";
+    line = "could not be fetched (DNS error)";
     break;
   }
-  out += fmt::format("\n  {:<14}{}\n", "DKIM:", wrap(fmt::format("{}: {}", safe(dkim.name), dkim_line), 64, 16));
+  return fmt::format("{}: {}", safe(dkim.name), line);
+}
 
-  const auto& dmarc = report.dmarc;
-  std::string dmarc_line;
+/// One line on the DMARC policy in effect and where it comes from.
+std::string
+dmarc_summary(const dmarc::DmarcReport& dmarc)
+{
   switch (dmarc.status) {
   case dmarc::DmarcStatus::ok:
-    dmarc_line = fmt::format("policy '{}'", dmarc.policy ? dmarc::to_string(*dmarc.policy) : "none");
-    if (dmarc.source == dmarc::PolicySource::ancestor) {
-      dmarc_line += fmt::format(" (inherited from {})", safe(dmarc.record_name));
-    } else {
-      dmarc_line += fmt::format(" ({})", safe(dmarc.record_name));
-    }
-    break;
+    return fmt::format("policy '{}' ({}{})", dmarc.policy ? dmarc::to_string(*dmarc.policy) : "none",
+                       dmarc.source == dmarc::PolicySource::ancestor ? "inherited from " : "",
+                       safe(dmarc.record_name));
   case dmarc::DmarcStatus::none:
-    dmarc_line = "no DMARC record";
-    break;
+    return "no DMARC record";
   case dmarc::DmarcStatus::invalid:
-    dmarc_line = "the record is broken (see below)";
-    break;
+    return "the record is broken (see below)";
   case dmarc::DmarcStatus::temperror:
-    dmarc_line = "could not be fetched (DNS error)";
-    break;
+    return "could not be fetched (DNS error)";
   }
+  return "?";
+}
+
+void
+render_dkim_dmarc(std::string& out, const DomainReport& report)
+{
+  constexpr std::string_view k_not_checked = "not checked (--only)";
+  const std::string dkim_line = report.checks.dkim ? dkim_summary(report.dkim) : std::string(k_not_checked);
+  out += fmt::format("\n  {:<14}{}\n", "DKIM:", wrap(dkim_line, 64, 16));
+  const std::string dmarc_line = report.checks.dmarc ? dmarc_summary(report.dmarc) : std::string(k_not_checked);
   out += fmt::format("  {:<14}{}\n", "DMARC:", wrap(dmarc_line, 64, 16));
 }
 

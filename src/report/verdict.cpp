@@ -45,8 +45,12 @@ outcome_for(spf::SpfResult result, bool dkim_aligned, const std::optional<dmarc:
 }
 
 std::string
-policy_words(const dmarc::DmarcReport& report)
+policy_words(const DomainReport& domain)
 {
+  if (!domain.checks.dmarc) {
+    return "DMARC was not checked";
+  }
+  const auto& report = domain.dmarc;
   if (report.status == dmarc::DmarcStatus::temperror) {
     return "the DMARC policy could not be fetched";
   }
@@ -62,9 +66,14 @@ Verdict
 decide_verdict(const DomainReport& report, const SenderProfile& profile)
 {
   Verdict verdict;
-  const bool dkim_aligned =
-    report.dkim.status == dkim::DkimStatus::valid && report.dkim.comparison == dkim::Comparison::same_key;
-  const bool dmarc_unknown = report.dmarc.status == dmarc::DmarcStatus::temperror;
+  // A check left out with --only counts as nothing found: no aligned DKIM signature, no DMARC policy.
+  const bool dkim_aligned = report.checks.dkim && report.dkim.status == dkim::DkimStatus::valid
+                            && report.dkim.comparison == dkim::Comparison::same_key;
+  const bool dmarc_unknown = report.checks.dmarc && report.dmarc.status == dmarc::DmarcStatus::temperror;
+  std::optional<dmarc::Policy> policy;
+  if (report.checks.dmarc) {
+    policy = report.dmarc.policy;
+  }
 
   for (const auto role : {IpRole::ordinary, IpRole::bulk}) {
     StreamVerdict stream;
@@ -79,7 +88,7 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
       if (ip.evaluation.result == spf::SpfResult::pass) {
         ++stream.passing;
       }
-      const auto outcome = outcome_for(ip.evaluation.result, dkim_aligned, report.dmarc.policy, dmarc_unknown);
+      const auto outcome = outcome_for(ip.evaluation.result, dkim_aligned, policy, dmarc_unknown);
       const bool worse = badness(outcome) > badness(stream.outcome);
       if (worse || (worst_result == spf::SpfResult::pass && ip.evaluation.result != spf::SpfResult::pass)) {
         worst_result = ip.evaluation.result;
@@ -106,7 +115,7 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
     } else {
       stream.reason = fmt::format("{}: {} of {} addresses pass SPF (the worst gets '{}') and {}.", what,
                                   stream.passing, stream.total, spf::to_string(worst_result),
-                                  policy_words(report.dmarc));
+                                  policy_words(report));
       stream.fix = fmt::format(
         "Authorize {0} in SPF: 'sendcheck --suggest {1}' prints the record to publish. If you cannot change DNS, "
         "switch {0} to the \"{0}-Reply-To\" sender mode (From: {2}, Reply-To: your address).",

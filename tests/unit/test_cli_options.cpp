@@ -102,6 +102,25 @@ TEST_CASE("cli::parse_options")
     CHECK(options->suggest == SuggestMode::record);
     CHECK(options->domains == std::vector<std::string>{"example.ee"});
   }
+  SUBCASE("--only: SPF always, DKIM and DMARC when named")
+  {
+    const auto all = parse({"example.ee"});
+    REQUIRE(all);
+    CHECK(all->checks.all());
+    const auto spf = parse({"--only", "spf", "example.ee"});
+    REQUIRE(spf);
+    CHECK_FALSE(spf->checks.dkim);
+    CHECK_FALSE(spf->checks.dmarc);
+    CHECK(sendcheck::report::check_names(spf->checks) == std::vector<std::string_view>{"spf"});
+    const auto two = parse({"--only", "SPF, dmarc", "example.ee"});
+    REQUIRE(two);
+    CHECK_FALSE(two->checks.dkim);
+    CHECK(two->checks.dmarc);
+    const auto repeated = parse({"--only", "dkim", "--only", "spf", "example.ee"});
+    REQUIRE(repeated);
+    CHECK(sendcheck::report::check_names(repeated->checks) == std::vector<std::string_view>{"spf", "dkim"});
+    CHECK(repeated->domains == std::vector<std::string>{"example.ee"});
+  }
   SUBCASE("usage errors name the argument and exit 2")
   {
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
@@ -118,6 +137,10 @@ TEST_CASE("cli::parse_options")
       {{"--unknown", "example.ee"}, "--unknown"},
       {{"--selector", "bad\x1bsel", "example.ee"}, "'bad\\x1Bsel' is not a valid DKIM selector"},
       {{"--selector", "a b", "example.ee"}, "--selector"},
+      {{"--only", "dkim,dmarc", "example.ee"}, "--only: the verdict needs the SPF check"},
+      {{"--only", "spf,dnssec", "example.ee"}, "--only: 'dnssec' is not a check; the checks are spf, dkim and dmarc"},
+      {{"--only", "spf,", "example.ee"}, "--only: the list has an empty name"},
+      {{"--only"}, "--only"},
       {{}, "no domain given"},
     };
     for (const auto& [args, fragment] : cases) {

@@ -122,10 +122,11 @@ make_zone(const std::string& spf, const std::string& dmarc)
 }
 
 DomainReport
-check(dns::ZoneResolver& zone)
+check(dns::ZoneResolver& zone, report::CheckSet checks = {})
 {
   report::CheckOptions options;
   options.profile = std::make_shared<SenderProfile>(directo_profile());
+  options.checks = checks;
   return dns::run_sync(zone, report::check_domain(zone, "example.ee", options));
 }
 
@@ -430,5 +431,43 @@ TEST_CASE("report::check_domain")
     CHECK(outcome_of(result.verdict, IpRole::bulk) == Delivery::unknown);
     CHECK(result.status == DomainStatus::dns_error);
     CHECK(report::exit_code(result.status) == 3);
+  }
+
+  SUBCASE("--only spf: DKIM and DMARC are neither asked nor counted")
+  {
+    auto zone = make_zone("v=spf1 ~all", "");
+    zone.add_failure("_dmarc.example.ee", dns::Status::timeout);
+    zone.add_failure("directo._domainkey.example.ee", dns::Status::servfail);
+    const auto full = check(zone);
+    CHECK(full.status == DomainStatus::problem);
+    CHECK(full.verdict.overall == Delivery::unknown); // the DMARC lookup failed
+
+    const auto only_spf = check(zone, report::CheckSet{false, false});
+    CHECK_FALSE(only_spf.checks.dkim);
+    CHECK_FALSE(only_spf.checks.dmarc);
+    CHECK(only_spf.verdict.overall == Delivery::spam);
+    CHECK(stream_of(only_spf.verdict, IpRole::ordinary).reason
+          == "Ordinary mail: 0 of 4 addresses pass SPF (the worst gets 'softfail') and DMARC was not checked.");
+    CHECK(only_spf.status == DomainStatus::problem);
+    for (const auto& finding : only_spf.findings) {
+      CHECK_MESSAGE(finding.code.rfind("spf.", 0) == 0, finding.code);
+    }
+  }
+
+  SUBCASE("--only spf: a failing DMARC lookup does not make a passing domain a DNS error")
+  {
+    auto zone = make_zone(good_spf, "");
+    zone.add_failure("_dmarc.example.ee", dns::Status::timeout);
+    CHECK(check(zone).status == DomainStatus::dns_error);
+    const auto only_spf = check(zone, report::CheckSet{false, false});
+    CHECK(only_spf.verdict.overall == Delivery::delivered);
+    CHECK(only_spf.status == DomainStatus::good);
+  }
+
+  SUBCASE("--only spf,dmarc: the DMARC policy still decides")
+  {
+    auto zone = make_zone("v=spf1 ~all", "v=DMARC1; p=reject; rua=mailto:d@example.ee");
+    const auto result = check(zone, report::CheckSet{false, true});
+    CHECK(result.verdict.overall == Delivery::rejected);
   }
 }

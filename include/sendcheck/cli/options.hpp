@@ -1,5 +1,6 @@
 #pragma once
 
+#include <sendcheck/report/check_set.hpp>
 #include <sendcheck/util/result.hpp>
 
 #include <cstdint>
@@ -42,6 +43,7 @@ struct Options
   std::string selector;              ///< --selector NAME; empty means the profile's.
   std::string dkim_reference;        ///< --dkim-reference NAME; empty means the profile's.
   bool no_bulk = false;
+  report::CheckSet checks;           ///< --only: the checks to run (all by default).
 
   std::string profile_file;          ///< --profile FILE; empty means the built-in profile.
   std::shared_ptr<const SenderProfile> profile; ///< The profile in effect, set by run_profile_modes (cli/allowlist.hpp).

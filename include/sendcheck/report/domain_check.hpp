@@ -4,6 +4,7 @@
 #include <sendcheck/dmarc/check.hpp>
 #include <sendcheck/dns/resolver.hpp>
 #include <sendcheck/profile.hpp>
+#include <sendcheck/report/check_set.hpp>
 #include <sendcheck/spf/cost.hpp>
 #include <sendcheck/spf/evaluator.hpp>
 #include <sendcheck/suggest/suggest.hpp>
@@ -93,6 +94,7 @@ struct CheckOptions
 {
   std::shared_ptr<const SenderProfile> profile; ///< Required.
   bool bulk = true;                  ///< Check the bulk addresses too.
+  CheckSet checks;                   ///< Which checks run (`--only`); all by default.
   std::string selector;              ///< DKIM selector; empty means the profile's.
   std::string dkim_reference;        ///< Reference key domain; empty means the profile's.
   std::shared_ptr<spf::RecordCache> cache; ///< Shared SPF parse cache (may be null).
@@ -107,6 +109,7 @@ struct DomainReport
   std::string domain;  ///< The checked name (ASCII, normalized).
   std::string unicode; ///< The name as people read it.
   std::string note;    ///< A note on how the input was read ("checking example.ee, the domain of ...").
+  CheckSet checks;     ///< The checks that ran; `dkim` and `dmarc` are empty when theirs did not.
 
   dns::Status txt_status = dns::Status::ok;   ///< How the domain's TXT lookup went.
   std::string txt_server;                     ///< Who answered it.

@@ -12,6 +12,7 @@ extern "C"
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -65,6 +66,7 @@ std::optional<std::string>
 wire_name_to_text(const uint8_t* wire, size_t length, size_t* consumed = nullptr)
 {
   std::string text;
+  text.reserve(length >= 2 ? length - 2 : 0); // the text of an undotted, unescaped name
   size_t pos = 0;
   while (pos < length) {
     const uint8_t label_length = wire[pos++];
@@ -80,15 +82,24 @@ wire_name_to_text(const uint8_t* wire, size_t length, size_t* consumed = nullptr
     if (!text.empty()) {
       text += '.';
     }
-    for (size_t i = 0; i < label_length; ++i) {
-      const auto c = static_cast<unsigned char>(wire[pos + i]);
-      if (c == '.' || c == '\\') {
-        text += '\\';
-        text += static_cast<char>(c);
-      } else if (c <= 0x20 || c >= 0x7f) {
-        text += fmt::format("\\{:03d}", c);
-      } else {
-        text += static_cast<char>(c);
+    const auto* label = reinterpret_cast<const char*>(wire + pos);
+    const auto needs_escape = [](char c) {
+      const auto octet = static_cast<unsigned char>(c);
+      return c == '.' || c == '\\' || octet <= 0x20 || octet >= 0x7f;
+    };
+    if (std::none_of(label, label + label_length, needs_escape)) {
+      text.append(label, label_length); // the usual case: letters, digits, '-' and '_'
+    } else {
+      for (size_t i = 0; i < label_length; ++i) {
+        const auto c = static_cast<unsigned char>(label[i]);
+        if (c == '.' || c == '\\') {
+          text += '\\';
+          text += static_cast<char>(c);
+        } else if (c <= 0x20 || c >= 0x7f) {
+          text += fmt::format("\\{:03d}", c);
+        } else {
+          text += static_cast<char>(c);
+        }
       }
     }
     pos += label_length;
@@ -178,7 +189,7 @@ on_record(zs_scanner_t* scanner)
     scanner->state = ZS_STATE_STOP;
     return;
   }
-  const auto owner = wire_name_to_text(scanner->r_owner, scanner->r_owner_length);
+  auto owner = wire_name_to_text(scanner->r_owner, scanner->r_owner_length);
   if (!owner) {
     fail_record(scanner, state, "the owner name is malformed");
     return;
@@ -192,7 +203,6 @@ on_record(zs_scanner_t* scanner)
   const size_t length = scanner->r_data_length;
   PendingRecord record;
   record.type = scanner->r_type;
-  record.owner = *owner;
 
   switch (scanner->r_type) {
     case k_type_a:
@@ -214,22 +224,22 @@ on_record(zs_scanner_t* scanner)
         return;
       }
       record.preference = static_cast<uint16_t>((data[0] << 8) | data[1]);
-      const auto exchange = wire_name_to_text(data + 2, length - 2);
+      auto exchange = wire_name_to_text(data + 2, length - 2);
       if (!exchange) {
         fail_record(scanner, state, "the MX exchange name is malformed");
         return;
       }
-      record.target = *exchange;
+      record.target = std::move(*exchange);
       break;
     }
     case k_type_ptr:
     case k_type_cname: {
-      const auto target = wire_name_to_text(data, length);
+      auto target = wire_name_to_text(data, length);
       if (!target) {
         fail_record(scanner, state, "the target name is malformed");
         return;
       }
-      record.target = *target;
+      record.target = std::move(*target);
       break;
     }
     case k_type_txt: {
@@ -256,6 +266,7 @@ on_record(zs_scanner_t* scanner)
       ++state.skipped;
       return;
   }
+  record.owner = std::move(*owner);
   state.records.push_back(std::move(record));
 }
 

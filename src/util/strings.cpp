@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace sendcheck::util {
 
@@ -20,6 +21,40 @@ lower(char c)
   return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/// Whether any of the 8 bytes of `word` is an ASCII upper-case letter, tested on all 8 at once: no byte's sum
+/// carries into the next, so each byte's high bit answers for that byte alone.
+constexpr bool
+has_upper(uint64_t word)
+{
+  constexpr uint64_t k_ones = 0x0101010101010101ULL;
+  constexpr uint64_t k_high = 0x8080808080808080ULL;
+  const uint64_t low7 = word & ~k_high;                     // each byte's low 7 bits: at most 0x7f
+  const uint64_t at_least_a = low7 + k_ones * (0x80 - 'A'); // high bit set where low7 >= 'A'
+  const uint64_t above_z = low7 + k_ones * (0x7f - 'Z');    // high bit set where low7 > 'Z'
+  return (at_least_a & ~above_z & ~word & k_high) != 0;     // ... and where the byte itself is ASCII
+}
+
+/// The position of the first ASCII upper-case letter in `text`, or its size when there is none. Names and keys
+/// are lower-case nearly always, so this scan is the whole cost of normalizing them: it reads 8 bytes at a time.
+size_t
+find_upper(std::string_view text)
+{
+  size_t pos = 0;
+  for (; pos + sizeof(uint64_t) <= text.size(); pos += sizeof(uint64_t)) {
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + pos, sizeof word);
+    if (has_upper(word)) {
+      break;
+    }
+  }
+  for (; pos < text.size(); ++pos) {
+    if (is_upper(text[pos])) {
+      return pos;
+    }
+  }
+  return text.size();
+}
+
 } // namespace
 
 std::string
@@ -27,8 +62,8 @@ to_lower(std::string_view text)
 {
   // Most text is lower-case already: copy it whole and lower-case only from the first upper-case letter on.
   std::string out(text);
-  for (auto it = std::find_if(out.begin(), out.end(), is_upper); it != out.end(); ++it) {
-    *it = lower(*it);
+  for (size_t pos = find_upper(text); pos < out.size(); ++pos) {
+    out[pos] = lower(out[pos]);
   }
   return out;
 }
@@ -92,7 +127,7 @@ normalize_name(std::string_view name)
 bool
 is_normalized_name(std::string_view name)
 {
-  return (name.empty() || name.back() != '.') && std::none_of(name.begin(), name.end(), is_upper);
+  return (name.empty() || name.back() != '.') && find_upper(name) == name.size();
 }
 
 std::string_view

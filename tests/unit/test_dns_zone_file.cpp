@@ -72,6 +72,34 @@ TEST_CASE("dns::load_zone_file")
     CHECK(zone.answer("semi.example.ee", RRType::txt)->txt.at(0).strings ==
           std::vector<std::string>{ "a;b", "c\\d", "AB" });
   }
+  SUBCASE("names with escapes, spaces, bytes over 127 and upper case: presentation form, normalized")
+  {
+    dns::ZoneResolver zone;
+    const auto result = dns::load_zone_text(zone,
+                                            "a\\.b TXT \"dot\"\n"
+                                            "back\\\\slash TXT \"backslash\"\n"
+                                            "sp\\032ace TXT \"space\"\n"
+                                            "m\\195\\188nchen TXT \"utf8\"\n"
+                                            "MiXeD.Sub TXT \"mixed\"\n"
+                                            "mx MX 10 Mail\\.Host.Example.EE.\n"
+                                            "ptr PTR a\\.b\n"
+                                            "long-label-0123456789abcdefghijklmnopqrstuvwxyz TXT \"plain\"\n",
+                                            "test.zone",
+                                            "Example.EE");
+    REQUIRE(result);
+    CHECK(zone.names() == std::vector<std::string>{ "a\\.b.example.ee",
+                                                    "back\\\\slash.example.ee",
+                                                    "long-label-0123456789abcdefghijklmnopqrstuvwxyz.example.ee",
+                                                    "m\\195\\188nchen.example.ee",
+                                                    "mixed.sub.example.ee",
+                                                    "mx.example.ee",
+                                                    "ptr.example.ee",
+                                                    "sp\\032ace.example.ee" });
+    CHECK(zone.answer("mx.example.ee", RRType::mx)->mx.at(0).exchange == "mail\\.host.example.ee");
+    CHECK(zone.answer("ptr.example.ee", RRType::ptr)->names == std::vector<std::string>{ "a\\.b.example.ee" });
+    CHECK(zone.answer("A\\.B.Example.EE.", RRType::txt)->txt.at(0).joined() == "dot");
+    CHECK(zone.answer("sub.example.ee", RRType::txt)->status == Status::nodata);
+  }
   SUBCASE("every SOA owner becomes an apex; origin is the first")
   {
     dns::ZoneResolver zone;

@@ -382,7 +382,9 @@ private:
       write_suggestion(result, *result.suggestion);
     } else if (m_options.json) {
       write_separator();
-      write_out(stdout, indented_dump(report::domain_to_json(result, m_json)));
+      std::string json;
+      report::write_domain_json(json, result, m_json);
+      write_out(stdout, json);
     } else {
       if (m_written++ > 0 && m_text.detail != report::Detail::quiet) {
         write_out(stdout, "\n");

@@ -12,6 +12,11 @@ add_test(NAME conformance.rfc7208
 # The same suite evaluated with prefetch off and on: results, explanations and counts must be identical.
 add_test(NAME conformance.rfc7208_prefetch_equivalence
          COMMAND run_conformance --compare-prefetch ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
+# The same suite with a memo of sub-evaluations shared by each scenario's tests: every field but the trace identical.
+add_test(NAME conformance.rfc7208_memo_equivalence
+         COMMAND run_conformance --compare-memo ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
 sendcheck_unit_test(prefetch_zones MODULES util dns profile spf)
 # Options::trace off changes nothing but the trace (demo, integration and error-case zones).
 sendcheck_unit_test(spf_trace MODULES util dns profile spf)
+# Options::memo (spf::EvaluationMemo) changes no field of any evaluation: shared includes, limits, macros, failures.
+sendcheck_unit_test(spf_memo MODULES util dns spf)

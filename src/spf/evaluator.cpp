@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 namespace sendcheck::spf {
 
@@ -34,6 +37,149 @@ struct Decision
   std::string explanation;
 };
 
+/// What a memo entry is found by: a view into the caller's strings, so a lookup allocates nothing.
+struct MemoKeyView
+{
+  std::string_view domain;          ///< The target domain, exactly as evaluated.
+  dns::IpAddress ip;                ///< The client address as evaluated (IPv4-mapped IPv6 already mapped).
+  Role role = Role::include;        ///< include: or redirect= (their "no record" errors differ).
+  WantExplanation want_explanation = WantExplanation::no; ///< Whether a fail fetches exp= (redirect= only).
+  unsigned mx_names = 0;            ///< Limits::mx_names in effect.
+  unsigned ptr_names = 0;           ///< Limits::ptr_names in effect.
+
+  bool operator==(const MemoKeyView&) const = default;
+};
+
+/// A stored memo key (owns the domain).
+struct MemoKey
+{
+  std::string domain;
+  dns::IpAddress ip;
+  Role role = Role::include;
+  WantExplanation want_explanation = WantExplanation::no;
+  unsigned mx_names = 0;
+  unsigned ptr_names = 0;
+
+  /// The key as a view.
+  MemoKeyView view() const { return {domain, ip, role, want_explanation, mx_names, ptr_names}; }
+};
+
+/// Hashes stored keys and views alike (heterogeneous lookup).
+struct MemoHash
+{
+  using is_transparent = void;
+
+  size_t operator()(const MemoKeyView& key) const
+  {
+    size_t hash = std::hash<std::string_view>{}(key.domain);
+    const std::string_view address(reinterpret_cast<const char*>(key.ip.bytes()), 16);
+    const auto mix = [&hash](size_t value) { hash ^= value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2); };
+    mix(std::hash<std::string_view>{}(address));
+    mix((static_cast<size_t>(key.ip.family()) << 16) | (static_cast<size_t>(key.role) << 8)
+        | static_cast<size_t>(key.want_explanation));
+    mix((static_cast<size_t>(key.mx_names) << 32) ^ key.ptr_names);
+    return hash;
+  }
+  size_t operator()(const MemoKey& key) const { return (*this)(key.view()); }
+};
+
+/// Compares stored keys and views alike.
+struct MemoEqual
+{
+  using is_transparent = void;
+
+  static MemoKeyView view_of(const MemoKeyView& key) { return key; }
+  static MemoKeyView view_of(const MemoKey& key) { return key.view(); }
+
+  template <class Left, class Right>
+  bool operator()(const Left& left, const Right& right) const
+  {
+    return view_of(left) == view_of(right);
+  }
+};
+
+/// One memoized sub-evaluation: its decision and the counts it added.
+struct MemoEntry
+{
+  Decision decision;
+  unsigned dns_terms = 0;    ///< DNS-querying terms the sub-evaluation counted.
+  unsigned void_lookups = 0; ///< Void lookups it counted.
+};
+
+} // namespace
+
+/// The entries of an EvaluationMemo.
+struct EvaluationMemo::Impl
+{
+  size_t capacity = 1;
+  mutable std::mutex mutex;
+  std::unordered_map<MemoKey, MemoEntry, MemoHash, MemoEqual> entries;
+  MemoStats stats;
+
+  /// The entry for `key` when a check_host() that has counted `dns_terms` and `void_lookups` so far can add its
+  /// counts and stay within `limits`; nullopt (evaluate it) otherwise.
+  std::optional<MemoEntry> find(const MemoKeyView& key, unsigned dns_terms, unsigned void_lookups,
+                                const Limits& limits)
+  {
+    const std::lock_guard lock(mutex);
+    const auto found = entries.find(key);
+    if (found == entries.end()) {
+      ++stats.misses;
+      return std::nullopt;
+    }
+    const MemoEntry& entry = found->second;
+    if (dns_terms + entry.dns_terms > limits.dns_terms || void_lookups + entry.void_lookups > limits.void_lookups) {
+      ++stats.near_limit;
+      return std::nullopt;
+    }
+    ++stats.hits;
+    return entry;
+  }
+
+  /// Stores the sub-evaluation of `key` (replacing an entry of the same key); empties the memo first when full.
+  void store(const MemoKeyView& key, const Decision& decision, unsigned dns_terms, unsigned void_lookups)
+  {
+    const std::lock_guard lock(mutex);
+    if (entries.size() >= capacity && entries.find(key) == entries.end()) {
+      entries.clear();
+      ++stats.clears;
+    }
+    MemoKey owned{std::string(key.domain), key.ip, key.role, key.want_explanation, key.mx_names, key.ptr_names};
+    entries.insert_or_assign(std::move(owned), MemoEntry{decision, dns_terms, void_lookups});
+    ++stats.stored;
+  }
+
+  /// Counts an evaluation that could not be stored.
+  void count_not_stored()
+  {
+    const std::lock_guard lock(mutex);
+    ++stats.not_stored;
+  }
+};
+
+EvaluationMemo::EvaluationMemo(size_t capacity) : m_impl(std::make_unique<Impl>())
+{
+  m_impl->capacity = std::max<size_t>(capacity, 1);
+}
+
+EvaluationMemo::~EvaluationMemo() = default;
+
+size_t
+EvaluationMemo::size() const
+{
+  const std::lock_guard lock(m_impl->mutex);
+  return m_impl->entries.size();
+}
+
+MemoStats
+EvaluationMemo::stats() const
+{
+  const std::lock_guard lock(m_impl->mutex);
+  return m_impl->stats;
+}
+
+namespace {
+
 /// The state shared by one check_host() and all its nested evaluations.
 struct Context
 {
@@ -43,6 +189,12 @@ struct Context
   Evaluation evaluation;
   /// The domain the `p` value was validated for (its preference for names in that domain depends on it).
   std::optional<std::string> ptr_domain;
+  /// The memo of sub-evaluations in use: null when off or tracing.
+  EvaluationMemo::Impl* memo;
+  /// Grows whenever the evaluation uses something besides the client address, the current domain and stable DNS
+  /// data: a macro letter s l o h p (or r t c), an exp= explanation, a DNS failure. A sub-evaluation during which it
+  /// grew cannot be memoized.
+  unsigned unmemoizable;
 
   /// Whether steps go into `evaluation.trace` (Options::trace).
   bool tracing() const { return options.trace == Trace::on; }
@@ -141,6 +293,28 @@ describe(const LookupInfo& info)
   return out;
 }
 
+/// `detail::ask`, noting a DNS failure (transient: a memoized sub-evaluation must not carry it to other checks).
+util::Task<dns::AnswerPtr>
+ask(Context& ctx, std::string name, dns::RRType type)
+{
+  auto answer = co_await detail::ask(ctx.resolver, std::move(name), type);
+  if (dns::is_failure(answer->status)) {
+    ++ctx.unmemoizable;
+  }
+  co_return answer;
+}
+
+/// Whether expanding `spec` uses anything besides the client address and the current domain (letters i, v, d):
+/// the sender (s l o), the HELO name (h), the validated PTR name (p), or the exp-only letters (c r t).
+bool
+depends_on_more_than_address_and_domain(const MacroString& spec)
+{
+  return std::any_of(spec.tokens.begin(), spec.tokens.end(), [](const MacroToken& token) {
+    return token.kind == MacroToken::Kind::macro && token.letter != 'i' && token.letter != 'v'
+           && token.letter != 'd';
+  });
+}
+
 /// The value of the `p` macro, looked up once per check_host() when first needed.
 util::Task<void>
 ensure_ptr(Context& ctx)
@@ -157,6 +331,9 @@ ensure_ptr(Context& ctx)
 util::Task<std::string>
 expand_target(Context& ctx, const MacroString& spec)
 {
+  if (depends_on_more_than_address_and_domain(spec)) {
+    ++ctx.unmemoizable;
+  }
   if (spec.uses_ptr()) {
     co_await ensure_ptr(ctx);
   }
@@ -167,13 +344,14 @@ expand_target(Context& ctx, const MacroString& spec)
 util::Task<std::string>
 explanation_for(Context& ctx, const Term& exp, TraceStep& step)
 {
+  ++ctx.unmemoizable; // the text may use any macro letter, and it is only fetched for a fail that wants it
   const std::string target = co_await expand_target(ctx, *exp.domain_spec);
   step.target = target;
   if (!is_queryable(target)) {
     step.note = "exp ignored: the expanded name is not a valid domain name";
     co_return std::string();
   }
-  const auto answer = co_await detail::ask(ctx.resolver, target, dns::RRType::txt);
+  const auto answer = co_await ask(ctx, target, dns::RRType::txt);
   step.lookups.push_back(info_of(*answer, target, dns::RRType::txt));
   if (answer->status != dns::Status::ok || answer->txt.size() != 1) {
     step.note = answer->status == dns::Status::ok ? "exp ignored: more than one TXT record"
@@ -249,6 +427,40 @@ count_void(Context& ctx, LookupInfo& info)
 util::Task<Decision> evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role,
                                      WantExplanation want_explanation);
 
+/// evaluate_domain() for an include: or redirect= target, through the memo when there is one: a stored outcome of
+/// the same (address, target, role) is reused when its counts fit within the limits; otherwise the target is
+/// evaluated, and stored when nothing but the address, the target and stable DNS data decided it and no limit was
+/// reached (so the same evaluation under other counts within the limits goes exactly the same way).
+util::Task<Decision>
+evaluate_target(Context& ctx, std::string domain, unsigned depth, Role role, WantExplanation want_explanation)
+{
+  if (!ctx.memo) {
+    co_return co_await evaluate_domain(ctx, std::move(domain), depth, role, want_explanation);
+  }
+  Evaluation& evaluation = ctx.evaluation;
+  const Limits& limits = ctx.options.limits;
+  const MemoKeyView key{domain, ctx.macro.ip, role, want_explanation, limits.mx_names, limits.ptr_names};
+  if (auto entry = ctx.memo->find(key, evaluation.dns_terms, evaluation.void_lookups, limits)) {
+    evaluation.dns_terms += entry->dns_terms;
+    evaluation.void_lookups += entry->void_lookups;
+    co_return std::move(entry->decision);
+  }
+  const unsigned dns_terms_before = evaluation.dns_terms;
+  const unsigned void_lookups_before = evaluation.void_lookups;
+  const unsigned unmemoizable_before = ctx.unmemoizable;
+  Decision decision = co_await evaluate_domain(ctx, domain, depth, role, want_explanation);
+  const bool reached_limit =
+    evaluation.dns_terms > limits.dns_terms || evaluation.void_lookups > limits.void_lookups;
+  if (ctx.unmemoizable == unmemoizable_before && !reached_limit && decision.result != SpfResult::temperror) {
+    // `key` views `domain`, which evaluate_domain() got a copy of: still valid.
+    ctx.memo->store(key, decision, evaluation.dns_terms - dns_terms_before,
+                    evaluation.void_lookups - void_lookups_before);
+  } else {
+    ctx.memo->count_not_stored();
+  }
+  co_return decision;
+}
+
 /// Evaluates one mechanism; on Match::error, `error` holds the decision.
 util::Task<Match>
 evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, const std::string& record_text,
@@ -319,7 +531,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   }
 
   if (term.mechanism == MechanismKind::include) {
-    const Decision inner = co_await evaluate_domain(ctx, target, depth + 1, Role::include, WantExplanation::no);
+    const Decision inner = co_await evaluate_target(ctx, target, depth + 1, Role::include, WantExplanation::no);
     step.result = inner.result;
     switch (inner.result) {
     case SpfResult::pass:
@@ -343,7 +555,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
 
   if (term.mechanism == MechanismKind::exists || term.mechanism == MechanismKind::a) {
     const auto type = term.mechanism == MechanismKind::exists ? dns::RRType::a : address_type;
-    const auto answer = co_await detail::ask(ctx.resolver, target, type);
+    const auto answer = co_await ask(ctx, target, type);
     step.lookups.push_back(info_of(*answer, target, type));
     if (const auto settled = settle_main_lookup(*answer, step.lookups.back(), target, type)) {
       co_return *settled;
@@ -360,7 +572,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   }
 
   if (term.mechanism == MechanismKind::mx) {
-    const auto answer = co_await detail::ask(ctx.resolver, target, dns::RRType::mx);
+    const auto answer = co_await ask(ctx, target, dns::RRType::mx);
     step.lookups.push_back(info_of(*answer, target, dns::RRType::mx));
     if (const auto settled = settle_main_lookup(*answer, step.lookups.back(), target, dns::RRType::mx)) {
       co_return *settled;
@@ -374,7 +586,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
       if (mx.exchange.empty() || !is_queryable(mx.exchange)) {
         continue; // a null MX (".") names no host
       }
-      const auto hosts = co_await detail::ask(ctx.resolver, mx.exchange, address_type);
+      const auto hosts = co_await ask(ctx, mx.exchange, address_type);
       step.lookups.push_back(info_of(*hosts, mx.exchange, address_type));
       if (dns::is_failure(hosts->status)) {
         error = error_decision(SpfResult::temperror, "spf.dns_failure",
@@ -395,7 +607,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
 
   // ptr (RFC 7208 §5.5): PTR names of the client, at most 10, validated by a forward lookup, ending in the target.
   const auto reverse = ip.reverse_name();
-  const auto answer = co_await detail::ask(ctx.resolver, reverse, dns::RRType::ptr);
+  const auto answer = co_await ask(ctx, reverse, dns::RRType::ptr);
   step.lookups.push_back(info_of(*answer, reverse, dns::RRType::ptr));
   auto& info = step.lookups.back();
   if (dns::is_failure(answer->status)) {
@@ -416,7 +628,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     if (!ends_with_domain(name, target) || !is_queryable(name)) {
       continue;
     }
-    const auto hosts = co_await detail::ask(ctx.resolver, name, address_type);
+    const auto hosts = co_await ask(ctx, name, address_type);
     step.lookups.push_back(info_of(*hosts, name, address_type));
     if (hosts->status != dns::Status::ok) {
       continue; // RFC 7208 §5.5: a DNS error skips the name
@@ -441,7 +653,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   if (ctx.tracing()) {
     fetch.domain = domain;
   }
-  const auto answer = co_await detail::ask(ctx.resolver, domain, dns::RRType::txt);
+  const auto answer = co_await ask(ctx, domain, dns::RRType::txt);
   fetch.lookups.push_back(info_of(*answer, domain, dns::RRType::txt));
   const Selection selection = select_record(*answer);
 
@@ -625,7 +837,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                                domain, record_text, redirect);
     }
     ctx.record(std::move(step));
-    Decision inner = co_await evaluate_domain(ctx, target, depth + 1, Role::redirect, want_explanation);
+    Decision inner = co_await evaluate_target(ctx, target, depth + 1, Role::redirect, want_explanation);
     ctx.macro.domain = saved_domain;
     co_return inner;
   }
@@ -712,7 +924,10 @@ is_valid_domain(std::string_view domain)
 util::Task<Evaluation>
 check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
 {
-  Context ctx{resolver, std::move(options), {}, {}, std::nullopt};
+  Context ctx{resolver, std::move(options), {}, {}, std::nullopt, nullptr, 0};
+  if (ctx.options.memo && !ctx.tracing()) {
+    ctx.memo = &ctx.options.memo->impl();
+  }
   const auto parts = split_sender(sender, ctx.options.helo);
   ctx.macro.sender_local = parts.local;
   ctx.macro.sender_domain = parts.domain;

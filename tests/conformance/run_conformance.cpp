@@ -5,9 +5,13 @@
 //   run_conformance --compare-prefetch SUITE.yml  also evaluates each test with prefetch off and on (through a
 //                                                 resolver that answers prefetched names from its own cache) and
 //                                                 fails when results, explanations or counts differ
+//   run_conformance --compare-memo SUITE.yml      also evaluates each test twice more with the trace off and a memo of
+//                                                 sub-evaluations (spf::EvaluationMemo) shared by all tests of the
+//                                                 scenario, and fails when any field but the trace differs
 //   run_conformance --verbose SUITE.yml           also prints every passing test with its counts and reason
 
 #include "../support/prefetch_recorder.hpp"
+#include "evaluation_diff.hpp"
 #include <sendcheck/dns/ip_address.hpp>
 #include <sendcheck/dns/zone_resolver.hpp>
 #include <sendcheck/spf/evaluator.hpp>
@@ -118,23 +122,26 @@ int
 main(int argc, char** argv)
 {
   bool compare_prefetch = false;
+  bool compare_memo = false;
   bool verbose = false;
   std::string path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--compare-prefetch") {
       compare_prefetch = true;
+    } else if (arg == "--compare-memo") {
+      compare_memo = true;
     } else if (arg == "--verbose") {
       verbose = true;
     } else if (path.empty()) {
       path = arg;
     } else {
-      std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--verbose] SUITE.yml\n");
+      std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--verbose] SUITE.yml\n");
       return 2;
     }
   }
   if (path.empty()) {
-    std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--verbose] SUITE.yml\n");
+    std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--verbose] SUITE.yml\n");
     return 2;
   }
 
@@ -150,10 +157,13 @@ main(int argc, char** argv)
   size_t failed = 0;
   size_t total_prefetches = 0;
   size_t total_hits = 0;
+  spf::MemoStats memo_totals;
   for (const auto& scenario : documents) {
     const auto description = scenario["description"] ? scenario["description"].as<std::string>() : "?";
     std::vector<std::string> problems;
     const auto zone = build_zone(scenario["zonedata"], problems);
+    // One memo for the scenario: every test (other senders, HELO names and addresses) sees the same zone.
+    const auto memo = std::make_shared<spf::EvaluationMemo>();
     for (const auto& problem : problems) {
       std::printf("%s: zone data: %s\n", description.c_str(), problem.c_str());
     }
@@ -235,16 +245,51 @@ main(int argc, char** argv)
           continue;
         }
       }
+      if (compare_memo) {
+        spf::Options memo_options = options;
+        memo_options.trace = spf::Trace::off;
+        memo_options.memo = memo;
+        std::string difference;
+        for (int round = 1; round <= 2 && difference.empty(); ++round) {
+          try {
+            const auto with = dns::run_sync(*zone, spf::check_host(*zone, *ip, domain, mailfrom, memo_options));
+            difference = test::evaluation_difference(evaluation, with);
+            if (!difference.empty()) {
+              difference = fmt::format("round {}: {}", round, difference);
+            }
+          } catch (const std::exception& e) {
+            difference = fmt::format("round {}: exception: {}", round, e.what());
+          }
+        }
+        if (!difference.empty()) {
+          fail(fmt::format("the memo changed the outcome ({})", difference));
+          continue;
+        }
+      }
       if (verbose) {
         std::printf("ok %s / %s: %s (%s)\n", description.c_str(), name.c_str(), got.c_str(), details().c_str());
       }
       ++passed;
     }
+    const auto stats = memo->stats();
+    memo_totals.hits += stats.hits;
+    memo_totals.misses += stats.misses;
+    memo_totals.near_limit += stats.near_limit;
+    memo_totals.stored += stats.stored;
+    memo_totals.not_stored += stats.not_stored;
   }
   if (compare_prefetch) {
     std::printf("prefetch: %zu hints, %zu answers served from prefetched data\n", total_prefetches, total_hits);
     if (total_prefetches == 0 || total_hits == 0) {
       std::printf("prefetch comparison is meaningless: no prefetch was made or used\n");
+      ++failed;
+    }
+  }
+  if (compare_memo) {
+    std::printf("memo: %zu hits, %zu misses, %zu near a limit, %zu stored, %zu not storable\n", memo_totals.hits,
+                memo_totals.misses, memo_totals.near_limit, memo_totals.stored, memo_totals.not_stored);
+    if (memo_totals.hits == 0 || memo_totals.not_stored == 0) {
+      std::printf("memo comparison is meaningless: no hit, or nothing left unstored\n");
       ++failed;
     }
   }

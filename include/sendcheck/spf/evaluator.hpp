@@ -5,6 +5,7 @@
 #include <sendcheck/spf/record.hpp>
 #include <sendcheck/util/task.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -41,6 +42,8 @@ enum class Prefetch : uint8_t { off, on };
 /// Whether check_host() records the step-by-step trace (`Evaluation::trace`).
 enum class Trace : uint8_t { off, on };
 
+class EvaluationMemo;
+
 /// How to run check_host().
 struct Options
 {
@@ -60,6 +63,10 @@ struct Options
   Trace trace = Trace::on;
   /// Shared parse cache; when null, records are parsed without caching.
   std::shared_ptr<RecordCache> cache;
+  /// Shared memo of include:/redirect= sub-evaluations (see EvaluationMemo); null: off. Ignored while tracing (a
+  /// reused sub-evaluation has no trace steps). Never changes the result, the counts or any other field. Share one
+  /// memo only among evaluations that see the same DNS (one resolver) and the same Limits.
+  std::shared_ptr<EvaluationMemo> memo;
 };
 
 /// One DNS lookup made during the evaluation.
@@ -129,6 +136,57 @@ struct Evaluation
   unsigned void_lookups = 0;
   /// Every step, in order.
   std::vector<TraceStep> trace;
+};
+
+/// Counters of an EvaluationMemo, for tests and benchmarks.
+struct MemoStats
+{
+  size_t hits = 0;        ///< Sub-evaluations answered from the memo.
+  size_t misses = 0;      ///< Sub-evaluations not in the memo (evaluated).
+  size_t near_limit = 0;  ///< Found, but evaluated anyway: reusing them could cross a processing limit.
+  size_t stored = 0;      ///< Sub-evaluations stored.
+  size_t not_stored = 0;  ///< Evaluated but not storable (sender macros, exp, `p`, DNS failure, limit reached).
+  size_t clears = 0;      ///< Times the memo was emptied because it was full.
+};
+
+/// A memo of include: and redirect= sub-evaluations shared by many check_host() runs (the five addresses of a sender
+/// and all domains of a run), so that a provider's include tree is walked once per address, not once per domain.
+///
+/// An entry is the outcome of evaluating (client address, target domain, include or redirect) together with the
+/// DNS-querying terms and void lookups it added. It is reused only when the evaluating check_host() can add those
+/// counts without going past its limits, so no limit check inside could have gone differently (RFC 7208 §4.6.4).
+/// Not stored: evaluations that reached a limit, that expanded a macro depending on more than the address and the
+/// domain (s, l, o, h, p; any exp= explanation), or that saw a DNS failure (transient; the answer cache may drop it).
+/// Entries are keyed by the address as evaluated, the exact target name, the role and the MX/PTR name limits.
+///
+/// Thread-safe. Bounded: when `capacity` entries are held, the memo is emptied (a shared include comes back at its
+/// next use). The memo assumes one consistent view of DNS: give each resolver its own.
+class EvaluationMemo
+{
+public:
+  /// The default bound on entries: an entry costs a few hundred bytes (the deciding term and record text).
+  static constexpr size_t k_default_capacity = 16384;
+
+  /// A memo holding at most `capacity` entries (at least 1).
+  explicit EvaluationMemo(size_t capacity = k_default_capacity);
+  ~EvaluationMemo();
+  EvaluationMemo(const EvaluationMemo&) = delete;
+  EvaluationMemo& operator=(const EvaluationMemo&) = delete;
+
+  /// How many entries the memo holds.
+  size_t size() const;
+
+  /// The counters so far.
+  MemoStats stats() const;
+
+  /// The evaluator's side of the memo (defined with the evaluator).
+  struct Impl;
+
+  /// The evaluator's access to the entries.
+  Impl& impl() { return *m_impl; }
+
+private:
+  std::unique_ptr<Impl> m_impl;
 };
 
 /// The local-part and domain of a sender (RFC 7208 §4.3, §2.4): `user@domain` as is; `@domain` and `domain` get the

@@ -1,0 +1,102 @@
+#pragma once
+
+// Field-by-field comparison of two spf::Evaluation values (all but the trace), for the tests that check that an
+// option (the memo of sub-evaluations) changes nothing: the conformance runner and the unit tests.
+
+#include <sendcheck/spf/evaluator.hpp>
+#include <sendcheck/spf/record.hpp>
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sendcheck::test {
+
+/// "" when `left` and `right` agree on every field but the trace; otherwise the first field that differs, with both
+/// values ("dns_terms: 4 vs 5").
+std::string evaluation_difference(const spf::Evaluation& left, const spf::Evaluation& right);
+
+namespace detail {
+
+/// A term as text: its source text, offset and canonical form.
+inline std::string
+describe_term(const std::optional<spf::Term>& term)
+{
+  if (!term) {
+    return "(none)";
+  }
+  return fmt::format("'{}' at {} ({})", term->text, term->offset, spf::to_string(*term));
+}
+
+/// A lookup as text: every field.
+inline std::string
+describe_lookup(const std::optional<spf::LookupInfo>& info)
+{
+  if (!info) {
+    return "(none)";
+  }
+  return fmt::format("{} {} {} records {} server '{}' detail '{}' void {}", info->name, dns::to_string(info->type),
+                     dns::to_string(info->status), info->record_count, info->server, info->detail,
+                     info->counted_void);
+}
+
+/// A parse error as text: every field.
+inline std::string
+describe_parse_error(const std::optional<spf::ParseError>& error)
+{
+  if (!error) {
+    return "(none)";
+  }
+  return fmt::format("at {} term '{}': {}", error->offset, error->term, error->message);
+}
+
+} // namespace detail
+
+inline std::string
+evaluation_difference(const spf::Evaluation& left, const spf::Evaluation& right)
+{
+  const auto differ = [](std::string_view field, const auto& a, const auto& b) {
+    return fmt::format("{}: {} vs {}", field, a, b);
+  };
+  if (left.result != right.result) {
+    return differ("result", spf::to_string(left.result), spf::to_string(right.result));
+  }
+  if (left.explanation != right.explanation) {
+    return differ("explanation", left.explanation, right.explanation);
+  }
+  if (detail::describe_term(left.deciding_term) != detail::describe_term(right.deciding_term)) {
+    return differ("deciding_term", detail::describe_term(left.deciding_term),
+                  detail::describe_term(right.deciding_term));
+  }
+  if (left.deciding_domain != right.deciding_domain) {
+    return differ("deciding_domain", left.deciding_domain, right.deciding_domain);
+  }
+  if (left.deciding_record != right.deciding_record) {
+    return differ("deciding_record", left.deciding_record, right.deciding_record);
+  }
+  if (left.reason != right.reason) {
+    return differ("reason", left.reason, right.reason);
+  }
+  if (left.error_code != right.error_code) {
+    return differ("error_code", left.error_code, right.error_code);
+  }
+  if (detail::describe_lookup(left.dns_failure) != detail::describe_lookup(right.dns_failure)) {
+    return differ("dns_failure", detail::describe_lookup(left.dns_failure),
+                  detail::describe_lookup(right.dns_failure));
+  }
+  if (detail::describe_parse_error(left.parse_error) != detail::describe_parse_error(right.parse_error)) {
+    return differ("parse_error", detail::describe_parse_error(left.parse_error),
+                  detail::describe_parse_error(right.parse_error));
+  }
+  if (left.dns_terms != right.dns_terms) {
+    return differ("dns_terms", left.dns_terms, right.dns_terms);
+  }
+  if (left.void_lookups != right.void_lookups) {
+    return differ("void_lookups", left.void_lookups, right.void_lookups);
+  }
+  return {};
+}
+
+} // namespace sendcheck::test

@@ -155,14 +155,23 @@ server_label(const IpAddress& address, uint16_t port)
                          : fmt::format("{}:{}", address.to_string(), port);
 }
 
+/// Room for the addresses of one answer, reused from query to query (c-ares wants an array; allocating and zeroing
+/// 4,096 entries per answer cost more than the rest of the parse).
+struct AddressScratch
+{
+  std::vector<ares_addrttl> v4;
+  std::vector<ares_addr6ttl> v6;
+};
+
 /// Fills `answer` from a NOERROR message with records; returns false (with `answer->detail`) when malformed.
 bool
-parse_records(Answer& answer, const unsigned char* abuf, int alen)
+parse_records(Answer& answer, const unsigned char* abuf, int alen, AddressScratch& scratch)
 {
   int status = ARES_SUCCESS;
   switch (answer.type) {
     case RRType::a: {
-      std::vector<ares_addrttl> ttls(k_max_addresses);
+      auto& ttls = scratch.v4;
+      ttls.resize(k_max_addresses);
       int count = static_cast<int>(ttls.size());
       status = ares_parse_a_reply(abuf, alen, nullptr, ttls.data(), &count);
       if (status == ARES_SUCCESS) {
@@ -175,7 +184,8 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen)
       break;
     }
     case RRType::aaaa: {
-      std::vector<ares_addr6ttl> ttls(k_max_addresses);
+      auto& ttls = scratch.v6;
+      ttls.resize(k_max_addresses);
       int count = static_cast<int>(ttls.size());
       status = ares_parse_aaaa_reply(abuf, alen, nullptr, ttls.data(), &count);
       if (status == ARES_SUCCESS) {
@@ -230,6 +240,7 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen)
 struct CaresResolver::Channel
 {
   ares_channel handle = nullptr;
+  AddressScratch scratch; ///< For parse_records.
 
   ~Channel()
   {
@@ -257,13 +268,16 @@ unaskable_name_reason(std::string_view name)
   if (name.size() > 253) {
     return fmt::format("the name is {} octets long; DNS allows 253", name.size());
   }
-  for (const auto label : util::split(name, '.')) {
-    if (label.empty()) {
+  // Label by label without building a list of them: this runs for every query sent.
+  for (size_t start = 0; start <= name.size();) {
+    const size_t end = std::min(name.find('.', start), name.size());
+    if (end == start) {
       return "the name has an empty label (two dots in a row, or a leading dot)";
     }
-    if (label.size() > 63) {
-      return fmt::format("a label of the name is {} octets long; DNS allows 63", label.size());
+    if (end - start > 63) {
+      return fmt::format("a label of the name is {} octets long; DNS allows 63", end - start);
     }
+    start = end + 1;
   }
   for (const char c : name) {
     const auto octet = static_cast<unsigned char>(c);
@@ -486,7 +500,7 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
       if (!facts.valid) {
         answer->status = Status::error;
         answer->detail = "malformed answer";
-      } else if (!parse_records(*answer, abuf, alen)) {
+      } else if (!parse_records(*answer, abuf, alen, m_channel->scratch)) {
         answer->status = Status::error;
       } else {
         if (answer->type == RRType::ptr) {

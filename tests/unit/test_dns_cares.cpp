@@ -95,6 +95,29 @@ TEST_CASE("dns::unaskable_name_reason")
   CHECK_FALSE(dns::unaskable_name_reason("a\\.b").empty());
 }
 
+TEST_CASE("dns::unaskable_name_reason: label edges")
+{
+  const std::string empty_label = "the name has an empty label (two dots in a row, or a leading dot)";
+  CHECK(dns::unaskable_name_reason(".") == empty_label);
+  CHECK(dns::unaskable_name_reason(".ee") == empty_label);
+  CHECK(dns::unaskable_name_reason("ee.") == empty_label);
+  CHECK(dns::unaskable_name_reason("a.b..") == empty_label);
+  CHECK(dns::unaskable_name_reason("a") == "");
+  CHECK(dns::unaskable_name_reason(std::string(63, 'a')) == "");
+  CHECK(dns::unaskable_name_reason(std::string(63, 'a') + "." + std::string(63, 'b')) == "");
+  CHECK(dns::unaskable_name_reason(std::string(64, 'a')) == "a label of the name is 64 octets long; DNS allows 63");
+  CHECK(dns::unaskable_name_reason("ee." + std::string(70, 'b')) ==
+        "a label of the name is 70 octets long; DNS allows 63");
+  // The first problem in the name is reported, labels before characters.
+  CHECK(dns::unaskable_name_reason("a b." + std::string(64, 'c')) ==
+        "a label of the name is 64 octets long; DNS allows 63");
+  CHECK(dns::unaskable_name_reason("a b..ee") == empty_label);
+  CHECK(dns::unaskable_name_reason(std::string(64, 'c') + "..ee") ==
+        "a label of the name is 64 octets long; DNS allows 63");
+  CHECK(dns::unaskable_name_reason(std::string(253, 'a')) == "a label of the name is 253 octets long; DNS allows 63");
+  CHECK(dns::unaskable_name_reason(std::string(254, 'a')) == "the name is 254 octets long; DNS allows 253");
+}
+
 TEST_CASE("dns::CaresResolver::create")
 {
   SUBCASE("bad server strings are refused with a clear message")

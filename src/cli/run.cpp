@@ -220,6 +220,7 @@ public:
     m_check.selector = options.selector;
     m_check.dkim_reference = options.dkim_reference;
     m_check.cache = m_cache;
+    m_check.memo = std::make_shared<spf::EvaluationMemo>(); // one per run: every check uses m_stack.top()
     m_check.keep_trace = options.verbose;
     if (options.suggest != SuggestMode::off) {
       suggest::SuggestOptions suggest_options;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -218,6 +219,93 @@ void
 spawn(Task<T> task, std::function<void(T)> on_done, std::function<void(std::exception_ptr)> on_error)
 {
   detail::run_detached<T>(std::move(task), std::move(on_done), std::move(on_error));
+}
+
+/// A task started now whose value is awaited later (`start`): it runs alongside the coroutine that started it, so
+/// its DNS lookups overlap with whatever that coroutine awaits meanwhile. `co_await std::move(started)` yields the
+/// value once it is there (at once when it already is) or rethrows the task's exception. Destroying a Started that
+/// was never awaited lets the task run to its end and drops its value.
+template<typename T> class [[nodiscard]] Started
+{
+public:
+  /// Starts `task` (see `start`).
+  explicit Started(Task<T> task) : m_state(std::make_shared<State>())
+  {
+    spawn<T>(
+      std::move(task),
+      [state = m_state](T value) {
+        state->value.emplace(std::move(value));
+        finish(*state);
+      },
+      [state = m_state](std::exception_ptr error) {
+        state->error = error;
+        finish(*state);
+      });
+  }
+  Started(Started&&) noexcept = default;
+  Started& operator=(Started&&) noexcept = default;
+  Started(const Started&) = delete;
+  Started& operator=(const Started&) = delete;
+  ~Started()
+  {
+    if (m_state) {
+      m_state->waiter = {}; // Nobody to resume any more.
+    }
+  }
+
+  /// Suspends the caller until the task has completed; yields its value (or rethrows its exception).
+  auto
+  operator co_await() && noexcept
+  {
+    struct Awaiter
+    {
+      std::shared_ptr<typename Started::State> state;
+
+      bool await_ready() noexcept { return state->done; }
+      void await_suspend(std::coroutine_handle<> caller) noexcept { state->waiter = caller; }
+
+      T
+      await_resume()
+      {
+        if (state->error) {
+          std::rethrow_exception(state->error);
+        }
+        return std::move(*state->value);
+      }
+    };
+    return Awaiter{m_state};
+  }
+
+private:
+  /// What the running task and the awaiter share.
+  struct State
+  {
+    std::optional<T> value;
+    std::exception_ptr error;
+    std::coroutine_handle<> waiter; ///< The coroutine suspended in `co_await`, if any.
+    bool done = false;
+  };
+
+  static void
+  finish(State& state)
+  {
+    state.done = true;
+    if (const auto waiter = std::exchange(state.waiter, {})) {
+      waiter.resume();
+    }
+  }
+
+  std::shared_ptr<State> m_state;
+};
+
+/// Starts `task` now and returns a handle to await its value later, e.g. to let a DKIM check's lookups run while the
+/// SPF evaluation awaits its own: `auto dkim = util::start(check_dkim(...)); ...; auto report = co_await
+/// std::move(dkim);`.
+template<typename T>
+Started<T>
+start(Task<T> task)
+{
+  return Started<T>(std::move(task));
 }
 
 } // namespace sendcheck::util

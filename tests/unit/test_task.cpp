@@ -1,0 +1,152 @@
+#include <sendcheck/util/task.hpp>
+
+#include <doctest/doctest.h>
+
+#include <coroutine>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// util::start: a task started before the point where its value is awaited runs alongside the coroutine that
+// started it; awaiting it yields the value whether it finished before, during or after the await.
+
+using namespace sendcheck;
+
+namespace {
+
+/// A stand-in for the resolver's event loop: coroutines that await `Gate::wait` resume when `open` is called.
+struct Gate
+{
+  std::vector<std::coroutine_handle<>> waiting;
+
+  auto
+  wait()
+  {
+    struct Awaiter
+    {
+      Gate& gate;
+      bool await_ready() noexcept { return false; }
+      void await_suspend(std::coroutine_handle<> handle) { gate.waiting.push_back(handle); }
+      void await_resume() noexcept {}
+    };
+    return Awaiter{*this};
+  }
+
+  /// Resumes every coroutine waiting now (not those that start waiting meanwhile).
+  void
+  open()
+  {
+    auto now = std::move(waiting);
+    waiting.clear();
+    for (auto handle : now) {
+      handle.resume();
+    }
+  }
+};
+
+util::Task<int>
+ready_value(int value)
+{
+  co_return value;
+}
+
+util::Task<int>
+gated_value(Gate& gate, std::vector<std::string>& log, std::string name, int value)
+{
+  log.push_back(name + " started");
+  co_await gate.wait();
+  log.push_back(name + " done");
+  co_return value;
+}
+
+util::Task<int>
+gated_failure(Gate& gate)
+{
+  co_await gate.wait();
+  throw std::runtime_error("lookup exploded");
+}
+
+/// Starts `a` and `b`, then awaits them in order: b's work overlaps with the wait for a.
+util::Task<int>
+overlap(Gate& gate, std::vector<std::string>& log)
+{
+  auto a = util::start(gated_value(gate, log, "a", 1));
+  auto b = util::start(gated_value(gate, log, "b", 2));
+  log.push_back("both started");
+  const int first = co_await std::move(a);
+  log.push_back("a awaited");
+  const int second = co_await std::move(b);
+  co_return first * 10 + second;
+}
+
+util::Task<int>
+await_ready_value()
+{
+  auto started = util::start(ready_value(7));
+  co_return co_await std::move(started);
+}
+
+util::Task<std::string>
+await_failure(Gate& gate)
+{
+  auto started = util::start(gated_failure(gate));
+  try {
+    co_await std::move(started);
+  } catch (const std::runtime_error& error) {
+    co_return std::string(error.what());
+  }
+  co_return "no exception";
+}
+
+util::Task<int>
+abandon(Gate& gate, std::vector<std::string>& log)
+{
+  auto started = util::start(gated_value(gate, log, "abandoned", 3));
+  co_return 0;
+}
+
+} // namespace
+
+TEST_CASE("util::start")
+{
+  Gate gate;
+  std::vector<std::string> log;
+  std::optional<int> seen;
+  auto keep = [&](int value) { seen = value; };
+  auto fail = [](std::exception_ptr) { FAIL("unexpected exception"); };
+
+  SUBCASE("both tasks run before the first await resumes; values come back in order")
+  {
+    util::spawn<int>(overlap(gate, log), keep, fail);
+    CHECK(log == std::vector<std::string>{"a started", "b started", "both started"});
+    CHECK_FALSE(seen);
+    gate.open(); // a and b both finish in this one round
+    CHECK(log == std::vector<std::string>{"a started", "b started", "both started", "a done", "a awaited", "b done"});
+    REQUIRE(seen);
+    CHECK(*seen == 12);
+  }
+  SUBCASE("a task that finished synchronously is awaited without suspending")
+  {
+    util::spawn<int>(await_ready_value(), keep, fail);
+    REQUIRE(seen);
+    CHECK(*seen == 7);
+  }
+  SUBCASE("an exception reaches the awaiter")
+  {
+    std::optional<std::string> message;
+    util::spawn<std::string>(
+      await_failure(gate), [&](std::string value) { message = value; }, [](std::exception_ptr) { FAIL("escaped"); });
+    CHECK_FALSE(message);
+    gate.open();
+    REQUIRE(message);
+    CHECK(*message == "lookup exploded");
+  }
+  SUBCASE("a started task nobody awaits runs to its end after its starter is gone")
+  {
+    util::spawn<int>(abandon(gate, log), keep, fail);
+    REQUIRE(seen);
+    CHECK(log == std::vector<std::string>{"abandoned started"});
+    gate.open();
+    CHECK(log == std::vector<std::string>{"abandoned started", "abandoned done"});
+  }
+}

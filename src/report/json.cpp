@@ -3,7 +3,11 @@
 #include <sendcheck/spf/lint.hpp>
 #include <sendcheck/version.hpp>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <concepts>
 #include <optional>
 #include <string_view>
@@ -167,16 +171,64 @@ records_to_json(const std::vector<dns::TxtRecord>& records)
 }
 
 
+/// How a byte appears inside a JSON string as nlohmann's serializer writes it (`ensure_ascii` off).
+enum class ByteClass : uint8_t {
+  plain,     ///< Printable ASCII (and DEL): copied.
+  escaped,   ///< `"` or `\`: a backslash before it.
+  careful,   ///< A control character or a non-ASCII byte: left to nlohmann (short escapes, \u00XX, UTF-8 checks).
+};
+
+constexpr std::array<ByteClass, 256>
+make_byte_classes()
+{
+  std::array<ByteClass, 256> out{};
+  for (size_t byte = 0; byte < out.size(); ++byte) {
+    out[byte] = byte < 0x20 || byte > 0x7f ? ByteClass::careful : ByteClass::plain;
+  }
+  out['"'] = ByteClass::escaped;
+  out['\\'] = ByteClass::escaped;
+  return out;
+}
+
+constexpr std::array<ByteClass, 256> k_byte_classes = make_byte_classes();
+
+/// Whether none of the eight bytes in `word` needs care or escaping (each is plain in `k_byte_classes`). Bit tricks
+/// on the whole word: a byte below 0x20, from 0x80, or equal to `"` or `\` sets the high bit of some byte lane in
+/// the result (the classic "has a zero byte" test, exact as to whether any lane is set).
+constexpr bool
+all_plain(uint64_t word)
+{
+  constexpr uint64_t k_ones = 0x0101010101010101;
+  constexpr uint64_t k_high_bits = 0x8080808080808080;
+  const auto has_zero_byte = [](uint64_t x) { return (x - k_ones) & ~x & k_high_bits; };
+  const uint64_t below_space = (word - k_ones * 0x20) & ~word & k_high_bits;
+  const uint64_t non_ascii = word & k_high_bits;
+  const uint64_t quote = has_zero_byte(word ^ (k_ones * '"'));
+  const uint64_t backslash = has_zero_byte(word ^ (k_ones * '\\'));
+  return (below_space | non_ascii | quote | backslash) == 0;
+}
+
+static_assert(all_plain(0x2020202020202020) && all_plain(0x7e7e7e7e7e7e7e7e) && all_plain(0x7f61616161616161));
+static_assert(!all_plain(0x616161616161611f) && !all_plain(0x2261616161616161) && !all_plain(0x6161615c61616161));
+static_assert(!all_plain(0x80616161616161ff) && !all_plain(0x6161616161610061));
+
 /// Writes pretty-printed JSON (2-space steps) straight into a string, byte for byte as nlohmann's serializer dumps
 /// the same values with `dump(json, true, false, 2, indent)`: each member and element on its own line, `[]` and
-/// `{}` for empty containers, integers in plain decimal. Strings of plain printable ASCII are copied (with `"` and
-/// `\` escaped); any other string is escaped by nlohmann's serializer itself (`ensure_ascii` off, invalid UTF-8
-/// replaced by U+FFFD), so the escaping is exactly nlohmann's.
+/// `{}` for empty containers, integers in plain decimal. Strings of printable ASCII are copied (with `"` and `\`
+/// escaped); any other string is escaped by nlohmann's serializer itself (`ensure_ascii` off, invalid UTF-8 replaced
+/// by U+FFFD), so the escaping is exactly nlohmann's.
+///
+/// The output string is grown ahead in large steps and written through a pointer (`m_next`); the destructor cuts it
+/// back to what was written.
 class JsonWriter
 {
 public:
-  /// Writes into `out` (appending), as if nested at indentation `indent`.
+  /// Appends to `out`, as if nested at indentation `indent`.
   JsonWriter(std::string& out, unsigned indent);
+  /// Cuts `out` to the bytes written.
+  ~JsonWriter();
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
 
   /// Opens an object (as an element, the value of the member just named, or the top-level value).
   void begin_object() { open('{'); }
@@ -187,7 +239,8 @@ public:
   /// Closes the innermost array.
   void end_array() { close(']'); }
 
-  /// Names a member of the current object: the value written next is its value.
+  /// Names a member of the current object: the value written next is its value. `name` is one of this file's
+  /// literal keys (plain ASCII letters and underscores), written without escaping.
   void key(std::string_view name);
 
   /// A string value.
@@ -217,12 +270,20 @@ public:
   void strings_field(std::string_view name, const std::vector<std::string>& values);
 
 private:
+  /// Makes room for `bytes` more bytes at `m_next`.
+  void room(size_t bytes);
+  /// `room` when there is not enough: grows `m_out`.
+  void grow(size_t bytes);
+  /// Copies `text` (room must have been made).
+  void put(std::string_view text);
   /// Starts a value: after a key nothing, in an array the separator and the indentation.
   void begin_value();
   /// The separator before an item (newline, or comma and newline) and the item's indentation.
   void next_item();
   void open(char bracket);
   void close(char bracket);
+  /// A newline and `m_indent + 2 * depth` spaces.
+  void new_line(size_t depth);
   /// `value` as a quoted JSON string.
   void escaped(std::string_view value);
   /// `value` as a quoted JSON string by nlohmann's serializer.
@@ -231,6 +292,8 @@ private:
   using Serializer = nlohmann::detail::serializer<Json>;
 
   std::string& m_out;
+  char* m_next = nullptr; ///< Where the next byte goes, in `m_out` (which is longer than what was written).
+  char* m_end = nullptr;  ///< The end of `m_out`.
   unsigned m_indent;
   /// One entry per open container: whether it has no items yet.
   std::vector<bool> m_empty;
@@ -242,14 +305,49 @@ private:
 JsonWriter::JsonWriter(std::string& out, unsigned indent) : m_out(out), m_indent(indent)
 {
   m_empty.reserve(16);
+  const size_t written = m_out.size();
+  m_out.resize(written + 8192); // a typical domain's object is 4-8 KB
+  m_next = m_out.data() + written;
+  m_end = m_out.data() + m_out.size();
+}
+
+JsonWriter::~JsonWriter()
+{
+  m_out.resize(static_cast<size_t>(m_next - m_out.data()));
+}
+
+void
+JsonWriter::room(size_t bytes)
+{
+  if (static_cast<size_t>(m_end - m_next) < bytes) {
+    grow(bytes);
+  }
+}
+
+void
+JsonWriter::grow(size_t bytes)
+{
+  const size_t written = static_cast<size_t>(m_next - m_out.data());
+  m_out.resize(std::max(2 * m_out.size(), written + bytes + 4096));
+  m_next = m_out.data() + written;
+  m_end = m_out.data() + m_out.size();
+}
+
+void
+JsonWriter::put(std::string_view text)
+{
+  std::memcpy(m_next, text.data(), text.size());
+  m_next += text.size();
 }
 
 void
 JsonWriter::key(std::string_view name)
 {
+  room(m_indent + 2 * m_empty.size() + name.size() + 6);
   next_item();
-  escaped(name);
-  m_out.append(": ");
+  *m_next++ = '"';
+  put(name);
+  put("\": ");
   m_after_key = true;
 }
 
@@ -266,23 +364,24 @@ void
 JsonWriter::number(T value)
 {
   begin_value();
-  char buffer[24];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  m_out.append(buffer, result.ptr);
+  room(24);
+  m_next = std::to_chars(m_next, m_end, value).ptr;
 }
 
 void
 JsonWriter::boolean(bool value)
 {
   begin_value();
-  m_out.append(value ? "true" : "false");
+  room(5);
+  put(value ? "true" : "false");
 }
 
 void
 JsonWriter::null()
 {
   begin_value();
-  m_out.append("null");
+  room(4);
+  put("null");
 }
 
 void
@@ -343,6 +442,7 @@ JsonWriter::begin_value()
   if (m_after_key) {
     m_after_key = false;
   } else if (!m_empty.empty()) {
+    room(m_indent + 2 * m_empty.size() + 2);
     next_item();
   }
 }
@@ -351,19 +451,28 @@ void
 JsonWriter::next_item()
 {
   if (m_empty.back()) {
-    m_out += '\n';
     m_empty.back() = false;
   } else {
-    m_out.append(",\n");
+    *m_next++ = ',';
   }
-  m_out.append(m_indent + 2 * m_empty.size(), ' ');
+  new_line(m_empty.size());
+}
+
+void
+JsonWriter::new_line(size_t depth)
+{
+  const size_t spaces = m_indent + 2 * depth;
+  *m_next++ = '\n';
+  std::memset(m_next, ' ', spaces);
+  m_next += spaces;
 }
 
 void
 JsonWriter::open(char bracket)
 {
   begin_value();
-  m_out += bracket;
+  room(1);
+  *m_next++ = bracket;
   m_empty.push_back(true);
 }
 
@@ -372,46 +481,61 @@ JsonWriter::close(char bracket)
 {
   const bool empty = m_empty.back();
   m_empty.pop_back();
+  room(m_indent + 2 * m_empty.size() + 2);
   if (!empty) {
-    m_out += '\n';
-    m_out.append(m_indent + 2 * m_empty.size(), ' ');
+    new_line(m_empty.size());
   }
-  m_out += bracket;
+  *m_next++ = bracket;
 }
 
 void
 JsonWriter::escaped(std::string_view value)
 {
-  // nlohmann copies printable ASCII as it is and escapes only '"' and '\' among it. Anything else (control
-  // characters, DEL, non-ASCII, invalid UTF-8) goes to nlohmann's serializer, which decodes UTF-8 and escapes.
-  const size_t start = m_out.size();
-  m_out += '"';
-  size_t copied = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(value[i]);
-    if (byte < 0x20 || byte >= 0x7f) {
-      m_out.resize(start);
+  // At most two bytes per byte, and the quotes.
+  room(2 * value.size() + 2);
+  char* const start = m_next;
+  *m_next++ = '"';
+  const char* next = value.data();
+  const char* const end = next + value.size();
+  while (next != end) {
+    // Eight plain bytes at a time (most strings are plain records and names), then one byte by its class.
+    uint64_t word = 0;
+    if (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
+      std::memcpy(m_next, next, 8);
+      m_next += 8;
+      next += 8;
+      continue;
+    }
+    const char c = *next++;
+    switch (k_byte_classes[static_cast<unsigned char>(c)]) {
+    case ByteClass::plain:
+      *m_next++ = c;
+      break;
+    case ByteClass::escaped:
+      *m_next++ = '\\';
+      *m_next++ = c;
+      break;
+    case ByteClass::careful:
+      m_next = start;
       escaped_by_nlohmann(value);
       return;
     }
-    if (byte == '"' || byte == '\\') {
-      m_out.append(value.data() + copied, i - copied);
-      m_out += '\\';
-      copied = i;
-    }
   }
-  m_out.append(value.data() + copied, value.size() - copied);
-  m_out += '"';
+  *m_next++ = '"';
 }
 
 void
 JsonWriter::escaped_by_nlohmann(std::string_view value)
 {
+  // The serializer appends to m_out: cut it to what was written, let it append, and continue after its bytes.
+  m_out.resize(static_cast<size_t>(m_next - m_out.data()));
   if (!m_serializer) {
     m_serializer.emplace(nlohmann::detail::output_adapter<char, std::string>(m_out), ' ',
                          Json::error_handler_t::replace);
   }
   m_serializer->dump(Json(std::string(value)), false, false, 0);
+  m_next = m_out.data() + m_out.size();
+  m_end = m_next;
 }
 
 void
@@ -828,7 +952,6 @@ void
 write_domain_json(std::string& out, const DomainReport& report, const JsonOptions& options)
 {
   // Field for field what domain_to_json builds, in the same order (test_json_writer compares the two).
-  out.reserve(out.size() + 8192); // a typical domain's object is 4-8 KB: grow once
   out.append("    ");
   JsonWriter json(out, 4);
   json.begin_object();

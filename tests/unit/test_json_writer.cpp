@@ -357,6 +357,21 @@ TEST_CASE("report::write_domain_json")
     }
   }
 
+  SUBCASE("every byte at every position of a long string (the writer looks at eight bytes at a time)")
+  {
+    for (int byte = 0; byte < 256; ++byte) {
+      for (size_t position = 0; position < 19; ++position) {
+        std::string text(19, 'a');
+        text[position] = static_cast<char>(byte);
+        report::DomainReport report;
+        report.note = text;
+        report.domain = text + text; // two lanes apart
+        INFO("byte ", byte, " at ", position);
+        require_same(report, report::JsonOptions{});
+      }
+    }
+  }
+
   SUBCASE("appends to what the string already holds")
   {
     std::string out = "before\n";

@@ -332,6 +332,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
 
   spf::Options spf_options;
   spf_options.cache = options.cache;
+  spf_options.memo = options.memo;
   spf_options.helo = report.domain;
   spf_options.default_explanation.clear(); // only a published exp= is worth showing
   spf_options.trace = options.keep_trace ? spf::Trace::on : spf::Trace::off;

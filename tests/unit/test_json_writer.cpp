@@ -77,10 +77,12 @@ enum class Verbose : uint8_t { off, on };
 enum class Suggest : uint8_t { off, on };
 
 report::DomainReport
-check(dns::ZoneResolver& zone, const std::string& domain, Verbose verbose, Suggest suggest)
+check(dns::ZoneResolver& zone, const std::string& domain, Verbose verbose, Suggest suggest,
+      report::CheckSet checks = {})
 {
   report::CheckOptions options;
   options.profile = std::make_shared<SenderProfile>(directo_profile());
+  options.checks = checks;
   options.keep_trace = verbose == Verbose::on;
   if (suggest == Suggest::on) {
     suggest::SuggestOptions suggest_options;
@@ -279,6 +281,22 @@ TEST_CASE("report::write_domain_json")
     domains.push_back("nothing.good-shop.example");
     for (const auto& domain : domains) {
       require_same_for_domain(zone, domain);
+    }
+  }
+
+  SUBCASE("--only: DKIM or DMARC left out")
+  {
+    const std::string path = std::string(SENDCHECK_SOURCE_DIR) + "/examples/demo.zone";
+    dns::ZoneResolver zone;
+    REQUIRE(dns::load_zone_file(zone, path));
+    for (const auto& checks : {report::CheckSet{.dkim = false, .dmarc = false},
+                               report::CheckSet{.dkim = true, .dmarc = false},
+                               report::CheckSet{.dkim = false, .dmarc = true}}) {
+      for (const auto& domain : {"good-shop.example", "no-directo.example", "missing.example"}) {
+        INFO("domain ", domain, " dkim ", checks.dkim, " dmarc ", checks.dmarc);
+        const auto report = check(zone, domain, Verbose::on, Suggest::off, checks);
+        require_same(report, report::JsonOptions{.include_trace = true});
+      }
     }
   }
 

@@ -886,7 +886,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
   dkim["testing"] = report.dkim.testing;
   dkim["reference"] = report.dkim.reference_domain;
   dkim["comparison"] = dkim::to_string(report.dkim.comparison);
-  out["dkim"] = std::move(dkim);
+  out["dkim"] = report.checks.dkim ? std::move(dkim) : Json(nullptr);
 
   Json dmarc = object_with(8);
   dmarc["status"] = dmarc::to_string(report.dmarc.status);
@@ -897,7 +897,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
   dmarc["adkim"] = dmarc::to_string(report.dmarc.adkim);
   dmarc["aspf"] = dmarc::to_string(report.dmarc.aspf);
   dmarc["organizational_domain"] = report.dmarc.organizational_domain;
-  out["dmarc"] = std::move(dmarc);
+  out["dmarc"] = report.checks.dmarc ? std::move(dmarc) : Json(nullptr);
 
   Json findings = Json::array();
   for (const auto& finding : report.findings) {
@@ -978,9 +978,17 @@ write_domain_json(std::string& out, const DomainReport& report, const JsonOption
   json.end_array();
   json.end_object();
   json.key("dkim");
-  write_dkim(json, report.dkim);
+  if (report.checks.dkim) {
+    write_dkim(json, report.dkim);
+  } else {
+    json.null();
+  }
   json.key("dmarc");
-  write_dmarc(json, report.dmarc);
+  if (report.checks.dmarc) {
+    write_dmarc(json, report.dmarc);
+  } else {
+    json.null();
+  }
   json.key("findings");
   json.begin_array();
   for (const auto& finding : report.findings) {

@@ -213,6 +213,26 @@ def online_tests(server):
             _, doc, _ = run_json(*live, "--verbose", name)
             jsonschema.validate(doc, schema)
 
+    def only_spf():
+        # The good domain's DMARC policy and DKIM key are left out: neither looked up nor reported, SPF decides.
+        code, doc, _ = run_json(*live, "--only", "spf", "good-shop.example", "vendor-advice.example")
+        good, partial = doc["domains"]
+        check(code == 1, f"exit {code}")
+        check(good["status"] == "good" and good["dkim"] is None and good["dmarc"] is None, good)
+        check(good["verdict"]["overall"] == "delivered", good["verdict"])
+        check(not [c for c in codes(good) + codes(partial) if not c.startswith("spf.")], codes(good) + codes(partial))
+        check(results(partial)["90.190.150.212"] == "pass", results(partial))
+        check(partial["verdict"]["streams"][0]["reason"].endswith("and DMARC was not checked."), partial["verdict"])
+        with open(SCHEMA, encoding="utf-8") as handle:
+            import jsonschema
+            jsonschema.validate(doc, json.load(handle))
+        code, out, _ = run(*live, "--only", "spf,dmarc", "good-shop.example")
+        check(code == 0, f"exit {code}")
+        check("DKIM:         not checked (--only)\n" in out, out)
+        check("DMARC:        policy 'quarantine'" in out, out)
+        code, out, err = run(*live, "--only", "dkim", "good-shop.example")
+        check(code == 2 and out == "" and "--only: the verdict needs the SPF check" in err, (code, out, err))
+
     def offline_and_online_agree():
         for name in ["good-shop.example", "vendor-advice.example", "two-records.example", "too-many.example",
                      "wrong-include.example", "no-spf.example", "pdf-copy.example", "long-record.example",
@@ -262,7 +282,7 @@ def online_tests(server):
 
     for function in [suggest_record_only_on_stdout, suggest_refuses_and_zone_form, good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
                      wrong_include, no_spf, pdf_damaged_key, long_record_over_tcp, cname_domain,
-                     domain_does_not_exist, many_domains_in_order, json_matches_schema, offline_and_online_agree]:
+                     domain_does_not_exist, many_domains_in_order, json_matches_schema, only_spf, offline_and_online_agree]:
         test(function)
 
 

@@ -1,5 +1,6 @@
 // Fuzzes the renderers with a DomainReport whose DNS-derived strings come from the input (split at '\n'):
-// report::domain_to_json dumped with error_handler replace must always parse back as valid JSON, and
+// report::domain_to_json dumped with error_handler replace must always parse back as valid JSON,
+// report::write_domain_json (what the CLI writes) must give the same bytes as the DOM, and
 // report::render_text must never emit a raw control byte (everything from DNS is escaped).
 
 #include "fuzz_common.hpp"
@@ -88,6 +89,14 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   const std::string dumped = json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   if (!nlohmann::json::accept(dumped)) {
     fuzz::fail("the JSON dump does not parse back", dumped);
+  }
+  // The CLI writes with write_domain_json, which must give exactly the DOM's bytes.
+  report.checks.dkim = (selector & 8) == 0;
+  report.checks.dmarc = (selector & 16) == 0;
+  std::string written;
+  report::write_domain_json(written, report, json_options);
+  if (written != report::indented_json(report::domain_to_json(report, json_options), 4)) {
+    fuzz::fail("write_domain_json differs from domain_to_json", written);
   }
 
   report::TextOptions text_options;

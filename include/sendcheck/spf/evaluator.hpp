@@ -169,8 +169,11 @@ public:
 
   /// A memo holding at most `capacity` entries (at least 1).
   explicit EvaluationMemo(size_t capacity = k_default_capacity);
+  /// Frees the entries.
   ~EvaluationMemo();
+  /// Not copyable: share it through a std::shared_ptr.
   EvaluationMemo(const EvaluationMemo&) = delete;
+  /// Not copyable.
   EvaluationMemo& operator=(const EvaluationMemo&) = delete;
 
   /// How many entries the memo holds.

@@ -150,3 +150,31 @@ TEST_CASE("util::start")
     CHECK(log == std::vector<std::string>{"abandoned started", "abandoned done"});
   }
 }
+
+namespace {
+
+util::Task<int>
+depth_sum(int depth)
+{
+  if (depth == 0) {
+    co_return 0;
+  }
+  // A frame with a buffer of a size that depends on nothing but the coroutine: reused across calls.
+  char scratch[300] = {};
+  scratch[depth % sizeof scratch] = static_cast<char>(depth);
+  co_return scratch[depth % sizeof scratch] + co_await depth_sum(depth - 1);
+}
+
+} // namespace
+
+TEST_CASE("util::Task frames are recycled without mixing up values")
+{
+  // Many calls of different sizes and depths, interleaved: every value must be its own.
+  for (int round = 0; round < 50; ++round) {
+    std::optional<int> seen;
+    util::spawn<int>(depth_sum(round % 40), [&](int value) { seen = value; }, [](std::exception_ptr) { FAIL(""); });
+    REQUIRE(seen);
+    const int n = round % 40;
+    CHECK(*seen == n * (n + 1) / 2);
+  }
+}

@@ -9,9 +9,12 @@
 #include <algorithm>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace sendcheck::spf {
 
@@ -180,6 +183,8 @@ EvaluationMemo::stats() const
 
 namespace {
 
+class Lookahead;
+
 /// The state shared by one check_host() and all its nested evaluations.
 struct Context
 {
@@ -195,6 +200,8 @@ struct Context
   /// data: a macro letter s l o h p (or r t c), an exp= explanation, a DNS failure. A sub-evaluation during which it
   /// grew cannot be memoized.
   unsigned unmemoizable;
+  /// The prefetch lookahead, made at the first prefetch (Options::prefetch).
+  std::shared_ptr<Lookahead> lookahead;
 
   /// Whether steps go into `evaluation.trace` (Options::trace).
   bool tracing() const { return options.trace == Trace::on; }
@@ -370,10 +377,70 @@ explanation_for(Context& ctx, const Term& exp, TraceStep& step)
   co_return expand(*macro, ctx.macro, MacroUse::explanation);
 }
 
-void
-prefetch_targets(Context& ctx, const Record& record)
+/// Where a record handed to Lookahead::prefetch_record comes from.
+enum class RecordSource : uint8_t {
+  evaluation, ///< The evaluation parsed it: its targets are prefetched as they always were, without a budget.
+  lookahead,  ///< A prefetched answer arrived before the evaluation reached it: its prefetches use the budget.
+};
+
+/// The prefetch lookahead of one check_host() (Options::prefetch). Every target without macros of a parsed record
+/// is hinted to `Resolver::prefetch`; for include:/redirect= and `mx` targets it also asks `Resolver::query` with a
+/// callback (a caching resolver joins the query in flight), so that when the TXT answer arrives its record is parsed
+/// and its own targets are prefetched at once, recursively, and when an MX answer arrives the hosts' A/AAAA are
+/// prefetched. The whole include tree is then in flight after one round per level, without waiting for the
+/// evaluation to reach each record (an `mx` term before an include no longer delays the include's targets).
+///
+/// The evaluation never waits on it and never sees it: it only warms the resolver. Bounded: records deeper than
+/// k_max_depth are not followed, and the names prefetched from records the evaluation has not reached (and MX hosts)
+/// are at most k_max_names per check_host(). An answer given synchronously (already cached, or a resolver without
+/// latency) is not followed: whoever fetched it first already prefetched what it names, and following it would
+/// only cost time. Lives in a std::shared_ptr held by the pending callbacks, so it outlives its check_host() when
+/// answers arrive later.
+class Lookahead : public std::enable_shared_from_this<Lookahead>
 {
-  const auto address_type = ctx.macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+public:
+  /// How many include/redirect levels are followed (the check_host() depth of the record that names them).
+  static constexpr unsigned k_max_depth = 10;
+  /// How many names may be prefetched from records the evaluation has not reached, and MX hosts.
+  static constexpr unsigned k_max_names = 30;
+
+  /// A lookahead asking `resolver` for a client at `ip`, parsing through `cache` (null: parse without caching),
+  /// following MX answers of at most `mx_names` hosts (Limits::mx_names: more is a permerror anyway).
+  Lookahead(dns::Resolver& resolver, std::shared_ptr<RecordCache> cache, const dns::IpAddress& ip, unsigned mx_names)
+    : m_resolver(resolver), m_cache(std::move(cache)), m_mx_names(mx_names)
+  {
+    m_macro.ip = ip;
+  }
+
+  /// Prefetches the targets without macros of `record`, the record of `domain` evaluated at `depth` (0 for the
+  /// checked domain), and follows its include:/redirect= and `mx` targets.
+  void prefetch_record(const Record& record, const std::string& domain, unsigned depth, RecordSource source);
+
+private:
+  /// Prefetches (`name`, `type`) unless the budget is spent (lookahead records only); false when it was not.
+  bool hint(const std::string& name, dns::RRType type, RecordSource source);
+  /// Asks for (`name`, `type`) (TXT of a record at `depth`, or MX) and handles the answer if it comes later.
+  void follow(const std::string& name, dns::RRType type, unsigned depth);
+  /// A followed TXT answer for `domain`, whose record is evaluated at `depth`, arrived.
+  void on_txt(const dns::Answer& answer, const std::string& domain, unsigned depth);
+  /// A followed MX answer arrived.
+  void on_mx(const dns::Answer& answer);
+
+  dns::Resolver& m_resolver;
+  std::shared_ptr<RecordCache> m_cache;
+  unsigned m_mx_names;
+  MacroContext m_macro;                                   ///< Only `ip` and `domain`: targets have no macros.
+  unsigned m_names = 0;                                   ///< Names prefetched from the budget.
+  std::vector<std::pair<std::string, dns::RRType>> m_followed; ///< Every (name, type) followed, once each.
+  uint64_t m_next_ticket = 1;                             ///< Numbers the follow() calls.
+  uint64_t m_asking = 0;                                  ///< The ticket of the query() call running now, or 0.
+};
+
+void
+Lookahead::prefetch_record(const Record& record, const std::string& domain, unsigned depth, RecordSource source)
+{
+  const auto address_type = m_macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+  m_macro.domain = domain;
   for (const auto& term : record.terms) {
     std::optional<dns::RRType> type;
     if (term.kind == TermKind::modifier) {
@@ -395,7 +462,9 @@ prefetch_targets(Context& ctx, const Record& record)
         type = dns::RRType::a;
         break;
       case MechanismKind::ptr:
-        ctx.resolver.prefetch(ctx.macro.ip.reverse_name(), dns::RRType::ptr);
+        if (!hint(m_macro.ip.reverse_name(), dns::RRType::ptr, source)) {
+          return;
+        }
         break;
       default:
         break;
@@ -408,11 +477,107 @@ prefetch_targets(Context& ctx, const Record& record)
       continue;
     }
     const std::string target =
-      term.domain_spec ? expand(*term.domain_spec, ctx.macro, MacroUse::domain_spec) : ctx.macro.domain;
-    if (is_queryable(target)) {
-      ctx.resolver.prefetch(target, *type);
+      term.domain_spec ? expand(*term.domain_spec, m_macro, MacroUse::domain_spec) : m_macro.domain;
+    if (!is_queryable(target)) {
+      continue;
+    }
+    if (!hint(target, *type, source)) {
+      return;
+    }
+    if (*type == dns::RRType::txt && depth + 1 <= k_max_depth) {
+      follow(target, *type, depth + 1);
+    } else if (*type == dns::RRType::mx) {
+      follow(target, *type, depth);
+    }
+    m_macro.domain = domain; // a synchronous answer may have followed another record
+  }
+}
+
+bool
+Lookahead::hint(const std::string& name, dns::RRType type, RecordSource source)
+{
+  if (source == RecordSource::lookahead) {
+    if (m_names >= k_max_names) {
+      return false;
+    }
+    ++m_names;
+  }
+  m_resolver.prefetch(name, type);
+  return true;
+}
+
+void
+Lookahead::follow(const std::string& name, dns::RRType type, unsigned depth)
+{
+  const auto key = std::make_pair(name, type);
+  if (std::find(m_followed.begin(), m_followed.end(), key) != m_followed.end()) {
+    return;
+  }
+  m_followed.push_back(key);
+  const uint64_t ticket = m_next_ticket++;
+  const uint64_t outer = m_asking;
+  m_asking = ticket;
+  m_resolver.query(name, type, [self = shared_from_this(), name, ticket, type, depth](dns::AnswerPtr answer) {
+    if (!answer || self->m_asking == ticket) {
+      return; // answered synchronously: known already, nothing to win
+    }
+    if (type == dns::RRType::txt) {
+      self->on_txt(*answer, name, depth);
+    } else {
+      self->on_mx(*answer);
+    }
+  });
+  m_asking = outer;
+}
+
+void
+Lookahead::on_txt(const dns::Answer& answer, const std::string& domain, unsigned depth)
+{
+  const Selection selection = select_record(answer);
+  if (selection.status != SelectionStatus::one) {
+    return;
+  }
+  RecordCache::Entry cached;
+  std::optional<util::Result<Record, ParseError>> local;
+  const util::Result<Record, ParseError>* parsed = nullptr;
+  if (m_cache) {
+    cached = m_cache->parse(selection.record);
+    parsed = cached.get();
+  } else {
+    local.emplace(parse_record(selection.record));
+    parsed = &*local;
+  }
+  if (parsed->has_value()) {
+    prefetch_record(parsed->value(), domain, depth, RecordSource::lookahead);
+  }
+}
+
+void
+Lookahead::on_mx(const dns::Answer& answer)
+{
+  if (answer.status != dns::Status::ok || answer.mx.size() > m_mx_names) {
+    return;
+  }
+  const auto address_type = m_macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+  for (const auto& mx : answer.mx) {
+    if (mx.exchange.empty() || !is_queryable(mx.exchange)) {
+      continue;
+    }
+    if (!hint(mx.exchange, address_type, RecordSource::lookahead)) {
+      return;
     }
   }
+}
+
+/// Prefetches the targets of `record` (the record of the current domain, evaluated at `depth`) and follows them.
+void
+prefetch_targets(Context& ctx, const Record& record, unsigned depth)
+{
+  if (!ctx.lookahead) {
+    ctx.lookahead = std::make_shared<Lookahead>(ctx.resolver, ctx.options.cache, ctx.macro.ip,
+                                                ctx.options.limits.mx_names);
+  }
+  ctx.lookahead->prefetch_record(record, ctx.macro.domain, depth, RecordSource::evaluation);
 }
 
 /// Counts a void lookup; true when the limit is now exceeded.
@@ -726,7 +891,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   ctx.record(std::move(fetch));
   const Record& record = parsed->value();
   if (ctx.options.prefetch == Prefetch::on) {
-    prefetch_targets(ctx, record);
+    prefetch_targets(ctx, record, depth);
   }
 
   for (const auto& term : record.terms) {
@@ -924,7 +1089,7 @@ is_valid_domain(std::string_view domain)
 util::Task<Evaluation>
 check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
 {
-  Context ctx{resolver, std::move(options), {}, {}, std::nullopt, nullptr, 0};
+  Context ctx{resolver, std::move(options), {}, {}, std::nullopt, nullptr, 0, nullptr};
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }

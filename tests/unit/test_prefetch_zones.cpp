@@ -1,9 +1,11 @@
-// Lookahead prefetching must never change SPF results or the RFC 7208 accounting: every name with an SPF record in
+// Lookahead prefetching must never change SPF results or the RFC 7208 accounting, and it must reach the whole include
+// tree in depth + 1 rounds within its bounds: every name with an SPF record in
 // the demo zone and the integration-test zones is evaluated for every Directo address with prefetching off
 // (answers straight from the zone) and on (answers arriving asynchronously, prefetched ones served at once).
 
 #include "../support/prefetch_recorder.hpp"
 
+#include <sendcheck/dns/caching_resolver.hpp>
 #include <sendcheck/dns/zone_file.hpp>
 #include <sendcheck/profile.hpp>
 #include <sendcheck/spf/evaluator.hpp>
@@ -11,10 +13,87 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace sendcheck;
+
+namespace {
+
+/// Answers from a ZoneResolver in waves, like a network with one fixed round trip: `run` answers every query
+/// pending at the start of a wave, and queries sent from those callbacks wait for the next wave. Put a
+/// dns::CachingResolver in front of it (prefetches are queries, joined by later queries for the same name).
+class WaveResolver : public dns::Resolver
+{
+public:
+  explicit WaveResolver(dns::ZoneResolver& zone) : m_zone(zone) {}
+
+  void
+  query(std::string_view name, dns::RRType type, Callback done) override
+  {
+    ++m_queries;
+    m_pending.emplace_back(m_zone.answer(name, type), std::move(done));
+  }
+
+  void
+  run() override
+  {
+    while (!m_pending.empty()) {
+      ++m_waves;
+      auto wave = std::move(m_pending);
+      m_pending.clear();
+      for (auto& [answer, done] : wave) {
+        done(std::move(answer));
+      }
+    }
+  }
+
+  /// Rounds the answers took.
+  size_t waves() const { return m_waves; }
+  /// Queries received.
+  size_t queries() const { return m_queries; }
+
+private:
+  dns::ZoneResolver& m_zone;
+  std::deque<std::pair<dns::AnswerPtr, Callback>> m_pending;
+  size_t m_waves = 0;
+  size_t m_queries = 0;
+};
+
+/// What one check_host() through a CachingResolver over a WaveResolver gave and cost.
+struct WaveRun
+{
+  spf::Evaluation evaluation;
+  size_t waves = 0;
+  size_t queries = 0;
+};
+
+WaveRun
+run_in_waves(dns::ZoneResolver& zone, const std::string& domain, const dns::IpAddress& ip, spf::Prefetch prefetch)
+{
+  WaveResolver waves(zone);
+  dns::CachingResolver cache(waves);
+  spf::Options options;
+  options.prefetch = prefetch;
+  options.cache = std::make_shared<spf::RecordCache>();
+  WaveRun run;
+  run.evaluation = dns::run_sync(cache, spf::check_host(cache, ip, domain, "postmaster@" + domain, options));
+  run.waves = waves.waves();
+  run.queries = waves.queries();
+  return run;
+}
+
+dns::IpAddress
+ip_of(std::string_view text)
+{
+  const auto ip = dns::IpAddress::parse(text);
+  REQUIRE(ip);
+  return *ip;
+}
+
+} // namespace
 
 TEST_CASE("spf::check_host: prefetching changes nothing on the demo and integration zones")
 {
@@ -57,4 +136,139 @@ TEST_CASE("spf::check_host: prefetching changes nothing on the demo and integrat
   }
   CHECK(evaluations >= 50);
   CHECK(hits > 0); // prefetched answers were really used
+}
+
+TEST_CASE("spf::check_host: the prefetch lookahead reaches the whole include tree")
+{
+  SUBCASE("a four-level tree with an mx term before an include takes depth + 1 rounds")
+  {
+    // bench/gen_zone.py's latency tree, its last level without a host to look up.
+    dns::ZoneResolver zone("deep");
+    zone.add_txt("top.test", {"v=spf1 include:l1.test -all"});
+    zone.add_txt("l1.test", {"v=spf1 a:h1.test include:l2.test -all"});
+    zone.add_txt("l2.test", {"v=spf1 mx:h2.test include:l3.test -all"});
+    zone.add_txt("l3.test", {"v=spf1 a:h3.test include:l4.test -all"});
+    zone.add_txt("l4.test", {"v=spf1 ip4:192.0.2.10 -all"});
+    zone.add_address("h1.test", ip_of("198.51.100.1"));
+    zone.add_mx("h2.test", 10, "h2.test");
+    zone.add_address("h2.test", ip_of("198.51.100.2"));
+    zone.add_address("h3.test", ip_of("198.51.100.3"));
+
+    for (const auto* address : {"192.0.2.10", "198.51.100.2", "203.0.113.9"}) {
+      CAPTURE(address);
+      const auto off = run_in_waves(zone, "top.test", ip_of(address), spf::Prefetch::off);
+      const auto on = run_in_waves(zone, "top.test", ip_of(address), spf::Prefetch::on);
+      CHECK(on.evaluation.result == off.evaluation.result);
+      CHECK(on.evaluation.dns_terms == off.evaluation.dns_terms);
+      CHECK(on.evaluation.void_lookups == off.evaluation.void_lookups);
+      CHECK(on.evaluation.trace.size() == off.evaluation.trace.size());
+      if (std::string_view(address) == "198.51.100.2") {
+        CHECK(on.evaluation.result == spf::SpfResult::pass);
+        CHECK(off.waves == 6); // top, l1, h1 A + l2, MX h2, A h2: matched
+      } else {
+        CHECK(on.evaluation.result == (std::string_view(address) == "192.0.2.10" ? spf::SpfResult::pass
+                                                                                  : spf::SpfResult::fail));
+        CHECK(off.waves == 9); // every lookup waits for the one before
+        CHECK(off.queries == 9);
+        CHECK(on.queries == 9); // the same names, only sooner
+      }
+      CHECK(on.waves == 5); // (depth + 1): l3's targets do not wait for the mx term before l3
+    }
+  }
+
+  SUBCASE("a wide tree: at most 30 names are prefetched from records the evaluation did not reach")
+  {
+    dns::ZoneResolver zone("wide");
+    std::string top = "v=spf1 ip4:192.0.2.10";
+    for (int i = 0; i < 5; ++i) {
+      const std::string wide = "w" + std::to_string(i) + ".test";
+      top += " include:" + wide;
+      std::string record = "v=spf1";
+      for (int j = 0; j < 10; ++j) {
+        const std::string leaf = "x" + std::to_string(i) + "-" + std::to_string(j) + ".test";
+        record += " include:" + leaf;
+        zone.add_txt(leaf, {"v=spf1 a -all"});
+      }
+      zone.add_txt(wide, {record + " -all"});
+    }
+    zone.add_txt("top.test", {top + " -all"});
+    const auto on = run_in_waves(zone, "top.test", ip_of("192.0.2.10"), spf::Prefetch::on);
+    CHECK(on.evaluation.result == spf::SpfResult::pass);
+    CHECK(on.queries == 1 + 5 + 30); // top's own targets as always, then the budget
+    const auto off = run_in_waves(zone, "top.test", ip_of("192.0.2.10"), spf::Prefetch::off);
+    CHECK(off.queries == 1);
+  }
+
+  SUBCASE("a deep chain is followed 10 levels down")
+  {
+    dns::ZoneResolver zone("chain");
+    zone.add_txt("top.test", {"v=spf1 ip4:192.0.2.10 include:c1.test -all"});
+    for (int i = 1; i <= 15; ++i) {
+      zone.add_txt("c" + std::to_string(i) + ".test",
+                   {"v=spf1 include:c" + std::to_string(i + 1) + ".test -all"});
+    }
+    const auto on = run_in_waves(zone, "top.test", ip_of("192.0.2.10"), spf::Prefetch::on);
+    CHECK(on.evaluation.result == spf::SpfResult::pass);
+    CHECK(on.queries == 1 + 11); // c1..c10 are followed; c10's record names c11, prefetched but not followed
+  }
+
+  SUBCASE("a cached tree is not walked again, and a second check asks nothing")
+  {
+    dns::ZoneResolver zone("again");
+    zone.add_txt("top.test", {"v=spf1 include:l1.test -all"});
+    zone.add_txt("l1.test", {"v=spf1 mx:l1.test include:l2.test -all"});
+    zone.add_txt("l2.test", {"v=spf1 a -all"});
+    zone.add_mx("l1.test", 10, "mail.l1.test");
+    zone.add_address("mail.l1.test", ip_of("198.51.100.7"));
+    zone.add_address("l2.test", ip_of("198.51.100.8"));
+    WaveResolver waves(zone);
+    dns::CachingResolver cache(waves);
+    spf::Options options;
+    const auto ip = ip_of("198.51.100.8");
+    const auto first = dns::run_sync(cache, spf::check_host(cache, ip, "top.test", "postmaster@top.test", options));
+    CHECK(first.result == spf::SpfResult::pass);
+    CHECK(waves.waves() == 4); // top; l1; l1 MX and l2 TXT together; mail.l1 A and l2 A together (6 without)
+    CHECK(waves.queries() == 6);
+    const auto second = dns::run_sync(cache, spf::check_host(cache, ip, "top.test", "postmaster@top.test", options));
+    CHECK(second.result == spf::SpfResult::pass);
+    CHECK(waves.queries() == 6);
+    CHECK(waves.waves() == 4);
+  }
+}
+
+TEST_CASE("spf::check_host: the prefetch lookahead changes nothing on the demo and integration zones")
+{
+  const std::vector<std::string> files = {
+    SENDCHECK_SOURCE_DIR "/examples/demo.zone",
+    SENDCHECK_SOURCE_DIR "/tests/zones/knot-test.zone",
+  };
+  size_t evaluations = 0;
+  for (const auto& file : files) {
+    CAPTURE(file);
+    dns::ZoneResolver zone(file);
+    REQUIRE(dns::load_zone_file(zone, file));
+    for (const auto& name : zone.names()) {
+      const auto txt = zone.answer(name, dns::RRType::txt);
+      if (spf::select_record(*txt).status == spf::SelectionStatus::none) {
+        continue;
+      }
+      for (const auto& ip : directo_profile().all_ips(true)) {
+        CAPTURE(name);
+        CAPTURE(ip.to_string());
+        const auto off = run_in_waves(zone, name, ip, spf::Prefetch::off);
+        const auto on = run_in_waves(zone, name, ip, spf::Prefetch::on);
+        ++evaluations;
+        CHECK(on.evaluation.result == off.evaluation.result);
+        CHECK(on.evaluation.dns_terms == off.evaluation.dns_terms);
+        CHECK(on.evaluation.void_lookups == off.evaluation.void_lookups);
+        CHECK(on.evaluation.error_code == off.evaluation.error_code);
+        CHECK(on.evaluation.reason == off.evaluation.reason);
+        CHECK(on.evaluation.explanation == off.evaluation.explanation);
+        CHECK(on.evaluation.deciding_domain == off.evaluation.deciding_domain);
+        CHECK(on.evaluation.trace.size() == off.evaluation.trace.size());
+        CHECK(on.waves <= off.waves);
+      }
+    }
+  }
+  CHECK(evaluations >= 50);
 }

@@ -20,12 +20,39 @@ is_dns_failure_code(std::string_view code)
          || code == "domain.dns_failure";
 }
 
+/// Appends `ip` as text: IPv4 written here (inet_ntop's dotted quad, without its cost), IPv6 by `to_string`.
+void
+append_ip(std::string& out, const dns::IpAddress& ip)
+{
+  if (!ip.is_v4()) {
+    out += ip.to_string();
+    return;
+  }
+  const uint8_t* bytes = ip.bytes();
+  for (size_t i = 0; i < 4; ++i) {
+    if (i > 0) {
+      out += '.';
+    }
+    const unsigned value = bytes[i];
+    if (value >= 100) {
+      out += static_cast<char>('0' + value / 100);
+    }
+    if (value >= 10) {
+      out += static_cast<char>('0' + value / 10 % 10);
+    }
+    out += static_cast<char>('0' + value % 10);
+  }
+}
+
 std::string
 join_ips(const std::vector<dns::IpAddress>& ips)
 {
   std::string out;
   for (const auto& ip : ips) {
-    out += out.empty() ? ip.to_string() : ", " + ip.to_string();
+    if (!out.empty()) {
+      out += ", ";
+    }
+    append_ip(out, ip);
   }
   return out;
 }
@@ -40,13 +67,42 @@ join_terms(const std::vector<std::string>& terms)
   return out;
 }
 
-/// Whether the record has a mechanism `kind` whose written target is `host` (parsed through `cache` if not null).
+/// Whether `name` (as written in a record) names `host` (a normalized name): `util::normalize_name(name) == host`
+/// without building the normalized copy.
 bool
-record_targets(const std::string& record, spf::MechanismKind kind, const std::string& host, spf::RecordCache* cache)
+names_host(std::string_view name, std::string_view host)
 {
-  const auto entry = cache ? cache->parse(record)
-                           : std::make_shared<const util::Result<spf::Record, spf::ParseError>>(spf::parse_record(record));
-  const auto& parsed = *entry;
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  if (name.size() != host.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (c != host[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// The parse result of `record` (through `cache` when it is not null).
+spf::RecordCache::Entry
+parse_entry(const std::string& record, spf::RecordCache* cache)
+{
+  return cache ? cache->parse(record)
+               : std::make_shared<const util::Result<spf::Record, spf::ParseError>>(spf::parse_record(record));
+}
+
+/// Whether the record (text `record`, parse result `parsed`) has a mechanism `kind` whose written target is `host`.
+bool
+record_targets(const std::string& record, const util::Result<spf::Record, spf::ParseError>& parsed,
+               spf::MechanismKind kind, const std::string& host)
+{
   if (!parsed) {
     // Fall back on the text, so that a broken record still gets the sender-specific advice.
     const std::string needle = fmt::format("{}:{}", to_string(kind), host);
@@ -54,7 +110,7 @@ record_targets(const std::string& record, spf::MechanismKind kind, const std::st
   }
   for (const auto& term : parsed->terms) {
     if (term.kind == spf::TermKind::mechanism && term.mechanism == kind && term.domain_spec
-        && util::normalize_name(term.domain_spec->text) == host) {
+        && names_host(term.domain_spec->text, host)) {
       return true;
     }
   }
@@ -110,7 +166,11 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
   }
 
   const std::string& host = profile.sending_host;
-  if (!report.record.empty() && record_targets(report.record, spf::MechanismKind::include, host, cache)) {
+  spf::RecordCache::Entry parsed;
+  if (!report.record.empty()) {
+    parsed = parse_entry(report.record, cache);
+  }
+  if (parsed && record_targets(report.record, *parsed, spf::MechanismKind::include, host)) {
     // The generic "include of a name without SPF" says less than the finding below; keep one.
     const std::string term = "'include:" + host + "'";
     std::erase_if(report.findings, [&](const Finding& f) {
@@ -153,7 +213,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
         fmt::format("SPF authorizes only {} of {}'s {} ordinary addresses; mail from {} fails SPF.",
                     ordinary_count - failing_ordinary.size(), profile.name, ordinary_count, join_ips(failing_ordinary));
     }
-    if (record_targets(report.record, spf::MechanismKind::a, host, cache)) {
+    if (parsed && record_targets(report.record, *parsed, spf::MechanismKind::a, host)) {
       finding.detail = fmt::format("'a:{}' covers only what {} resolves to now: {}.", host, host,
                                    report.sending_host.addresses.empty() ? std::string("nothing")
                                                                          : join_ips(report.sending_host.addresses));

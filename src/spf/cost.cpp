@@ -21,16 +21,19 @@ is_void(const dns::Answer& answer)
   return dns::is_absent(answer.status);
 }
 
-/// The record text of `domain`, or the reason there is none; fills `node.selection` and `node.errors`.
-util::Task<std::string>
-fetch_record(dns::Resolver& resolver, std::string domain, CostNode& node)
+/// Fetches the record of `node.domain` into `node.record`, or the reason there is none; fills `node.selection` and
+/// `node.errors`.
+util::Task<void>
+fetch_record(dns::Resolver& resolver, CostNode& node)
 {
+  const std::string& domain = node.domain;
   const auto answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
-  const Selection selection = select_record(*answer);
+  Selection selection = select_record(*answer);
   node.selection = selection.status;
   switch (selection.status) {
   case SelectionStatus::one:
-    co_return selection.record;
+    node.record = std::move(selection.record);
+    co_return;
   case SelectionStatus::none:
     node.errors.push_back(fmt::format("{} has no SPF record", domain));
     break;
@@ -44,7 +47,6 @@ fetch_record(dns::Resolver& resolver, std::string domain, CostNode& node)
                                       answer->server.empty() ? std::string() : " from " + answer->server));
     break;
   }
-  co_return std::string();
 }
 
 struct Walk
@@ -58,17 +60,16 @@ struct Walk
 util::Task<void>
 walk(Walk& state, CostNode& node, unsigned depth)
 {
-  std::string text;
   if (depth == 0 && state.options.record_override) {
-    text = *state.options.record_override;
+    node.record = *state.options.record_override;
     node.selection = SelectionStatus::one;
   } else {
-    text = co_await fetch_record(state.resolver, node.domain, node);
+    co_await fetch_record(state.resolver, node);
   }
   if (node.selection != SelectionStatus::one) {
     co_return;
   }
-  node.record = text;
+  const std::string& text = node.record;
 
   RecordCache::Entry cached;
   std::optional<util::Result<Record, ParseError>> local;
@@ -118,9 +119,8 @@ walk(Walk& state, CostNode& node, unsigned depth)
       node.macro_terms.push_back(term.text);
       continue;
     }
-    const std::string name = term.domain_spec ? expand(*term.domain_spec, macro, MacroUse::domain_spec)
-                                              : node.domain;
-    targets.push_back({&term, name});
+    targets.push_back(
+      {&term, term.domain_spec ? expand(*term.domain_spec, macro, MacroUse::domain_spec) : node.domain});
   }
 
   // Hint every lookup first so that a network resolver sends them together.
@@ -131,12 +131,12 @@ walk(Walk& state, CostNode& node, unsigned depth)
     state.resolver.prefetch(target.name, type);
   }
 
-  for (const auto& target : targets) {
+  for (auto& target : targets) {
     const Term& term = *target.term;
     const bool is_tree = term.kind == TermKind::modifier || term.mechanism == MechanismKind::include;
     if (is_tree) {
       CostNode child;
-      child.domain = util::normalize_name(target.name);
+      child.domain = util::is_normalized_name(target.name) ? std::move(target.name) : util::normalize_name(target.name);
       child.via = term.text;
       if (std::find(state.path.begin(), state.path.end(), child.domain) != state.path.end()) {
         child.loop = true;

@@ -98,20 +98,34 @@ syntax_offset(const Finding& finding)
   return value;
 }
 
-Findings
-lint_record_text(std::string_view text, const std::vector<std::string>* strings)
+namespace {
+
+/// The parse result of a record text: `cache`'s entry, or parsed now when there is no cache.
+RecordCache::Entry
+parse_entry(std::string_view text, RecordCache* cache)
 {
-  Findings findings;
+  if (cache) {
+    return cache->parse(text);
+  }
+  return std::make_shared<const util::Result<Record, ParseError>>(parse_record(text));
+}
+
+/// `lint_record_text`, appending to `findings`; `parsed` is the parse result of `text` when the caller has it
+/// (null: parsed here only if needed).
+void
+lint_text(std::string_view text, const std::vector<std::string>* strings,
+          const util::Result<Record, ParseError>* parsed, Findings& findings)
+{
   if (util::istarts_with(util::trim(text), "spf2.0/")) {
     findings.push_back(make("spf.sender_id", Severity::info,
                             "An old Sender ID record (spf2.0) is published. Receivers ignore it; only the record "
                             "starting with v=spf1 counts.",
                             "You may delete the spf2.0 record; keep exactly one v=spf1 record."));
-    return findings;
+    return;
   }
   if (!is_spf_record(text)) {
     if (!looks_like_spf(text)) {
-      return findings; // some other TXT record: none of our business
+      return; // some other TXT record: none of our business
     }
     lint_bytes(text, findings);
     lint_whitespace(text, findings);
@@ -127,7 +141,7 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
                "starts with v=spf1."
              : "Make the record start with v=spf1 followed by a space.",
       "offset 0: " + util::escape_for_display(text)));
-    return findings;
+    return;
   }
 
   lint_bytes(text, findings);
@@ -153,9 +167,13 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
                             "(\"v=spf1 ... \" \"...\"), or shorten it."));
   }
 
-  const auto parsed = parse_record(text);
+  std::optional<util::Result<Record, ParseError>> local;
   if (!parsed) {
-    const auto& error = parsed.error();
+    local.emplace(parse_record(text));
+    parsed = &*local;
+  }
+  if (!parsed->has_value()) {
+    const auto& error = parsed->error();
     findings.push_back(make("spf.syntax", Severity::error,
                             fmt::format("The SPF record has an error, so receivers treat it as broken "
                                         "(permerror) and may reject the mail: {}.",
@@ -163,10 +181,10 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
                             "Correct the marked part of the record; every part must be one of: ip4:, ip6:, a, mx, "
                             "include:, exists:, all, redirect=, exp=.",
                             fmt::format("offset {}: {}", error.offset, error.term)));
-    return findings;
+    return;
   }
 
-  const Record& record = *parsed;
+  const Record& record = parsed->value();
   const Term* all = record.all();
   if (all) {
     if (all->qualifier == Qualifier::pass) {
@@ -227,13 +245,24 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
                               fmt::format("offset {}: {}", term.offset, term.text)));
     }
   }
+}
+
+} // namespace
+
+Findings
+lint_record_text(std::string_view text, const std::vector<std::string>* strings)
+{
+  Findings findings;
+  lint_text(text, strings, nullptr, findings);
   return findings;
 }
 
-Findings
-lint_cost(const CostReport& report)
+namespace {
+
+/// `lint_cost`, appending to `findings`.
+void
+lint_cost_into(const CostReport& report, Findings& findings)
 {
-  Findings findings;
   if (report.over_term_limit()) {
     std::string costly;
     for (const CostNode* node : most_costly_includes(report, 3)) {
@@ -297,6 +326,15 @@ lint_cost(const CostReport& report)
       stack.push_back(&child);
     }
   }
+}
+
+} // namespace
+
+Findings
+lint_cost(const CostReport& report)
+{
+  Findings findings;
+  lint_cost_into(report, findings);
   return findings;
 }
 
@@ -304,12 +342,13 @@ util::Task<DomainLint>
 lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
 {
   DomainLint result;
-  std::vector<std::string> strings;
+  // The answer stays alive for the whole lint: the record's published strings are read from it, not copied.
+  dns::AnswerPtr answer;
   const std::vector<std::string>* strings_ptr = nullptr;
   if (options.record_override) {
     result.record = *options.record_override;
   } else {
-    const auto answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
+    answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
     if (dns::is_failure(answer->status)) {
       result.findings.push_back(make(
         "spf.dns_failure", Severity::warning,
@@ -319,58 +358,59 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
         fmt::format("{} {}", answer->server, answer->detail)));
       co_return result;
     }
-    std::vector<const dns::TxtRecord*> spf_records;
+    const dns::TxtRecord* first_spf = nullptr;
+    size_t spf_count = 0;
     for (const auto& txt : answer->txt) {
-      const auto joined = txt.joined();
+      auto joined = txt.joined();
       if (is_spf_record(joined)) {
-        spf_records.push_back(&txt);
-      } else {
-        for (auto& finding : lint_record_text(joined, &txt.strings)) {
-          result.findings.push_back(std::move(finding));
+        if (++spf_count == 1) {
+          first_spf = &txt;
+          result.record = std::move(joined);
         }
+      } else {
+        lint_text(joined, &txt.strings, nullptr, result.findings);
       }
     }
-    if (spf_records.empty()) {
+    if (spf_count == 0) {
       result.findings.push_back(make("spf.no_record", Severity::error,
                                      fmt::format("{} publishes no SPF record.", domain),
                                      "Publish one TXT record starting with v=spf1 that lists every server "
                                      "sending mail for the domain."));
       co_return result;
     }
-    if (spf_records.size() > 1) {
+    if (spf_count > 1) {
       std::string all;
-      for (const auto* txt : spf_records) {
-        all += fmt::format("{}\"{}\"", all.empty() ? "" : " and ", util::escape_for_display(txt->joined()));
+      for (const auto& txt : answer->txt) {
+        auto joined = txt.joined();
+        if (!is_spf_record(joined)) {
+          continue;
+        }
+        all += fmt::format("{}\"{}\"", all.empty() ? "" : " and ", util::escape_for_display(joined));
       }
+      result.record.clear();
       result.findings.push_back(make("spf.multiple_records", Severity::error,
                                      fmt::format("{} publishes {} SPF records; receivers then treat SPF as broken "
                                                  "(permerror).",
-                                                 domain, spf_records.size()),
+                                                 domain, spf_count),
                                      "Merge them into one record that starts with v=spf1 and delete the others.",
                                      all));
       co_return result;
     }
-    result.record = spf_records.front()->joined();
-    strings = spf_records.front()->strings;
-    strings_ptr = &strings;
+    strings_ptr = &first_spf->strings;
   }
 
-  for (auto& finding : lint_record_text(result.record, strings_ptr)) {
-    result.findings.push_back(std::move(finding));
-  }
-  const bool parses =
-    options.cache ? options.cache->parse(result.record)->has_value() : parse_record(result.record).has_value();
-  if (!parses) {
+  // Parsed once (through the shared cache when there is one) for both the text lint and the cost analysis.
+  const RecordCache::Entry parsed = parse_entry(result.record, options.cache.get());
+  lint_text(result.record, strings_ptr, parsed.get(), result.findings);
+  if (!parsed->has_value()) {
     co_return result;
   }
   CostOptions cost_options;
   cost_options.limits = options.limits;
-  cost_options.record_override = options.record_override;
-  cost_options.cache = options.cache;
-  result.cost = co_await analyze_cost(resolver, domain, cost_options);
-  for (auto& finding : lint_cost(*result.cost)) {
-    result.findings.push_back(std::move(finding));
-  }
+  cost_options.record_override = std::move(options.record_override);
+  cost_options.cache = std::move(options.cache);
+  result.cost = co_await analyze_cost(resolver, std::move(domain), std::move(cost_options));
+  lint_cost_into(*result.cost, result.findings);
   co_return result;
 }
 

@@ -1,7 +1,9 @@
-// Lookahead prefetching must never change SPF results or the RFC 7208 accounting, and it must reach the whole include
-// tree in depth + 1 rounds within its bounds: every name with an SPF record in
+// Lookahead prefetching must never change SPF results or the RFC 7208 accounting: every name with an SPF record in
 // the demo zone and the integration-test zones is evaluated for every Directo address with prefetching off
-// (answers straight from the zone) and on (answers arriving asynchronously, prefetched ones served at once).
+// (answers straight from the zone) and on (answers arriving asynchronously, prefetched ones served at once; and
+// through a CachingResolver over a resolver answering in rounds, which exercises the lookahead that follows
+// prefetched include:/redirect= and mx answers). It must also reach a whole include tree in depth + 1 rounds, within
+// its bounds (10 levels, 30 names).
 
 #include "../support/prefetch_recorder.hpp"
 

@@ -56,7 +56,11 @@ struct Options
   std::string receiver = "unknown";
   /// The `t` macro; the current time when not set.
   std::optional<uint64_t> timestamp;
-  /// Send every target known without macros to `Resolver::prefetch` when a record is parsed. Never changes results.
+  /// Send every target known without macros to `Resolver::prefetch` when a record is parsed, and follow the
+  /// include:/redirect= and `mx` targets as their answers arrive (`Resolver::query` with a callback; the evaluation
+  /// never waits on it): their records' targets and the MX hosts' addresses are prefetched at once, 10 levels deep
+  /// and at most 30 names per check_host() beyond the records the evaluation parsed, so that the whole include tree
+  /// takes one round per level. Never changes results, counts or traces.
   Prefetch prefetch = Prefetch::on;
   /// Record every step in `Evaluation::trace` (reports show it with --verbose). Off leaves the trace empty and is
   /// cheaper; it never changes the result, the counts or any other field.

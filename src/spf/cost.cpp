@@ -21,19 +21,18 @@ is_void(const dns::Answer& answer)
   return dns::is_absent(answer.status);
 }
 
-/// Fetches the record of `node.domain` into `node.record`, or the reason there is none; fills `node.selection` and
-/// `node.errors`.
-util::Task<void>
-fetch_record(dns::Resolver& resolver, CostNode& node)
+/// Takes the record of `node.domain` from its TXT `answer` into `node.record`, or the reason there is none; fills
+/// `node.selection` and `node.errors`.
+void
+take_record(const dns::Answer& answer, CostNode& node)
 {
   const std::string& domain = node.domain;
-  const auto answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
-  Selection selection = select_record(*answer);
+  Selection selection = select_record(answer);
   node.selection = selection.status;
   switch (selection.status) {
   case SelectionStatus::one:
     node.record = std::move(selection.record);
-    co_return;
+    return;
   case SelectionStatus::none:
     node.errors.push_back(fmt::format("{} has no SPF record", domain));
     break;
@@ -43,8 +42,8 @@ fetch_record(dns::Resolver& resolver, CostNode& node)
     break;
   case SelectionStatus::dns_failure:
     node.errors.push_back(fmt::format("the SPF record of {} could not be fetched ({}{})", domain,
-                                      dns::to_string(answer->status),
-                                      answer->server.empty() ? std::string() : " from " + answer->server));
+                                      dns::to_string(answer.status),
+                                      answer.server.empty() ? std::string() : " from " + answer.server));
     break;
   }
 }
@@ -64,7 +63,8 @@ walk(Walk& state, CostNode& node, unsigned depth)
     node.record = *state.options.record_override;
     node.selection = SelectionStatus::one;
   } else {
-    co_await fetch_record(state.resolver, node);
+    const auto answer = co_await detail::ask(state.resolver, node.domain, dns::RRType::txt);
+    take_record(*answer, node);
   }
   if (node.selection != SelectionStatus::one) {
     co_return;

@@ -67,6 +67,30 @@ join_terms(const std::vector<std::string>& terms)
   return out;
 }
 
+/// `join_terms(compact_ip_terms(ips))`, remembered per thread for the last few address lists: the failing addresses
+/// are subsets of one profile's few addresses, so the same lists come back domain after domain (the function is pure).
+std::string
+compact_terms_text(const std::vector<dns::IpAddress>& ips)
+{
+  struct Entry
+  {
+    std::vector<dns::IpAddress> ips;
+    std::string text;
+  };
+  constexpr size_t k_capacity = 32;
+  thread_local std::vector<Entry> memo;
+  for (const auto& entry : memo) {
+    if (entry.ips == ips) {
+      return entry.text;
+    }
+  }
+  if (memo.size() >= k_capacity) {
+    memo.clear();
+  }
+  memo.push_back({ips, join_terms(compact_ip_terms(ips))});
+  return memo.back().text;
+}
+
 /// Whether `name` (as written in a record) names `host` (a normalized name): `util::normalize_name(name) == host`
 /// without building the normalized copy.
 bool
@@ -200,7 +224,6 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
 
   const auto ordinary_count = profile.ordinary_ips.size();
   if (!failing_ordinary.empty()) {
-    auto terms = compact_ip_terms(failing_ordinary);
     Finding finding;
     finding.severity = Severity::error;
     if (failing_ordinary.size() == ordinary_count) {
@@ -220,7 +243,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
     }
     finding.fix = fmt::format("Add '{}' to the SPF record before the 'all' term; 'sendcheck --suggest {}' prints "
                               "the whole record.",
-                              join_terms(terms), report.domain);
+                              compact_terms_text(failing_ordinary), report.domain);
     report.findings.push_back(std::move(finding));
   }
   if (!failing_bulk.empty()) {
@@ -229,7 +252,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
        fmt::format("SPF does not authorize {}'s bulk-mail address {} (invoices and customer e-mails sent by the "
                    "mass-mail module).",
                    profile.name, join_ips(failing_bulk)),
-       fmt::format("Add '{}' to the SPF record before the 'all' term.", join_terms(compact_ip_terms(failing_bulk))),
+       fmt::format("Add '{}' to the SPF record before the 'all' term.", compact_terms_text(failing_bulk)),
        ""});
   }
 }

@@ -245,17 +245,29 @@ TEST_CASE("report::check_domain sender findings")
           == fmt::format("SPF authorizes only 3 of {}'s 4 ordinary addresses; mail from 90.190.150.213 fails SPF.",
                          profile.name));
     CHECK(finding->detail == "'a:directo.gate.ee' covers only what directo.gate.ee resolves to now: 90.190.150.212.");
+    CHECK(finding->fix
+          == "Add 'ip4:90.190.150.213' to the SPF record before the 'all' term; 'sendcheck --suggest example.ee' "
+             "prints the whole record.");
     const auto* bulk = find(report.findings, "spf.directo_bulk_missing");
     REQUIRE(bulk);
     CHECK(bulk->message.find("bulk-mail address 90.190.150.82 (") != std::string::npos);
   }
 
-  SUBCASE("missing everywhere: several addresses joined with commas")
+  SUBCASE("missing everywhere: the compacted terms to add")
   {
-    const auto report = check("v=spf1 ip4:192.0.2.1 -all");
-    const auto* finding = find(report.findings, "spf.directo_missing");
-    REQUIRE(finding);
-    CHECK(finding->detail.empty());
+    const std::string fix = "Add 'ip4:90.190.150.210/31 ip4:90.190.150.212/31' to the SPF record before the 'all' "
+                            "term; 'sendcheck --suggest example.ee' prints the whole record.";
+    // Twice: the second time the compacted terms come from the per-thread memo.
+    for (int round = 0; round < 2; ++round) {
+      const auto report = check("v=spf1 ip4:192.0.2.1 -all");
+      const auto* finding = find(report.findings, "spf.directo_missing");
+      REQUIRE(finding);
+      CHECK(finding->detail.empty());
+      CHECK(finding->fix == fix);
+      const auto* bulk = find(report.findings, "spf.directo_bulk_missing");
+      REQUIRE(bulk);
+      CHECK(bulk->fix == "Add 'ip4:90.190.150.82' to the SPF record before the 'all' term.");
+    }
   }
 
   SUBCASE("include of the sending host: one specific finding instead of the generic one")

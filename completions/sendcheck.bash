@@ -45,7 +45,7 @@ _sendcheck()
             [[ -n $prefix ]] && COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
             return 0
             ;;
-        --server | --selector | --dkim-reference | --record | --timeout | --tries | --concurrency)
+        --server | --selector | --dkim-reference | --record | --timeout | --tries | --concurrency | -j | --jobs)
             # A value is required but there is nothing sensible to offer.
             COMPREPLY=()
             return 0
@@ -59,8 +59,8 @@ _sendcheck()
 
     if [[ $cur == -* ]]; then
         local options="--help --version --file --suggest --suggest= --json --color --quiet --verbose --ip-style
-            --selector --dkim-reference --no-bulk --only --record --server --zone --offline --timeout --tries --concurrency
-            --profile --show-profile --allowlist --format --check -h -f -q -v"
+            --selector --dkim-reference --no-bulk --only --record --server --zone --offline --timeout --tries --concurrency --jobs
+            --profile --show-profile --allowlist --format --check -h -f -j -q -v"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
         # "--suggest=" is offered so that the mode can be completed next; do not add a space after it.
         [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null

@@ -31,6 +31,7 @@ complete -c sendcheck -l offline -d 'Use no network: only --zone files and --rec
 complete -c sendcheck -l timeout -x -d 'Time to wait for one DNS answer (ms)'
 complete -c sendcheck -l tries -x -d 'Attempts per DNS query'
 complete -c sendcheck -l concurrency -x -d 'Domains checked at once'
+complete -c sendcheck -s j -l jobs -x -d 'Threads checking domains'
 
 # Sender profile and allowlist
 complete -c sendcheck -l profile -r -F -d 'Use the sender profile in this JSON file'

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <vector>
 
 namespace sendcheck::cli {
 
@@ -40,12 +41,18 @@ run_checked(int argc, char** argv)
     }
   }
 
-  auto stack = build_resolver_stack(options);
-  if (!stack) {
-    std::fputs(fmt::format("sendcheck: {}\n", stack.error()).c_str(), stderr);
-    return static_cast<int>(ExitCode::usage);
+  // One resolver stack (c-ares channel, caches, zone files) per worker thread: nothing is shared between threads.
+  std::vector<std::unique_ptr<ResolverStack>> stacks;
+  const unsigned workers = worker_count(options);
+  for (unsigned worker = 0; worker < workers; ++worker) {
+    auto stack = build_resolver_stack(options, workers);
+    if (!stack) {
+      std::fputs(fmt::format("sendcheck: {}\n", stack.error()).c_str(), stderr);
+      return static_cast<int>(ExitCode::usage);
+    }
+    stacks.push_back(std::move(*stack));
   }
-  return run_checks(options, **stack);
+  return run_checks(options, stacks);
 }
 
 } // namespace

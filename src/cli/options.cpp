@@ -57,6 +57,8 @@ DNS:
   --timeout MS         time to wait for one DNS answer (default 3000)
   --tries N            tries per DNS query (default 2)
   --concurrency N      domains checked at once (default 64)
+  -j, --jobs N         threads checking domains (default: one per CPU, at most
+                       4, when several domains are checked; else 1)
 
 Sender profile:
   --profile FILE       read the sender's facts from a JSON file
@@ -230,6 +232,10 @@ parse_options(int argc, const char* const* argv)
   app.add_option("--concurrency", options.concurrency, "Domains checked at once (default 64)")
     ->type_name("N")
     ->check(CLI::Range(1U, 10000U))
+    ->group("DNS");
+  app.add_option("-j,--jobs", options.jobs, "Threads checking domains (default: one per CPU, at most 4)")
+    ->type_name("N")
+    ->check(CLI::Range(1U, 64U))
     ->group("DNS");
 
   try {

@@ -5,10 +5,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sendcheck::cli {
 
 util::Result<std::unique_ptr<ResolverStack>, std::string>
-build_resolver_stack(const Options& options)
+build_resolver_stack(const Options& options, unsigned workers)
 {
   auto stack = std::make_unique<ResolverStack>();
   for (const auto& path : options.zones) {
@@ -31,6 +33,10 @@ build_resolver_stack(const Options& options)
     network.servers = options.servers;
     network.timeout = std::chrono::milliseconds(options.timeout_ms);
     network.tries = static_cast<int>(options.tries);
+    // The workers share the server: together they keep as many queries on the network as one would (more overflow
+    // a server's receive buffer -- knotd's default one drops datagrams beyond about 200 -- and each lost datagram
+    // costs a retry after --timeout).
+    network.max_in_flight = std::max<size_t>(1, network.max_in_flight / std::max(1U, workers));
     auto resolver = dns::CaresResolver::create(network);
     if (!resolver) {
       return util::unexpected(fmt::format("cannot set up DNS: {}", resolver.error().message));

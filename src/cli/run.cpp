@@ -12,13 +12,18 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
 namespace sendcheck::cli {
 
@@ -194,216 +199,90 @@ combine_exit(int current, int next)
   return rank(next) > rank(current) ? next : current;
 }
 
-/// One domain in the window of checks in flight.
-struct Slot
+/// One domain's output, rendered by the worker that checked it; the writer puts it out in input order.
+struct Rendered
 {
-  std::string input;
-  std::string where; ///< "FILE:LINE" for file input.
-  std::optional<DomainInput> domain;
-  std::string error; ///< For input that is not a valid domain.
-  std::optional<report::DomainReport> report;
-  bool done = false;
+  std::string err;    ///< For standard error, written first (standard output is flushed before it).
+  std::string out;    ///< For standard output.
+  bool entry = false; ///< A member of the JSON "domains" array or a text report: the writer separates entries.
+  std::optional<report::DomainStatus> status; ///< Nullopt for input that is not a valid domain.
+  int exit_code = 0;
 };
 
-/// Keeps up to `concurrency` checks in flight and writes finished reports in input order.
-class Runner
+/// Turns a finished check (or a rejected input line) into what is printed. Shared by every worker: it only reads.
+class Renderer
 {
 public:
-  Runner(const Options& options, ResolverStack& stack, DomainSource& source)
-    : m_options(options), m_stack(stack), m_source(source), m_cache(std::make_shared<spf::RecordCache>())
+  explicit Renderer(const Options& options)
+    : m_options(options),
+      m_profile_name(options.profile ? options.profile->name : directo_profile().name),
+      // With -f or several domains, each suggested record is prefixed by its domain so the lines can be told apart.
+      m_prefix_suggestions(!options.domain_file.empty() || options.domains.size() > 1)
   {
-    m_check.profile = options.profile ? options.profile
-                                      : std::shared_ptr<const SenderProfile>(&directo_profile(),
-                                                                             [](const SenderProfile*) {});
-    m_check.bulk = !options.no_bulk;
-    m_check.checks = options.checks;
-    m_check.selector = options.selector;
-    m_check.dkim_reference = options.dkim_reference;
-    m_check.cache = m_cache;
-    m_check.memo = std::make_shared<spf::EvaluationMemo>(); // one per run: every check uses m_stack.top()
-    m_check.keep_trace = options.verbose;
-    if (options.suggest != SuggestMode::off) {
-      suggest::SuggestOptions suggest_options;
-      suggest_options.profile = m_check.profile;
-      suggest_options.bulk = m_check.bulk;
-      suggest_options.cache = m_cache;
-      suggest_options.style = options.ip_style == IpStyle::host  ? suggest::IpStyle::host
-                              : options.ip_style == IpStyle::ip4 ? suggest::IpStyle::ip4
-                                                                 : suggest::IpStyle::automatic;
-      m_check.suggest = suggest_options;
-    }
-    // With -f or several domains, each suggested record is prefixed by its domain so the lines can be told apart.
-    m_prefix_suggestions = !options.domain_file.empty() || options.domains.size() > 1;
     m_text.color = decide_color(options);
     m_text.detail = options.quiet     ? report::Detail::quiet
                     : options.verbose ? report::Detail::verbose
                                       : report::Detail::normal;
     m_json.include_trace = options.verbose;
-    m_progress = !options.quiet && isatty(STDERR_FILENO) != 0;
   }
 
-  int
-  run()
+  /// Input that is not a valid domain: a JSON entry, or an error line on standard error.
+  Rendered
+  invalid(const std::string& input, const std::string& error) const
+  {
+    Rendered rendered;
+    rendered.exit_code = static_cast<int>(ExitCode::usage);
+    if (m_options.json) {
+      rendered.entry = true;
+      rendered.out = indented_dump(report::invalid_input_to_json(input, error));
+    } else {
+      rendered.err = fmt::format("sendcheck: {}\n", util::terminal_safe(error));
+    }
+    return rendered;
+  }
+
+  /// A finished check: the JSON entry, the text report, or the suggested record.
+  Rendered
+  report(const report::DomainReport& result) const
+  {
+    Rendered rendered;
+    rendered.status = result.status;
+    rendered.exit_code = result.suggestion ? suggestion_exit_code(*result.suggestion)
+                                           : report::exit_code(result.status);
+    if (result.suggestion && !m_options.json) {
+      write_suggestion(rendered, result, *result.suggestion);
+    } else if (m_options.json) {
+      rendered.entry = true;
+      report::write_domain_json(rendered.out, result, m_json);
+    } else {
+      rendered.entry = true;
+      rendered.out = report::render_text(result, m_text);
+    }
+    return rendered;
+  }
+
+  /// What goes between two entries: JSON array members are separated by commas, text reports by a blank line.
+  std::string_view
+  separator(size_t entries_before) const
   {
     if (m_options.json) {
-      write_out(stdout, report::json_document_start(*m_check.profile));
+      return entries_before == 0 ? "\n" : ",\n";
     }
-    fill();
-    while (!m_window.empty()) {
-      m_stack.top().run();
-      fill();
-      if (!m_window.empty() && !m_window.front()->done) {
-        throw std::logic_error("a check did not complete when DNS ran out of work");
-      }
-    }
-    clear_progress();
-
-    std::vector<std::string> notes = m_stack.notes;
-    const auto& outside = m_stack.layered().outside_names();
-    if (m_stack.layered().offline() && !outside.empty()) {
-      std::string names;
-      size_t shown = 0;
-      for (const auto& name : outside) {
-        if (shown++ == 5) {
-          names += ", ...";
-          break;
-        }
-        names += names.empty() ? name : ", " + name;
-      }
-      notes.push_back(fmt::format("{} name(s) outside the zone files were treated as absent: {}", outside.size(),
-                                  names));
-    }
-    m_summary.exit_code = m_exit;
-    if (m_options.json) {
-      write_out(stdout, report::json_document_end(m_summary, notes));
-    } else if (!m_options.quiet && (m_options.suggest == SuggestMode::off || m_options.verbose) && !notes.empty()
-               && m_stack.layered().offline() && !outside.empty()) {
-      std::fflush(stdout);
-      for (const auto& note : notes) {
-        write_out(stderr, fmt::format("note: {}\n", note));
-      }
-    }
-    std::fflush(stdout);
-    return m_exit;
+    return entries_before > 0 && m_text.detail != report::Detail::quiet ? "\n" : "";
   }
 
 private:
-  /// Writes every finished report at the front of the window, then starts checks until the window is full.
-  void
-  fill()
-  {
-    if (m_filling) {
-      return; // A check finished synchronously inside start(); the loop below picks it up.
-    }
-    m_filling = true;
-    while (true) {
-      flush_ready();
-      if (m_window.size() >= m_options.concurrency) {
-        break;
-      }
-      auto next = m_source.next();
-      if (!next) {
-        break;
-      }
-      start(std::move(next->first), std::move(next->second));
-    }
-    m_filling = false;
-  }
-
-  void
-  start(std::string input, std::string where)
-  {
-    auto slot = std::make_shared<Slot>();
-    slot->input = std::move(input);
-    slot->where = std::move(where);
-    m_window.push_back(slot);
-    auto domain = parse_domain_input(slot->input);
-    if (!domain) {
-      slot->error = slot->where.empty() ? domain.error() : fmt::format("{}: {}", slot->where, domain.error());
-      slot->done = true;
-      return;
-    }
-    slot->domain = std::move(*domain);
-    util::spawn<report::DomainReport>(
-      report::check_domain(m_stack.top(), slot->domain->ascii, m_check),
-      [this, slot](report::DomainReport result) {
-        result.unicode = slot->domain->unicode;
-        result.note = slot->domain->note;
-        slot->report = std::move(result);
-        slot->done = true;
-        fill();
-      },
-      [slot](std::exception_ptr error) { std::rethrow_exception(error); });
-  }
-
-  void
-  flush_ready()
-  {
-    while (!m_window.empty() && m_window.front()->done) {
-      write(*m_window.front());
-      m_window.pop_front();
-      ++m_finished;
-      show_progress();
-    }
-  }
-
-  void
-  write(const Slot& slot)
-  {
-    ++m_summary.domains;
-    if (!slot.report) {
-      ++m_summary.invalid;
-      m_exit = combine_exit(m_exit, static_cast<int>(ExitCode::usage));
-      if (m_options.json) {
-        write_separator();
-        write_out(stdout, indented_dump(report::invalid_input_to_json(slot.input, slot.error)));
-      } else {
-        write_out(stderr, fmt::format("sendcheck: {}\n", util::terminal_safe(slot.error)));
-      }
-      return;
-    }
-    const auto& result = *slot.report;
-    switch (result.status) {
-    case report::DomainStatus::good:
-      ++m_summary.good;
-      break;
-    case report::DomainStatus::problem:
-      ++m_summary.problem;
-      break;
-    case report::DomainStatus::dns_error:
-      ++m_summary.dns_error;
-      break;
-    case report::DomainStatus::not_found:
-      ++m_summary.not_found;
-      break;
-    }
-    m_exit = combine_exit(m_exit, result.suggestion ? suggestion_exit_code(*result.suggestion)
-                                                    : report::exit_code(result.status));
-    if (result.suggestion && !m_options.json) {
-      write_suggestion(result, *result.suggestion);
-    } else if (m_options.json) {
-      write_separator();
-      std::string json;
-      report::write_domain_json(json, result, m_json);
-      write_out(stdout, json);
-    } else {
-      if (m_written++ > 0 && m_text.detail != report::Detail::quiet) {
-        write_out(stdout, "\n");
-      }
-      write_out(stdout, report::render_text(result, m_text));
-    }
-  }
-
   /// --suggest: the record (or zone-file line) alone on stdout, the explanation on stderr.
   void
-  write_suggestion(const report::DomainReport& result, const suggest::Suggestion& suggestion)
+  write_suggestion(Rendered& rendered, const report::DomainReport& result,
+                   const suggest::Suggestion& suggestion) const
   {
     const std::string name = util::escape_for_display(result.unicode);
     const bool printed = !suggestion.record.empty()
                          && (suggestion.status == suggest::SuggestStatus::changed
                              || suggestion.status == suggest::SuggestStatus::unchanged);
     if (!m_options.quiet) {
-      std::string explanation;
+      std::string& explanation = rendered.err;
       if (suggestion.status == suggest::SuggestStatus::unchanged) {
         explanation += fmt::format("{}: the published record is already right; it is printed unchanged.\n", name);
       }
@@ -416,8 +295,7 @@ private:
       if (printed && suggestion.verification.ran) {
         explanation += fmt::format(
           "{}: verified: every {} address passes with this record; {}/10 DNS lookups, {}/2 void lookups.\n", name,
-          m_check.profile->name, suggestion.verification.total_dns_terms,
-          suggestion.verification.total_void_lookups);
+          m_profile_name, suggestion.verification.total_dns_terms, suggestion.verification.total_void_lookups);
       }
       if (!printed) {
         explanation += fmt::format("{}: no record printed: {}\n", name,
@@ -425,8 +303,6 @@ private:
                                                               ? std::string("no correct record could be built")
                                                               : suggestion.failure));
       }
-      std::fflush(stdout);
-      write_out(stderr, explanation);
     }
     if (!printed) {
       return;
@@ -436,7 +312,7 @@ private:
     if (m_prefix_suggestions && m_options.suggest != SuggestMode::zone) {
       line = fmt::format("{}: {}", result.domain, line);
     }
-    write_out(stdout, util::escape_for_display(line) + "\n");
+    rendered.out = util::escape_for_display(line) + "\n";
   }
 
   /// The exit code of a --suggest run: 0 printed, 1 impossible, 3 DNS failure.
@@ -455,12 +331,6 @@ private:
     return static_cast<int>(ExitCode::problem);
   }
 
-  void
-  write_separator()
-  {
-    write_out(stdout, m_written++ == 0 ? "\n" : ",\n");
-  }
-
   /// `json` pretty-printed (2-space steps) and indented by four spaces, to sit inside the "domains" array.
   static std::string
   indented_dump(const nlohmann::ordered_json& json)
@@ -475,13 +345,266 @@ private:
     return out;
   }
 
+  const Options& m_options;
+  std::string m_profile_name;
+  bool m_prefix_suggestions = false;
+  report::TextOptions m_text;
+  report::JsonOptions m_json;
+};
+
+/// A domain handed to a worker: its place in the input, the text as written and where it came from.
+struct Taken
+{
+  size_t sequence = 0;
+  std::string input;
+  std::string where; ///< "FILE:LINE" for file input.
+};
+
+/// Where the workers take domains from and hand their output back, and where the writer takes the output in input
+/// order. At most `window` domains are taken and not yet written (in flight, or finished and waiting for an earlier
+/// one), which bounds memory however long the input is. Thread-safe.
+class Exchange
+{
+public:
+  Exchange(DomainSource& source, size_t window) : m_source(source), m_window(window) {}
+
+  /// The next domain, or nullopt when the window is full, the input is done or the run is stopping.
+  std::optional<Taken>
+  take()
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_stopping || m_input_done || m_taken - m_written >= m_window) {
+      return std::nullopt;
+    }
+    auto next = m_source.next();
+    if (!next) {
+      m_input_done = true;
+      m_room_changed.notify_all();
+      return std::nullopt;
+    }
+    m_pending.emplace_back();
+    return Taken{m_taken++, std::move(next->first), std::move(next->second)};
+  }
+
+  /// Blocks until take() may give a domain (true) or never will (false: the input is done or the run is stopping).
+  bool
+  wait_for_room()
+  {
+    std::unique_lock lock(m_mutex);
+    m_room_changed.wait(lock, [this] { return m_stopping || m_input_done || m_taken - m_written < m_window; });
+    return !m_stopping && !m_input_done;
+  }
+
+  /// A worker's output for the domain taken as `sequence`.
+  void
+  deliver(size_t sequence, Rendered rendered)
+  {
+    const std::lock_guard lock(m_mutex);
+    m_pending[sequence - m_written] = std::move(rendered);
+  }
+
+  /// The output of the next domain in input order if it is ready; nullopt if not (yet).
+  std::optional<Rendered>
+  next_ready()
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_pending.empty() || !m_pending.front()) {
+      return std::nullopt;
+    }
+    Rendered front = std::move(*m_pending.front());
+    m_pending.pop_front();
+    ++m_written;
+    m_room_changed.notify_all();
+    return front;
+  }
+
+  /// Whether every domain taken has been written and the input is done.
+  bool
+  all_written()
+  {
+    const std::lock_guard lock(m_mutex);
+    return m_input_done && m_written == m_taken;
+  }
+
+  /// Domains taken and not yet written.
+  size_t
+  outstanding()
+  {
+    const std::lock_guard lock(m_mutex);
+    return m_taken - m_written;
+  }
+
+  /// A worker failed (a bug, or out of memory): the run stops, and run_workers rethrows `error` once every worker
+  /// has ended.
+  void
+  fail(std::exception_ptr error)
+  {
+    const std::lock_guard lock(m_mutex);
+    if (!m_failure) {
+      m_failure = std::move(error);
+    }
+    m_stopping = true;
+    m_room_changed.notify_all();
+  }
+
+  /// No more domains are handed out (the output is gone, or a worker failed); checks in flight still finish.
+  void
+  stop()
+  {
+    const std::lock_guard lock(m_mutex);
+    m_stopping = true;
+    m_room_changed.notify_all();
+  }
+
+  /// What a worker failed with, if one did.
+  std::exception_ptr
+  failure()
+  {
+    const std::lock_guard lock(m_mutex);
+    return m_failure;
+  }
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable m_room_changed;  ///< Idle workers wait here.
+  DomainSource& m_source;
+  size_t m_window;
+  size_t m_taken = 0;   ///< Sequence number of the next domain taken.
+  size_t m_written = 0; ///< Sequence number of the next domain to write.
+  std::deque<std::optional<Rendered>> m_pending; ///< Taken and not written, from m_written on.
+  bool m_input_done = false;
+  bool m_stopping = false;
+  std::exception_ptr m_failure;
+};
+
+/// Writes the rendered domains in input order, counts them for the summary and shows the progress line. The workers
+/// call write_ready() in turn (it holds a lock while it writes). It never throws into them: when the reader of
+/// standard output goes away, the writer stops the exchange and the run winds down (closed() tells).
+class Writer
+{
+public:
+  Writer(const Options& options, const Renderer& renderer, Exchange& exchange)
+    : m_options(options), m_renderer(renderer), m_exchange(exchange)
+  {
+    m_progress = !options.quiet && isatty(STDERR_FILENO) != 0;
+  }
+
+  /// Writes the output of every domain that is ready, in input order.
+  void
+  write_ready()
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_closed) {
+      return;
+    }
+    try {
+      while (auto rendered = m_exchange.next_ready()) {
+        write(*rendered);
+      }
+    } catch (const OutputClosed&) {
+      m_closed = true;
+      m_exchange.stop();
+    }
+  }
+
+  /// Whether standard output was closed by its reader (`sendcheck -f big.txt | head -1`).
+  bool
+  closed()
+  {
+    const std::lock_guard lock(m_mutex);
+    return m_closed;
+  }
+
+  void
+  start_document(const SenderProfile& profile)
+  {
+    if (m_options.json) {
+      write_out(stdout, report::json_document_start(profile));
+    }
+  }
+
+  /// The end of the run: the JSON summary, or the offline note on standard error. Returns the exit code.
+  int
+  finish(const std::vector<std::unique_ptr<ResolverStack>>& stacks)
+  {
+    clear_progress();
+    const ResolverStack& first = *stacks.front();
+    std::vector<std::string> notes = first.notes;
+    std::set<std::string> outside;
+    for (const auto& stack : stacks) {
+      outside.insert(stack->layered().outside_names().begin(), stack->layered().outside_names().end());
+    }
+    const bool offline = first.layered().offline();
+    if (offline && !outside.empty()) {
+      std::string names;
+      size_t shown = 0;
+      for (const auto& name : outside) {
+        if (shown++ == 5) {
+          names += ", ...";
+          break;
+        }
+        names += names.empty() ? name : ", " + name;
+      }
+      notes.push_back(fmt::format("{} name(s) outside the zone files were treated as absent: {}", outside.size(),
+                                  names));
+    }
+    m_summary.exit_code = m_exit;
+    if (m_options.json) {
+      write_out(stdout, report::json_document_end(m_summary, notes));
+    } else if (!m_options.quiet && (m_options.suggest == SuggestMode::off || m_options.verbose) && !notes.empty()
+               && offline && !outside.empty()) {
+      std::fflush(stdout);
+      for (const auto& note : notes) {
+        write_out(stderr, fmt::format("note: {}\n", note));
+      }
+    }
+    std::fflush(stdout);
+    return m_exit;
+  }
+
+private:
+  void
+  write(const Rendered& rendered)
+  {
+    ++m_summary.domains;
+    if (!rendered.status) {
+      ++m_summary.invalid;
+    } else {
+      switch (*rendered.status) {
+      case report::DomainStatus::good:
+        ++m_summary.good;
+        break;
+      case report::DomainStatus::problem:
+        ++m_summary.problem;
+        break;
+      case report::DomainStatus::dns_error:
+        ++m_summary.dns_error;
+        break;
+      case report::DomainStatus::not_found:
+        ++m_summary.not_found;
+        break;
+      }
+    }
+    m_exit = combine_exit(m_exit, rendered.exit_code);
+    if (!rendered.err.empty()) {
+      std::fflush(stdout);
+      write_out(stderr, rendered.err);
+    }
+    if (rendered.entry) {
+      write_out(stdout, m_renderer.separator(m_entries++));
+    }
+    write_out(stdout, rendered.out);
+    ++m_finished;
+    show_progress();
+  }
+
   void
   show_progress()
   {
     if (!m_progress || m_finished % 10 != 0) {
       return;
     }
-    std::fprintf(stderr, "\r%zu domains checked, %zu in flight ", m_finished, m_window.size());
+    std::fprintf(stderr, "\r%zu domains checked, %zu in flight ", m_finished, m_exchange.outstanding());
     m_progress_shown = true;
   }
 
@@ -493,28 +616,225 @@ private:
     }
   }
 
+  std::mutex m_mutex;
   const Options& m_options;
-  ResolverStack& m_stack;
-  DomainSource& m_source;
-  std::shared_ptr<spf::RecordCache> m_cache;
-  report::CheckOptions m_check;
-  report::TextOptions m_text;
-  report::JsonOptions m_json;
-  std::deque<std::shared_ptr<Slot>> m_window;
+  const Renderer& m_renderer;
+  Exchange& m_exchange;
   report::RunSummary m_summary;
-  bool m_filling = false;
-  bool m_prefix_suggestions = false;
   bool m_progress = false;
   bool m_progress_shown = false;
   size_t m_finished = 0;
-  size_t m_written = 0;
+  size_t m_entries = 0;
   int m_exit = 0;
+  bool m_closed = false;
 };
+
+/// Checks domains on one resolver stack (one c-ares channel, one answer cache, one record cache and one evaluation
+/// memo): it takes domains from the exchange while fewer than `max_in_flight` of its checks are running, and drives
+/// its stack's event loop until the input is done. After each check it writes whatever output is ready (so no
+/// thread is needed just to write).
+class Worker
+{
+public:
+  Worker(ResolverStack& stack, report::CheckOptions check, const Renderer& renderer, Exchange& exchange,
+         Writer& writer, size_t max_in_flight)
+    : m_stack(stack),
+      m_check(std::move(check)),
+      m_renderer(renderer),
+      m_exchange(exchange),
+      m_writer(writer),
+      m_max_in_flight(max_in_flight)
+  {
+  }
+
+  void
+  run()
+  {
+    while (true) {
+      fill();
+      if (m_in_flight == 0) {
+        if (!m_exchange.wait_for_room()) {
+          return;
+        }
+        continue;
+      }
+      m_stack.top().run();
+      if (m_in_flight != 0) {
+        throw std::logic_error("a check did not complete when DNS ran out of work");
+      }
+    }
+  }
+
+private:
+  /// Starts checks until this worker has `max_in_flight` running or the exchange gives no more.
+  void
+  fill()
+  {
+    if (m_filling) {
+      return; // A check finished synchronously inside start(); the loop below goes on.
+    }
+    m_filling = true;
+    while (m_in_flight < m_max_in_flight) {
+      auto taken = m_exchange.take();
+      if (!taken) {
+        break;
+      }
+      start(std::move(*taken));
+    }
+    m_filling = false;
+  }
+
+  void
+  start(Taken taken)
+  {
+    auto domain = parse_domain_input(taken.input);
+    if (!domain) {
+      const std::string error =
+        taken.where.empty() ? domain.error() : fmt::format("{}: {}", taken.where, domain.error());
+      deliver(taken.sequence, m_renderer.invalid(taken.input, error));
+      return;
+    }
+    ++m_in_flight;
+    auto checked = std::make_shared<DomainInput>(std::move(*domain));
+    util::spawn<report::DomainReport>(
+      report::check_domain(m_stack.top(), checked->ascii, m_check),
+      [this, checked, sequence = taken.sequence](report::DomainReport result) {
+        result.unicode = checked->unicode;
+        result.note = checked->note;
+        --m_in_flight;
+        deliver(sequence, m_renderer.report(result));
+        fill();
+      },
+      [](std::exception_ptr error) { std::rethrow_exception(error); });
+  }
+
+  void
+  deliver(size_t sequence, Rendered rendered)
+  {
+    m_exchange.deliver(sequence, std::move(rendered));
+    m_writer.write_ready();
+  }
+
+  ResolverStack& m_stack;
+  report::CheckOptions m_check;
+  const Renderer& m_renderer;
+  Exchange& m_exchange;
+  Writer& m_writer;
+  size_t m_max_in_flight;
+  size_t m_in_flight = 0;
+  bool m_filling = false;
+};
+
+/// The check options every worker starts from (each gets its own record cache and evaluation memo).
+report::CheckOptions
+base_check_options(const Options& options)
+{
+  report::CheckOptions check;
+  check.profile = options.profile ? options.profile
+                                  : std::shared_ptr<const SenderProfile>(&directo_profile(),
+                                                                         [](const SenderProfile*) {});
+  check.bulk = !options.no_bulk;
+  check.checks = options.checks;
+  check.selector = options.selector;
+  check.dkim_reference = options.dkim_reference;
+  check.keep_trace = options.verbose;
+  if (options.suggest != SuggestMode::off) {
+    suggest::SuggestOptions suggest_options;
+    suggest_options.profile = check.profile;
+    suggest_options.bulk = check.bulk;
+    suggest_options.style = options.ip_style == IpStyle::host  ? suggest::IpStyle::host
+                            : options.ip_style == IpStyle::ip4 ? suggest::IpStyle::ip4
+                                                               : suggest::IpStyle::automatic;
+    check.suggest = suggest_options;
+  }
+  return check;
+}
+
+/// `base` with caches of its own, for one worker: a record cache and an evaluation memo (both tied to the worker's
+/// resolver stack, whose answers they remember).
+report::CheckOptions
+worker_check_options(const report::CheckOptions& base, size_t workers)
+{
+  report::CheckOptions check = base;
+  check.cache = std::make_shared<spf::RecordCache>();
+  check.memo = std::make_shared<spf::EvaluationMemo>(
+    std::max<size_t>(1, spf::EvaluationMemo::k_default_capacity / workers));
+  if (check.suggest) {
+    check.suggest->cache = check.cache;
+  }
+  return check;
+}
+
+/// Runs one worker per stack, the first on this thread and each other one on a thread of its own, and returns the
+/// run's exit code.
+int
+run_workers(const Options& options, const std::vector<std::unique_ptr<ResolverStack>>& stacks, DomainSource& source)
+{
+  const Renderer renderer(options);
+  Exchange exchange(source, options.concurrency);
+  Writer writer(options, renderer, exchange);
+  const auto base = base_check_options(options);
+  const size_t workers = stacks.size();
+  const size_t per_worker = (options.concurrency + workers - 1) / workers;
+  writer.start_document(*base.profile);
+
+  std::vector<std::thread> threads;
+  threads.reserve(workers - 1);
+  // Stops and joins the other workers however this function is left (a closed pipe, a failure).
+  struct Joiner
+  {
+    Exchange& exchange;
+    std::vector<std::thread>& threads;
+    ~Joiner()
+    {
+      exchange.stop();
+      for (auto& thread : threads) {
+        thread.join();
+      }
+    }
+  } joiner{exchange, threads};
+  for (size_t index = 1; index < workers; ++index) {
+    threads.emplace_back([&, check = worker_check_options(base, workers), stack = stacks[index].get()]() mutable {
+      try {
+        Worker(*stack, std::move(check), renderer, exchange, writer, per_worker).run();
+      } catch (...) {
+        exchange.fail(std::current_exception()); // Rethrown on this thread once every worker has ended.
+      }
+    });
+  }
+  Worker(*stacks.front(), worker_check_options(base, workers), renderer, exchange, writer, per_worker).run();
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  threads.clear();
+  if (const auto failure = exchange.failure()) {
+    std::rethrow_exception(failure);
+  }
+  if (writer.closed()) {
+    throw OutputClosed{};
+  }
+  writer.write_ready();
+  if (!exchange.all_written()) {
+    throw std::logic_error("the workers ended with domains not written");
+  }
+  return writer.finish(stacks);
+}
 
 } // namespace
 
+unsigned
+worker_count(const Options& options)
+{
+  unsigned jobs = options.jobs;
+  if (jobs == 0) {
+    const bool several = !options.domain_file.empty() || options.domains.size() > 1;
+    jobs = several ? std::clamp(std::thread::hardware_concurrency(), 1U, k_max_auto_jobs) : 1U;
+  }
+  return std::max(1U, std::min(jobs, options.concurrency));
+}
+
 int
-run_checks(const Options& options, ResolverStack& stack)
+run_checks(const Options& options, const std::vector<std::unique_ptr<ResolverStack>>& stacks)
 {
   DomainSource source(options);
   if (auto problem = source.open(); !problem.empty()) {
@@ -524,13 +844,14 @@ run_checks(const Options& options, ResolverStack& stack)
   for (const auto& record : options.records) {
     for (const auto& domain : options.domains) {
       if (auto checked = parse_domain_input(domain)) {
-        stack.overlay().add_txt(checked->ascii, record);
+        for (const auto& stack : stacks) {
+          stack->overlay().add_txt(checked->ascii, record);
+        }
       }
     }
   }
   try {
-    Runner runner(options, stack, source);
-    return runner.run();
+    return run_workers(options, stacks, source);
   } catch (const OutputClosed&) {
     return static_cast<int>(ExitCode::ok);
   }

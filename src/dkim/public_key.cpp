@@ -94,7 +94,7 @@ rsa_spki_header(int bits)
 const std::string&
 rsa_base64_header(int bits)
 {
-  static std::map<int, std::string> cache;
+  thread_local std::map<int, std::string> cache; // Per thread: workers check domains on threads of their own.
   auto it = cache.find(bits);
   if (it == cache.end()) {
     auto header = rsa_spki_header(bits);

@@ -1,8 +1,11 @@
 #include <sendcheck/cli/options.hpp>
+#include <sendcheck/cli/run.hpp>
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -128,6 +131,9 @@ TEST_CASE("cli::parse_options")
       {{"--timeout", "0", "example.ee"}, "--timeout"},
       {{"--tries", "-1", "example.ee"}, "--tries"},
       {{"--concurrency", "0", "example.ee"}, "--concurrency"},
+      {{"--jobs", "0", "example.ee"}, "--jobs"},
+      {{"-j", "65", "example.ee"}, "--jobs"},
+      {{"--jobs", "two", "example.ee"}, "--jobs"},
       {{"--color", "pink", "example.ee"}, "--color"},
       {{"--ip-style", "cname", "example.ee"}, "--ip-style"},
       {{"--suggest=html", "example.ee"}, "--suggest"},
@@ -149,5 +155,25 @@ TEST_CASE("cli::parse_options")
       CHECK(result.error().exit_code == 2);
       CHECK_MESSAGE(result.error().output.find(fragment) != std::string::npos, result.error().output);
     }
+  }
+}
+
+TEST_CASE("cli::worker_count")
+{
+  const unsigned cpus = std::clamp(std::thread::hardware_concurrency(), 1U, k_max_auto_jobs);
+  SUBCASE("one domain gets one worker, several get one per CPU (at most k_max_auto_jobs)")
+  {
+    CHECK(worker_count(*parse({"example.ee"})) == 1);
+    CHECK(worker_count(*parse({"example.ee", "other.ee"})) == cpus);
+    CHECK(worker_count(*parse({"-f", "-"})) == cpus);
+  }
+  SUBCASE("--jobs is taken as given, but never above --concurrency")
+  {
+    const auto options = parse({"-j", "3", "example.ee"});
+    REQUIRE(options);
+    CHECK(options->jobs == 3);
+    CHECK(worker_count(*options) == 3);
+    CHECK(worker_count(*parse({"--jobs", "8", "--concurrency", "2", "-f", "-"})) == 2);
+    CHECK(worker_count(*parse({"--jobs", "1", "a.ee", "b.ee"})) == 1);
   }
 }

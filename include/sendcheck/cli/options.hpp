@@ -53,6 +53,7 @@ struct Options
   bool allowlist_check = false;      ///< --allowlist --check.
 
   unsigned concurrency = 64;
+  unsigned jobs = 0;                 ///< --jobs N: worker threads; 0 means chosen by worker_count (cli/run.hpp).
   unsigned timeout_ms = 3000;
   unsigned tries = 2;
 };

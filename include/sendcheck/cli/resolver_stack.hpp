@@ -36,7 +36,8 @@ public:
   std::vector<std::string> notes;
 
 private:
-  friend util::Result<std::unique_ptr<ResolverStack>, std::string> build_resolver_stack(const Options& options);
+  friend util::Result<std::unique_ptr<ResolverStack>, std::string> build_resolver_stack(const Options& options,
+                                                                                       unsigned workers);
 
   std::unique_ptr<dns::Resolver> m_network;
   std::unique_ptr<dns::CachingResolver> m_cache;
@@ -48,7 +49,9 @@ private:
 };
 
 /// Builds the resolvers for `options`: loads every `--zone` file (an error names the file, line and problem),
-/// sets up the network unless `--offline`.
-util::Result<std::unique_ptr<ResolverStack>, std::string> build_resolver_stack(const Options& options);
+/// sets up the network unless `--offline`. With several `workers`, each builds a stack of its own and they split
+/// the queries kept on the network between them.
+util::Result<std::unique_ptr<ResolverStack>, std::string> build_resolver_stack(const Options& options,
+                                                                               unsigned workers = 1);
 
 } // namespace sendcheck::cli

@@ -233,6 +233,42 @@ def online_tests(server):
         code, out, err = run(*live, "--only", "dkim", "good-shop.example")
         check(code == 2 and out == "" and "--only: the verdict needs the SPF check" in err, (code, out, err))
 
+    def workers_agree():
+        # Several worker threads (each with its own c-ares channel and caches, taking domains as they finish) print
+        # exactly what one worker prints, in input order: every demo domain many times over, interleaved with names
+        # that do not exist and lines that are not domains, in each output form.
+        names = [origin.rstrip(".") for _, origin in split_zones(DEMO, tempfile.mkdtemp()) if origin != "."]
+        lines = []
+        for round_number in range(20):
+            lines += names + [f"missing-{round_number}.example", "not a domain"]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.write("\n".join(lines) + "\n")
+            path = handle.name
+        try:
+            for form in [(), ("--json",), ("-q",), ("--suggest",), ("--json", "--verbose"), ("--only", "spf")]:
+                one = run(*live, *form, "--jobs", "1", "-f", path)
+                several = run(*live, *form, "--jobs", "3", "--concurrency", "16", "-f", path)
+                check(one == several, f"{form}: one worker and three differ: exit {one[0]} / {several[0]}, "
+                                      f"stdout {len(one[1])} / {len(several[1])} chars, stderr {one[2][:300]!r} / "
+                                      f"{several[2][:300]!r}")
+                check(one[0] == 2, f"{form}: exit {one[0]} (the invalid lines make it 2)")
+            code, doc, _ = run_json(*live, "-j", "2", "-f", path)
+            check([d.get("domain", d.get("input")) for d in doc["domains"]] == lines,
+                  "the JSON entries are not in input order")
+            check(doc["summary"]["domains"] == len(lines) and doc["summary"]["invalid"] == 20, doc["summary"])
+            # A reader that goes away after the first line (the reports, ~1 MB, do not fit in the pipe): every worker
+            # stops, the exit is quiet.
+            with subprocess.Popen([BINARY, *live, "-v", "-j", "3", "-f", path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) as process:
+                first = process.stdout.readline()
+                process.stdout.close()
+                err = process.stderr.read()
+                code = process.wait(timeout=60)
+            check(first == names[0] + "\n", first)
+            check(code == 0 and "internal error" not in err, (code, err))
+        finally:
+            os.unlink(path)
+
     def offline_and_online_agree():
         for name in ["good-shop.example", "vendor-advice.example", "two-records.example", "too-many.example",
                      "wrong-include.example", "no-spf.example", "pdf-copy.example", "long-record.example",
@@ -282,7 +318,8 @@ def online_tests(server):
 
     for function in [suggest_record_only_on_stdout, suggest_refuses_and_zone_form, good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
                      wrong_include, no_spf, pdf_damaged_key, long_record_over_tcp, cname_domain,
-                     domain_does_not_exist, many_domains_in_order, json_matches_schema, only_spf, offline_and_online_agree]:
+                     domain_does_not_exist, many_domains_in_order, json_matches_schema, only_spf, workers_agree,
+                     offline_and_online_agree]:
         test(function)
 
 

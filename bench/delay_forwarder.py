@@ -6,8 +6,11 @@ Usage: delay_forwarder.py --upstream 127.0.0.1:PORT [--delay-ms 20] [--port 0] [
 Listens on 127.0.0.1:PORT (UDP and TCP, the same port; 0 = a free one), forwards each query unchanged to the upstream
 server (UDP queries over UDP, TCP queries over TCP) and sends the upstream's answer back --delay-ms after the query
 arrived (or when the upstream answers, if that is later). So every query costs one simulated round trip of the delay,
-whether the client asks one at a time or many at once. Prints "PORT PID" on standard output once it listens, then
-serves until SIGTERM or SIGINT.
+whether the client asks one at a time or many at once. The arrival is stamped when the datagram is read, and the
+answer leaves within about 0.1 ms of its time: asyncio's timers wake up to a millisecond late (epoll's timeout is in
+whole milliseconds, rounded up), which over five waits would add as much as the checker's own start-up, so the last
+two milliseconds are waited out on the clock. Prints "PORT PID" on standard output once it listens, then serves until
+SIGTERM or SIGINT.
 
 With --log, appends one line per query as it arrives: "MILLISECONDS TRANSPORT TYPE NAME" (milliseconds since the
 forwarder started, monotonic clock), flushed at once, so a caller can tell which queries a client sent together and
@@ -25,6 +28,7 @@ import time
 
 QTYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV", 255: "ANY"}
 UPSTREAM_TIMEOUT = 5.0
+SPIN = 0.002  # the end of each wait is spent checking the clock instead of in asyncio's timer (see above)
 
 
 def question(packet):
@@ -52,8 +56,8 @@ class Forwarder:
         self.log = log
         self.start = time.monotonic()
 
-    def note(self, transport, packet):
-        arrived = time.monotonic()
+    def note(self, transport, packet, arrived=None):
+        arrived = time.monotonic() if arrived is None else arrived
         if self.log:
             name, qtype = question(packet)
             self.log.write(f"{(arrived - self.start) * 1000:.3f} {transport} {qtype} {name}\n")
@@ -62,11 +66,13 @@ class Forwarder:
 
     async def wait_until(self, deadline):
         remaining = deadline - time.monotonic()
-        if remaining > 0:
-            await asyncio.sleep(remaining)
+        if remaining > SPIN:
+            await asyncio.sleep(remaining - SPIN)
+        while time.monotonic() < deadline:
+            pass  # at most SPIN seconds; the answers of one wave are due together, so nothing else waits meanwhile
 
-    async def forward_udp(self, packet, reply_to, transport):
-        arrived = self.note("udp", packet)
+    async def forward_udp(self, packet, reply_to, transport, arrived):
+        arrived = self.note("udp", packet, arrived)
         loop = asyncio.get_running_loop()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)
@@ -112,7 +118,8 @@ class UdpProtocol(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data, addr):
-        task = asyncio.get_running_loop().create_task(self.forwarder.forward_udp(data, addr, self.transport))
+        arrived = time.monotonic()
+        task = asyncio.get_running_loop().create_task(self.forwarder.forward_udp(data, addr, self.transport, arrived))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 

@@ -22,6 +22,8 @@ build_resolver_stack(const Options& options, unsigned workers)
     stack->m_zones.push_back(std::move(zone));
   }
 
+  // The workers' caches together hold as many answers as one worker's would, so memory does not grow with --jobs.
+  const size_t cache_entries = std::max<size_t>(1, dns::CachingResolver::k_default_max_entries / std::max(1U, workers));
   const bool offline = options.offline;
   if (offline) {
     stack->m_layered = std::make_unique<dns::LayeredResolver>();
@@ -42,7 +44,7 @@ build_resolver_stack(const Options& options, unsigned workers)
       return util::unexpected(fmt::format("cannot set up DNS: {}", resolver.error().message));
     }
     stack->m_network = std::move(*resolver);
-    stack->m_cache = std::make_unique<dns::CachingResolver>(*stack->m_network);
+    stack->m_cache = std::make_unique<dns::CachingResolver>(*stack->m_network, cache_entries);
     stack->m_layered = std::make_unique<dns::LayeredResolver>(*stack->m_cache);
   }
   for (const auto& zone : stack->m_zones) {
@@ -51,7 +53,7 @@ build_resolver_stack(const Options& options, unsigned workers)
   stack->m_overlay = std::make_unique<dns::OverlayResolver>(*stack->m_layered);
   stack->m_top = stack->m_overlay.get();
   if (offline) {
-    stack->m_offline_cache = std::make_unique<dns::CachingResolver>(*stack->m_overlay);
+    stack->m_offline_cache = std::make_unique<dns::CachingResolver>(*stack->m_overlay, cache_entries);
     stack->m_top = stack->m_offline_cache.get();
   }
   return stack;

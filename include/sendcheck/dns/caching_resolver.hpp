@@ -34,8 +34,10 @@ struct CacheStats
 class CachingResolver : public Resolver
 {
 public:
-  /// The default bound on stored answers.
-  static constexpr size_t k_default_max_entries = 20000;
+  /// The default bound on stored answers. The entries that matter are the shared ones (a provider's include, the
+  /// sending host), which stay at the recent end of the LRU; a customer's own names are asked while its check runs.
+  /// 8192 sent no more queries than 20000 on the 10,000-domain benchmark and keeps 100,000 domains 8 MB smaller.
+  static constexpr size_t k_default_max_entries = 8192;
 
   /// A resolver that caches the answers of `upstream`, which must outlive it. `max_entries` 0 means no limit.
   explicit CachingResolver(Resolver& upstream, size_t max_entries = k_default_max_entries);

@@ -176,8 +176,10 @@ public:
   /// The parse result of a record text: the record or the error.
   using Entry = std::shared_ptr<const util::Result<Record, ParseError>>;
 
+  static constexpr size_t k_default_capacity = 4096;
+
   /// A cache holding at most `capacity` texts.
-  explicit RecordCache(size_t capacity = 4096);
+  explicit RecordCache(size_t capacity = k_default_capacity);
 
   /// The parse result for `text`, parsed now or found in the cache.
   Entry parse(std::string_view text);

@@ -79,9 +79,36 @@ IpAddress::in_network(const IpAddress& network, unsigned prefix_length) const
 std::string
 IpAddress::to_string() const
 {
-  char buffer[INET6_ADDRSTRLEN] = {};
-  inet_ntop(is_v4() ? AF_INET : AF_INET6, m_bytes.data(), buffer, sizeof(buffer));
-  return buffer;
+  std::string out;
+  append_to(out);
+  return out;
+}
+
+void
+IpAddress::append_to(std::string& out) const
+{
+  if (!is_v4()) {
+    char buffer[INET6_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET6, m_bytes.data(), buffer, sizeof(buffer));
+    out += buffer;
+    return;
+  }
+  char buffer[16]; // "255.255.255.255"
+  size_t length = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    if (i > 0) {
+      buffer[length++] = '.';
+    }
+    const unsigned value = m_bytes[i];
+    if (value >= 100) {
+      buffer[length++] = static_cast<char>('0' + value / 100);
+    }
+    if (value >= 10) {
+      buffer[length++] = static_cast<char>('0' + value / 10 % 10);
+    }
+    buffer[length++] = static_cast<char>('0' + value % 10);
+  }
+  out.append(buffer, length);
 }
 
 std::string

@@ -20,30 +20,6 @@ is_dns_failure_code(std::string_view code)
          || code == "domain.dns_failure";
 }
 
-/// Appends `ip` as text: IPv4 written here (inet_ntop's dotted quad, without its cost), IPv6 by `to_string`.
-void
-append_ip(std::string& out, const dns::IpAddress& ip)
-{
-  if (!ip.is_v4()) {
-    out += ip.to_string();
-    return;
-  }
-  const uint8_t* bytes = ip.bytes();
-  for (size_t i = 0; i < 4; ++i) {
-    if (i > 0) {
-      out += '.';
-    }
-    const unsigned value = bytes[i];
-    if (value >= 100) {
-      out += static_cast<char>('0' + value / 100);
-    }
-    if (value >= 10) {
-      out += static_cast<char>('0' + value / 10 % 10);
-    }
-    out += static_cast<char>('0' + value % 10);
-  }
-}
-
 std::string
 join_ips(const std::vector<dns::IpAddress>& ips)
 {
@@ -52,7 +28,7 @@ join_ips(const std::vector<dns::IpAddress>& ips)
     if (!out.empty()) {
       out += ", ";
     }
-    append_ip(out, ip);
+    ip.append_to(out);
   }
   return out;
 }

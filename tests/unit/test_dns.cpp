@@ -3,6 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+
+#include <array>
+
 using namespace sendcheck;
 using dns::IpAddress;
 using dns::RRType;
@@ -18,6 +22,23 @@ TEST_CASE("dns::IpAddress")
     CHECK_FALSE(IpAddress::parse("1.2.3.4/24"));
     CHECK_FALSE(IpAddress::parse(std::string("1.2.3.4\0", 8)));
     CHECK_FALSE(IpAddress::parse(""));
+  }
+  SUBCASE("IPv4 text is inet_ntop's for every octet value in every position")
+  {
+    for (unsigned value = 0; value < 256; ++value) {
+      for (size_t position = 0; position < 4; ++position) {
+        std::array<uint8_t, 4> bytes = {1, 20, 255, 0};
+        bytes[position] = static_cast<uint8_t>(value);
+        char expected[INET_ADDRSTRLEN] = {};
+        inet_ntop(AF_INET, bytes.data(), expected, sizeof(expected));
+        const auto ip = IpAddress::parse(expected);
+        REQUIRE(ip);
+        CHECK(ip->to_string() == expected);
+        std::string appended = "x";
+        ip->append_to(appended);
+        CHECK(appended == std::string("x") + expected);
+      }
+    }
   }
   SUBCASE("IPv4-mapped IPv6")
   {

@@ -46,6 +46,10 @@ public:
   /// Canonical text: dotted quad, or RFC 5952 IPv6.
   std::string to_string() const;
 
+  /// Appends the canonical text to `out` (IPv4 is written here: inet_ntop formats it through sprintf, which cost
+  /// 2% of a whole --json run).
+  void append_to(std::string& out) const;
+
   /// The reverse-lookup name: `4.3.2.1.in-addr.arpa` or the nibble form under `ip6.arpa`.
   std::string reverse_name() const;
 

@@ -395,7 +395,10 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   spf_options.helo = report.domain;
   spf_options.default_explanation.clear(); // only a published exp= is worth showing
   spf_options.trace = options.keep_trace ? spf::Trace::on : spf::Trace::off;
-  for (const auto& ip : profile.all_ips(options.bulk)) {
+  const auto ips = profile.all_ips(options.bulk);
+  // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
+  report.ips.reserve(ips.size());
+  for (const auto& ip : ips) {
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
       && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();

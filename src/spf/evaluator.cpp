@@ -231,6 +231,19 @@ info_of(const dns::Answer& answer, std::string_view name, dns::RRType type)
   return info;
 }
 
+/// Notes in `step` the lookup of (`name`, `type`) that `answer` answered, and returns its LookupInfo; null when nobody
+/// will read it. Without a trace only a failed lookup is noted (its LookupInfo goes into the temperror), so that an
+/// evaluation without a trace copies no names and no server texts.
+LookupInfo*
+note_lookup(const Context& ctx, TraceStep& step, const dns::Answer& answer, std::string_view name, dns::RRType type)
+{
+  if (!ctx.tracing() && !dns::is_failure(answer.status)) {
+    return nullptr;
+  }
+  step.lookups.push_back(info_of(answer, name, type));
+  return &step.lookups.back();
+}
+
 /// Whether `name` can be sent as a DNS question: no empty label (other than a trailing one), labels of at most 63
 /// octets, at most 253 octets in all, and only printable ASCII other than a backslash (what a resolver can ask; a
 /// macro-expanded local-part with a control byte must give "no match", not a temperror). Spaces and '%' can be
@@ -359,7 +372,7 @@ explanation_for(Context& ctx, const Term& exp, TraceStep& step)
     co_return std::string();
   }
   const auto answer = co_await ask(ctx, target, dns::RRType::txt);
-  step.lookups.push_back(info_of(*answer, target, dns::RRType::txt));
+  note_lookup(ctx, step, *answer, target, dns::RRType::txt);
   if (answer->status != dns::Status::ok || answer->txt.size() != 1) {
     step.note = answer->status == dns::Status::ok ? "exp ignored: more than one TXT record"
                                                    : "exp ignored: no usable TXT record";
@@ -580,11 +593,13 @@ prefetch_targets(Context& ctx, const Record& record, unsigned depth)
   ctx.lookahead->prefetch_record(record, ctx.macro.domain, depth, RecordSource::evaluation);
 }
 
-/// Counts a void lookup; true when the limit is now exceeded.
+/// Counts a void lookup (marked in its LookupInfo `info` when it was noted); true when the limit is now exceeded.
 bool
-count_void(Context& ctx, LookupInfo& info)
+count_void(Context& ctx, LookupInfo* info)
 {
-  info.counted_void = true;
+  if (info) {
+    info->counted_void = true;
+  }
   ++ctx.evaluation.void_lookups;
   return ctx.evaluation.void_lookups > ctx.options.limits.void_lookups;
 }
@@ -638,13 +653,14 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   };
   // The outcome of an a/mx/exists term's main lookup when it gave nothing to match against: temperror when it
   // failed, a void lookup (permerror past the limit) when the data is absent; nullopt when there are records.
-  const auto settle_main_lookup = [&](const dns::Answer& answer, LookupInfo& info, const std::string& name,
+  // `info` is the lookup as noted (never null for a failed one).
+  const auto settle_main_lookup = [&](const dns::Answer& answer, LookupInfo* info, const std::string& name,
                                       dns::RRType type) -> std::optional<Match> {
     if (dns::is_failure(answer.status)) {
       error = error_decision(SpfResult::temperror, "spf.dns_failure",
-                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(info)), domain,
+                             fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(*info)), domain,
                              record_text, &term);
-      error.dns_failure = info;
+      error.dns_failure = *info;
       return Match::error;
     }
     if (dns::is_absent(answer.status)) {
@@ -721,8 +737,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   if (term.mechanism == MechanismKind::exists || term.mechanism == MechanismKind::a) {
     const auto type = term.mechanism == MechanismKind::exists ? dns::RRType::a : address_type;
     const auto answer = co_await ask(ctx, target, type);
-    step.lookups.push_back(info_of(*answer, target, type));
-    if (const auto settled = settle_main_lookup(*answer, step.lookups.back(), target, type)) {
+    LookupInfo* const info = note_lookup(ctx, step, *answer, target, type);
+    if (const auto settled = settle_main_lookup(*answer, info, target, type)) {
       co_return *settled;
     }
     if (term.mechanism == MechanismKind::exists) {
@@ -738,8 +754,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
 
   if (term.mechanism == MechanismKind::mx) {
     const auto answer = co_await ask(ctx, target, dns::RRType::mx);
-    step.lookups.push_back(info_of(*answer, target, dns::RRType::mx));
-    if (const auto settled = settle_main_lookup(*answer, step.lookups.back(), target, dns::RRType::mx)) {
+    LookupInfo* const info = note_lookup(ctx, step, *answer, target, dns::RRType::mx);
+    if (const auto settled = settle_main_lookup(*answer, info, target, dns::RRType::mx)) {
       co_return *settled;
     }
     if (answer->mx.size() > ctx.options.limits.mx_names) {
@@ -752,13 +768,13 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
         continue; // a null MX (".") names no host
       }
       const auto hosts = co_await ask(ctx, mx.exchange, address_type);
-      step.lookups.push_back(info_of(*hosts, mx.exchange, address_type));
+      LookupInfo* const host_info = note_lookup(ctx, step, *hosts, mx.exchange, address_type);
       if (dns::is_failure(hosts->status)) {
         error = error_decision(SpfResult::temperror, "spf.dns_failure",
                                fmt::format("the DNS lookup of MX host {} for '{}' failed: {}", mx.exchange,
-                                           term.text, describe(step.lookups.back())),
+                                           term.text, describe(*host_info)),
                                domain, record_text, &term);
-        error.dns_failure = step.lookups.back();
+        error.dns_failure = *host_info;
         co_return Match::error;
       }
       for (const auto& address : hosts->addresses) {
@@ -773,8 +789,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   // ptr (RFC 7208 §5.5): PTR names of the client, at most 10, validated by a forward lookup, ending in the target.
   const auto reverse = ip.reverse_name();
   const auto answer = co_await ask(ctx, reverse, dns::RRType::ptr);
-  step.lookups.push_back(info_of(*answer, reverse, dns::RRType::ptr));
-  auto& info = step.lookups.back();
+  LookupInfo* const info = note_lookup(ctx, step, *answer, reverse, dns::RRType::ptr);
   if (dns::is_failure(answer->status)) {
     step.note = "no match: the PTR lookup failed";
     co_return Match::no;
@@ -794,7 +809,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
       continue;
     }
     const auto hosts = co_await ask(ctx, name, address_type);
-    step.lookups.push_back(info_of(*hosts, name, address_type));
+    note_lookup(ctx, step, *hosts, name, address_type);
     if (hosts->status != dns::Status::ok) {
       continue; // RFC 7208 §5.5: a DNS error skips the name
     }
@@ -819,7 +834,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     fetch.domain = domain;
   }
   const auto answer = co_await ask(ctx, domain, dns::RRType::txt);
-  fetch.lookups.push_back(info_of(*answer, domain, dns::RRType::txt));
+  LookupInfo* const fetch_info = note_lookup(ctx, fetch, *answer, domain, dns::RRType::txt);
   const Selection selection = select_record(*answer);
 
   Decision decision;
@@ -829,9 +844,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   case SelectionStatus::dns_failure:
     decision = error_decision(SpfResult::temperror, "spf.dns_failure",
                               fmt::format("the SPF record of {} could not be fetched: {}", domain,
-                                          describe(fetch.lookups.back())),
+                                          describe(*fetch_info)),
                               domain, {}, nullptr);
-    decision.dns_failure = fetch.lookups.back();
+    decision.dns_failure = *fetch_info;
     break;
   case SelectionStatus::none:
     if (role == Role::top) {

@@ -1,22 +1,19 @@
 #pragma once
 
 #include <sendcheck/dns/resolver.hpp>
-#include <sendcheck/util/task.hpp>
 
-#include <string>
+#include <string_view>
 
 namespace sendcheck::spf::detail {
 
-/// `co_await dns::lookup(resolver, name, type)`, but never null: a resolver that hands back no answer gives an
-/// `error` answer instead, so the SPF code can always dereference it.
-inline util::Task<dns::AnswerPtr>
-ask(dns::Resolver& resolver, std::string name, dns::RRType type)
+/// `co_await ask(resolver, name, type)`: the answer of `dns::lookup`, never null (a resolver that hands back no
+/// answer gives an `error` answer instead), so the SPF code can always dereference it. An awaitable, not a
+/// coroutine: `name` is viewed, so it must stay valid until the co_await completes (a variable, or a temporary in the
+/// co_await expression).
+inline dns::Lookup
+ask(dns::Resolver& resolver, std::string_view name, dns::RRType type)
 {
-  auto answer = co_await dns::lookup(resolver, name, type);
-  if (!answer) {
-    answer = dns::make_status_answer(name, type, dns::Status::error, {}, "the resolver gave no answer");
-  }
-  co_return answer;
+  return dns::lookup(resolver, name, type);
 }
 
 } // namespace sendcheck::spf::detail

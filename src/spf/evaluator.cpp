@@ -313,15 +313,38 @@ describe(const LookupInfo& info)
   return out;
 }
 
-/// `detail::ask`, noting a DNS failure (transient: a memoized sub-evaluation must not carry it to other checks).
-util::Task<dns::AnswerPtr>
-ask(Context& ctx, std::string name, dns::RRType type)
+/// `co_await ask(ctx, name, type)`: `detail::ask`, noting a DNS failure (transient: a memoized sub-evaluation must not
+/// carry it to other checks). Like `detail::ask`, it views `name` until the co_await completes.
+class Ask
 {
-  auto answer = co_await detail::ask(ctx.resolver, std::move(name), type);
-  if (dns::is_failure(answer->status)) {
-    ++ctx.unmemoizable;
+public:
+  Ask(Context& ctx, std::string_view name, dns::RRType type)
+    : m_ctx(ctx), m_lookup(detail::ask(ctx.resolver, name, type))
+  {
   }
-  co_return answer;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> waiter) { return m_lookup.await_suspend(waiter); }
+
+  dns::AnswerPtr
+  await_resume()
+  {
+    auto answer = m_lookup.await_resume();
+    if (dns::is_failure(answer->status)) {
+      ++m_ctx.unmemoizable;
+    }
+    return answer;
+  }
+
+private:
+  Context& m_ctx;
+  dns::Lookup m_lookup;
+};
+
+Ask
+ask(Context& ctx, std::string_view name, dns::RRType type)
+{
+  return Ask(ctx, name, type);
 }
 
 /// Whether expanding `spec` uses anything besides the client address and the current domain (letters i, v, d):

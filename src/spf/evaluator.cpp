@@ -545,20 +545,24 @@ Lookahead::hint(const std::string& name, dns::RRType type, RecordSource source)
 void
 Lookahead::follow(const std::string& name, dns::RRType type, unsigned depth)
 {
-  const auto key = std::make_pair(name, type);
-  if (std::find(m_followed.begin(), m_followed.end(), key) != m_followed.end()) {
+  const auto same = [&](const auto& followed) { return followed.second == type && followed.first == name; };
+  if (std::any_of(m_followed.begin(), m_followed.end(), same)) {
     return;
   }
-  m_followed.push_back(key);
+  // The callback finds the name in m_followed (which only grows): a synchronous answer, the usual case, copies nothing.
+  const size_t index = m_followed.size();
+  m_followed.emplace_back(name, type);
   const uint64_t ticket = m_next_ticket++;
   const uint64_t outer = m_asking;
   m_asking = ticket;
-  m_resolver.query(name, type, [self = shared_from_this(), name, ticket, type, depth](dns::AnswerPtr answer) {
+  m_resolver.query(name, type, [self = shared_from_this(), index, ticket, depth](dns::AnswerPtr answer) {
     if (!answer || self->m_asking == ticket) {
       return; // answered synchronously: known already, nothing to win
     }
-    if (type == dns::RRType::txt) {
-      self->on_txt(*answer, name, depth);
+    // A copy: following the answer's record may follow more names and so reallocate m_followed.
+    const auto [followed_name, followed_type] = self->m_followed[index];
+    if (followed_type == dns::RRType::txt) {
+      self->on_txt(*answer, followed_name, depth);
     } else {
       self->on_mx(*answer);
     }
@@ -858,7 +862,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   }
   const auto answer = co_await ask(ctx, domain, dns::RRType::txt);
   LookupInfo* const fetch_info = note_lookup(ctx, fetch, *answer, domain, dns::RRType::txt);
-  const Selection selection = select_record(*answer);
+  Selection selection = select_record(*answer);
 
   Decision decision;
   decision.domain = domain;
@@ -890,7 +894,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                               domain, {}, nullptr);
     break;
   case SelectionStatus::one:
-    record_text = selection.record;
+    record_text = std::move(selection.record);
     break;
   }
   if (ctx.tracing()) {

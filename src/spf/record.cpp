@@ -649,7 +649,7 @@ RecordCache::parse(std::string_view text)
 {
   {
     const std::lock_guard lock(m_mutex);
-    const auto it = m_entries.find(std::string(text));
+    const auto it = m_entries.find(text);
     if (it != m_entries.end()) {
       return it->second;
     }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -188,9 +189,16 @@ public:
   size_t size() const;
 
 private:
+  /// Hashes std::string and std::string_view alike, so that a lookup by a view copies nothing.
+  struct TextHash
+  {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+
   size_t m_capacity;
   mutable std::mutex m_mutex;
-  std::unordered_map<std::string, Entry> m_entries;
+  std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> m_entries;
 };
 
 } // namespace sendcheck::spf

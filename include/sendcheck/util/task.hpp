@@ -170,7 +170,10 @@ template<typename T> struct Promise : PromiseBase
   std::optional<T> m_value;
 
   Task<T> get_return_object() noexcept;
-  void return_value(T value) { m_value.emplace(std::move(value)); }
+  // Two overloads rather than one by value: a value that is moved in is then moved once, not twice (a report or
+  // an evaluation is dozens of strings).
+  void return_value(T&& value) { m_value.emplace(std::move(value)); }
+  void return_value(const T& value) { m_value.emplace(value); }
 
   T
   take()

@@ -402,12 +402,11 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
       && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();
-    IpResult result;
+    IpResult& result = report.ips.emplace_back(); // stays put: the vector has room for every address
     result.ip = ip;
     result.role = bulk ? IpRole::bulk : IpRole::ordinary;
     result.evaluation =
       co_await spf::check_host(resolver, ip, report.domain, "postmaster@" + report.domain, spf_options);
-    report.ips.push_back(std::move(result));
   }
 
   spf::LintOptions lint_options;

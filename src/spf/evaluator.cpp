@@ -1135,9 +1135,9 @@ check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }
-  const auto parts = split_sender(sender, ctx.options.helo);
-  ctx.macro.sender_local = parts.local;
-  ctx.macro.sender_domain = parts.domain;
+  auto parts = split_sender(sender, ctx.options.helo);
+  ctx.macro.sender_local = std::move(parts.local);
+  ctx.macro.sender_domain = std::move(parts.domain);
   ctx.macro.ip = ip.mapped_v4().value_or(ip);
   ctx.macro.helo = ctx.options.helo;
   ctx.macro.receiver = ctx.options.receiver;

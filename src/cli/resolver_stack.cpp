@@ -36,8 +36,8 @@ build_resolver_stack(const Options& options, unsigned workers)
     network.timeout = std::chrono::milliseconds(options.timeout_ms);
     network.tries = static_cast<int>(options.tries);
     // The workers share the server: together they keep as many queries on the network as one would (more overflow
-    // a server's receive buffer -- knotd's default one drops datagrams beyond about 200 -- and each lost datagram
-    // costs a retry after --timeout).
+    // a server's receive buffer -- see CaresOptions::max_in_flight -- and each lost datagram costs a retry after
+    // --timeout).
     network.max_in_flight = std::max<size_t>(1, network.max_in_flight / std::max(1U, workers));
     auto resolver = dns::CaresResolver::create(network);
     if (!resolver) {

@@ -27,8 +27,11 @@ struct CaresOptions
   std::chrono::milliseconds timeout{ 2000 };
   /// How many times each query is sent (to each server in turn) before it times out.
   int tries = 2;
-  /// How many queries are on the network at once; the rest wait in a queue in the order asked.
-  size_t max_in_flight = 200;
+  /// How many queries are on the network at once; the rest wait in a queue in the order asked. A server's socket
+  /// buffer holds about 200 queries (knotd's, with Linux's default 212,992 bytes): at 200 in flight it dropped
+  /// datagrams whenever it waited for a CPU, and each drop costs a retry after the timeout (100,000 domains: 7 s ->
+  /// 25-48 s). 128 dropped none and was also the fastest on the 10,000-domain benchmark (0.38 s against 0.44 s).
+  size_t max_in_flight = 128;
 };
 
 /// Why a CaresResolver could not be made.

@@ -4,6 +4,7 @@
 #include <sendcheck/dns/resolver.hpp>
 #include <sendcheck/spf/macro.hpp>
 #include <sendcheck/util/result.hpp>
+#include <sendcheck/util/string_hash.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -189,16 +190,9 @@ public:
   size_t size() const;
 
 private:
-  /// Hashes std::string and std::string_view alike, so that a lookup by a view copies nothing.
-  struct TextHash
-  {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-  };
-
   size_t m_capacity;
   mutable std::mutex m_mutex;
-  std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> m_entries;
+  std::unordered_map<std::string, Entry, util::StringHash, std::equal_to<>> m_entries; ///< Looked up by view.
 };
 
 } // namespace sendcheck::spf

@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 namespace sendcheck::cli {
 
 util::Result<std::unique_ptr<ResolverStack>, std::string>
@@ -22,8 +20,8 @@ build_resolver_stack(const Options& options, unsigned workers)
     stack->m_zones.push_back(std::move(zone));
   }
 
-  // The workers' caches together hold as many answers as one worker's would, so memory does not grow with --jobs.
-  const size_t cache_entries = std::max<size_t>(1, dns::CachingResolver::k_default_max_entries / std::max(1U, workers));
+  // The workers' caches together hold as many answers as one worker's would.
+  const size_t cache_entries = worker_share(dns::CachingResolver::k_default_max_entries, workers);
   const bool offline = options.offline;
   if (offline) {
     stack->m_layered = std::make_unique<dns::LayeredResolver>();
@@ -38,7 +36,7 @@ build_resolver_stack(const Options& options, unsigned workers)
     // The workers share the server: together they keep as many queries on the network as one would (more overflow
     // a server's receive buffer -- see CaresOptions::max_in_flight -- and each lost datagram costs a retry after
     // --timeout).
-    network.max_in_flight = std::max<size_t>(1, network.max_in_flight / std::max(1U, workers));
+    network.max_in_flight = worker_share(network.max_in_flight, workers);
     auto resolver = dns::CaresResolver::create(network);
     if (!resolver) {
       return util::unexpected(fmt::format("cannot set up DNS: {}", resolver.error().message));

@@ -756,10 +756,9 @@ base_check_options(const Options& options)
 report::CheckOptions
 worker_check_options(const report::CheckOptions& base, size_t workers)
 {
-  const auto share = [workers](size_t capacity) { return std::max<size_t>(1, capacity / workers); };
   report::CheckOptions check = base;
-  check.cache = std::make_shared<spf::RecordCache>(share(spf::RecordCache::k_default_capacity));
-  check.memo = std::make_shared<spf::EvaluationMemo>(share(spf::EvaluationMemo::k_default_capacity));
+  check.cache = std::make_shared<spf::RecordCache>(worker_share(spf::RecordCache::k_default_capacity, workers));
+  check.memo = std::make_shared<spf::EvaluationMemo>(worker_share(spf::EvaluationMemo::k_default_capacity, workers));
   if (check.suggest) {
     check.suggest->cache = check.cache;
   }
@@ -785,23 +784,26 @@ run_workers(const Options& options, const std::vector<std::unique_ptr<ResolverSt
   const size_t per_worker = (options.concurrency + workers - 1) / workers;
   writer.start_document(*base.profile);
 
-  std::vector<std::thread> threads;
-  threads.reserve(workers - 1);
-  // Stops and joins the other workers however this function is left (a closed pipe, a failure).
-  struct Joiner
+  // The other workers' threads, stopped and joined when this worker is done, and however this function is left (a
+  // closed pipe, a failure). Stopping takes no domain from a worker: it only ends the taking of new ones.
+  struct Threads
   {
     Exchange& exchange;
-    std::vector<std::thread>& threads;
-    ~Joiner()
+    std::vector<std::thread> threads;
+    void
+    join()
     {
       exchange.stop();
       for (auto& thread : threads) {
         thread.join();
       }
+      threads.clear();
     }
-  } joiner{exchange, threads};
+    ~Threads() { join(); }
+  } others{exchange, {}};
+  others.threads.reserve(workers - 1);
   for (size_t index = 1; index < workers; ++index) {
-    threads.emplace_back([&, check = worker_check_options(base, workers), stack = stacks[index].get()]() mutable {
+    others.threads.emplace_back([&, check = worker_check_options(base, workers), stack = stacks[index].get()]() mutable {
       try {
         Worker(*stack, std::move(check), renderer, exchange, writer, per_worker).run();
       } catch (...) {
@@ -810,10 +812,7 @@ run_workers(const Options& options, const std::vector<std::unique_ptr<ResolverSt
     });
   }
   Worker(*stacks.front(), worker_check_options(base, workers), renderer, exchange, writer, per_worker).run();
-  for (auto& thread : threads) {
-    thread.join();
-  }
-  threads.clear();
+  others.join();
   if (const auto failure = exchange.failure()) {
     std::rethrow_exception(failure);
   }

@@ -7,6 +7,8 @@
 #include <sendcheck/dns/zone_resolver.hpp>
 #include <sendcheck/util/result.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +49,14 @@ private:
   std::unique_ptr<dns::CachingResolver> m_offline_cache; ///< Offline only: answers of the overlay, for the run.
   dns::Resolver* m_top = nullptr;
 };
+
+/// One worker's part of a bound shared by `workers` workers (a cache size, the queries in flight): at least 1, and
+/// together no more than the whole, so memory and load on the server do not grow with --jobs.
+inline size_t
+worker_share(size_t total, size_t workers)
+{
+  return std::max<size_t>(1, total / std::max<size_t>(1, workers));
+}
 
 /// Builds the resolvers for `options`: loads every `--zone` file (an error names the file, line and problem),
 /// sets up the network unless `--offline`. With several `workers`, each builds a stack of its own and they split

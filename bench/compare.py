@@ -334,16 +334,15 @@ def main(argv):
                          f"{ncpu * wall_us:.2f} µs of CPU on {ncpu} CPUs; knotd needs {knot_us:.2f} µs of CPU per "
                          f"eval for the distinct queries, so the checker would have to stay under {budget:.2f} µs "
                          f"of CPU per eval (sendcheck today: {job['cpu'] / job['evals'] * 1e6:.1f} µs).")
-        libspf2_row = libspf2
-        if libspf2_row and libspf2_row["rate"] and libspf2_row["cpu"]:
-            need = THROUGHPUT_FACTOR * libspf2_row["rate"]
+        if libspf2 and libspf2["rate"] and libspf2["cpu"]:
+            need = THROUGHPUT_FACTOR * libspf2["rate"]
             budget = ncpu * 1e6 / need - knot_us
             lines.append(f"  - The throughput target ({THROUGHPUT_FACTOR:g} × libspf2 = {need:,.0f} evals/s) leaves "
                          f"{ncpu * 1e6 / need:.2f} µs of CPU per eval on {ncpu} CPUs for knotd and the checker "
                          f"together; after knotd's {knot_us:.2f} µs the checker would have "
                          f"{budget:.2f} µs per eval, including the kernel's work to send each query and receive "
                          f"its answer (sendcheck today: {job['cpu'] / job['evals'] * 1e6:.1f} µs; libspf2 itself "
-                         f"uses {libspf2_row['cpu'] / libspf2_row['evals'] * 1e6:.1f} µs).")
+                         f"uses {libspf2['cpu'] / libspf2['evals'] * 1e6:.1f} µs).")
     lines += ["", "UDP queries sent are counted in a private network namespace (the per-namespace `/proc/net/snmp` "
               "UDP OutDatagrams delta, halved because knotd's answers are counted too), in a separate run against a "
               "second knotd on 127.0.0.1:53. The full sendcheck check also does its DKIM and DMARC work for every "

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -29,12 +31,15 @@ namespace sendcheck::cli {
 
 namespace {
 
-/// Thrown when standard output is gone (a closed pipe): the run stops quietly.
+/// Thrown when output cannot be written: the reader went away (EPIPE: `sendcheck -f big.txt | head -1`, the run
+/// stops quietly) or the write failed (a full disk: the run stops with an error, never with a cut-off document and
+/// exit 0).
 struct OutputClosed
 {
+  int error = 0; ///< The errno of the failed write.
 };
 
-/// Writes `text` to `stream`, or throws OutputClosed when the reader went away.
+/// Writes `text` to `stream`, or throws OutputClosed when it cannot.
 void
 write_out(std::FILE* stream, std::string_view text)
 {
@@ -42,7 +47,16 @@ write_out(std::FILE* stream, std::string_view text)
     return;
   }
   if (std::fwrite(text.data(), 1, text.size(), stream) != text.size()) {
-    throw OutputClosed{};
+    throw OutputClosed{errno};
+  }
+}
+
+/// Flushes `stream`, or throws OutputClosed when it cannot.
+void
+flush_out(std::FILE* stream)
+{
+  if (std::fflush(stream) != 0) {
+    throw OutputClosed{errno};
   }
 }
 
@@ -477,9 +491,15 @@ private:
   std::exception_ptr m_failure;
 };
 
-/// Writes the rendered domains in input order, counts them for the summary and shows the progress line. The workers
-/// call write_ready() in turn (it holds a lock while it writes). It never throws into them: when the reader of
-/// standard output goes away, the writer stops the exchange and the run winds down (closed() tells).
+/// How long written output may wait in standard output's buffer while a run goes on (when it is not a terminal):
+/// a reader such as `tee` or a CI log sees the reports as they come, and the run makes one write(2) per 64 KiB
+/// instead of one per 4 KiB (BUFSIZ) or per report.
+constexpr auto k_flush_interval = std::chrono::milliseconds(100);
+
+/// Writes the rendered domains in input order, counts them for the summary and shows the progress line. A worker
+/// that delivers a report calls write_ready(): if another worker is writing, it does not wait for it (the writing
+/// worker writes this report too before it leaves). It never throws into them: when standard output fails, the
+/// writer stops the exchange and the run winds down (closed() tells).
 class Writer
 {
 public:
@@ -489,26 +509,40 @@ public:
     m_progress = !options.quiet && isatty(STDERR_FILENO) != 0;
   }
 
-  /// Writes the output of every domain that is ready, in input order.
+  /// Writes the output of every domain that is ready, in input order, unless another thread is writing: then that
+  /// thread writes it (a request flag, checked after each round, makes sure nothing ready is left behind).
   void
   write_ready()
   {
-    const std::lock_guard lock(m_mutex);
-    if (m_closed) {
-      return;
-    }
-    try {
-      while (auto rendered = m_exchange.next_ready()) {
-        write(*rendered);
+    m_requested.store(true);
+    while (m_requested.load()) {
+      const std::unique_lock lock(m_mutex, std::try_to_lock);
+      if (!lock.owns_lock()) {
+        return; // The thread that holds it sees the request when its round ends.
       }
-    } catch (const OutputClosed&) {
-      m_closed = true;
-      m_exchange.stop();
+      m_requested.store(false);
+      if (m_closed) {
+        return;
+      }
+      try {
+        bool wrote = false;
+        while (auto rendered = m_exchange.next_ready()) {
+          write(*rendered);
+          wrote = true;
+        }
+        if (wrote && std::chrono::steady_clock::now() - m_last_flush >= k_flush_interval) {
+          flush_out(stdout);
+          m_last_flush = std::chrono::steady_clock::now();
+        }
+      } catch (const OutputClosed& closed) {
+        m_closed = closed;
+        m_exchange.stop();
+      }
     }
   }
 
-  /// Whether standard output was closed by its reader (`sendcheck -f big.txt | head -1`).
-  bool
+  /// Why standard output failed (a closed pipe: `sendcheck -f big.txt | head -1`), if it did.
+  std::optional<OutputClosed>
   closed()
   {
     const std::lock_guard lock(m_mutex);
@@ -553,12 +587,12 @@ public:
       write_out(stdout, report::json_document_end(m_summary, notes));
     } else if (!m_options.quiet && (m_options.suggest == SuggestMode::off || m_options.verbose) && !notes.empty()
                && offline && !outside.empty()) {
-      std::fflush(stdout);
+      flush_out(stdout);
       for (const auto& note : notes) {
         write_out(stderr, fmt::format("note: {}\n", note));
       }
     }
-    std::fflush(stdout);
+    flush_out(stdout);
     return m_exit;
   }
 
@@ -587,7 +621,7 @@ private:
     }
     m_exit = combine_exit(m_exit, rendered.exit_code);
     if (!rendered.err.empty()) {
-      std::fflush(stdout);
+      flush_out(stdout);
       write_out(stderr, rendered.err);
     }
     if (rendered.entry) {
@@ -617,6 +651,7 @@ private:
   }
 
   std::mutex m_mutex;
+  std::atomic<bool> m_requested{false}; ///< Output was delivered since the writing thread last looked.
   const Options& m_options;
   const Renderer& m_renderer;
   Exchange& m_exchange;
@@ -626,7 +661,8 @@ private:
   size_t m_finished = 0;
   size_t m_entries = 0;
   int m_exit = 0;
-  bool m_closed = false;
+  std::optional<OutputClosed> m_closed;
+  std::chrono::steady_clock::time_point m_last_flush = std::chrono::steady_clock::now();
 };
 
 /// Checks domains on one resolver stack (one c-ares channel, one answer cache, one record cache and one evaluation
@@ -816,8 +852,8 @@ run_workers(const Options& options, const std::vector<std::unique_ptr<ResolverSt
   if (const auto failure = exchange.failure()) {
     std::rethrow_exception(failure);
   }
-  if (writer.closed()) {
-    throw OutputClosed{};
+  if (const auto closed = writer.closed()) {
+    throw *closed;
   }
   writer.write_ready();
   if (!exchange.all_written()) {
@@ -856,10 +892,20 @@ run_checks(const Options& options, const std::vector<std::unique_ptr<ResolverSta
       }
     }
   }
+  // Standard output to a pipe or a file is written in 64 KiB blocks (the Writer flushes it every
+  // k_flush_interval); to a terminal it stays line-buffered, so every line shows at once.
+  static char output_buffer[1 << 16];
+  if (isatty(STDOUT_FILENO) == 0) {
+    std::setvbuf(stdout, output_buffer, _IOFBF, sizeof output_buffer);
+  }
   try {
     return run_workers(options, stacks, source);
-  } catch (const OutputClosed&) {
-    return static_cast<int>(ExitCode::ok);
+  } catch (const OutputClosed& closed) {
+    if (closed.error == EPIPE) {
+      return static_cast<int>(ExitCode::ok); // The reader has all it wanted.
+    }
+    std::fputs(fmt::format("sendcheck: cannot write the output: {}\n", std::strerror(closed.error)).c_str(), stderr);
+    return static_cast<int>(ExitCode::problem);
   }
 }
 

@@ -289,6 +289,36 @@ class ClosedPipe(unittest.TestCase):
                                                128 + signal.SIGABRT, 134, 139))
 
 
+class FullDisk(unittest.TestCase):
+    """A write that fails for another reason than a closed pipe (here ENOSPC from /dev/full) is an error: exit 1 and
+    a message, never exit 0 with a cut-off document."""
+
+    def run_into_full(self, args):
+        with open('/dev/full', 'wb') as full:
+            proc = subprocess.run([BINARY, *args], stdout=full, stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stderr.decode(), 'sendcheck: cannot write the output: No space left on device\n')
+
+    def test_one_domain(self):
+        with tempfile.NamedTemporaryFile('w', suffix='.zone') as zone:
+            zone.write('$ORIGIN full.example.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n'
+                       '@ IN TXT "v=spf1 a:directo.gate.ee -all"\n')
+            zone.flush()
+            self.run_into_full(['--offline', '--zone', zone.name, 'full.example'])
+            self.run_into_full(['--offline', '--zone', zone.name, '--json', 'full.example'])
+
+    def test_many_domains(self):
+        with tempfile.TemporaryDirectory() as directory:
+            zone = os.path.join(directory, 'full.zone')
+            domains = os.path.join(directory, 'full.txt')
+            with open(zone, 'w', encoding='utf-8') as out:
+                out.write('$ORIGIN full.example.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n')
+            with open(domains, 'w', encoding='utf-8') as out:
+                out.writelines(f'd{i}.full.example\n' for i in range(3000))
+            for jobs in ('1', '3'):
+                self.run_into_full(['--offline', '--zone', zone, '--json', '-j', jobs, '-f', domains])
+
+
 if __name__ == '__main__':
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)

@@ -269,17 +269,22 @@ class BadInput(unittest.TestCase):
             message = self.usage_error(['--zone', zone.name, 'example.com'], zone.name, ':4')
 
 
+def write_many(directory, origin, count):
+    """A zone for `origin` with an SPF record at its apex, and a list of `count` names under it: (zone, list)."""
+    zone = os.path.join(directory, 'many.zone')
+    domains = os.path.join(directory, 'many.txt')
+    with open(zone, 'w', encoding='utf-8') as out:
+        out.write(f'$ORIGIN {origin}.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n')
+        out.write('@ IN TXT "v=spf1 a:directo.gate.ee -all"\n')
+    with open(domains, 'w', encoding='utf-8') as out:
+        out.writelines(f'd{i}.{origin}\n' for i in range(count))
+    return zone, domains
+
+
 class ClosedPipe(unittest.TestCase):
     def test_head_closes_the_pipe(self):
         with tempfile.TemporaryDirectory() as directory:
-            zone = os.path.join(directory, 'big.zone')
-            domains = os.path.join(directory, 'big.txt')
-            with open(zone, 'w', encoding='utf-8') as out:
-                out.write('$ORIGIN pipe.example.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n')
-                out.write('@ IN TXT "v=spf1 a:directo.gate.ee -all"\n')
-            with open(domains, 'w', encoding='utf-8') as out:
-                for i in range(3000):
-                    out.write(f'd{i}.pipe.example\n')
+            zone, domains = write_many(directory, 'pipe.example', 3000)
             command = f"'{BINARY}' --offline --zone '{zone}' -f '{domains}' | head -1"
             proc = subprocess.run(['bash', '-c', f'set -o pipefail; {command}'], capture_output=True, timeout=120)
             self.assertEqual(len(proc.stdout.splitlines()), 1, proc.stdout)
@@ -300,21 +305,14 @@ class FullDisk(unittest.TestCase):
         self.assertEqual(proc.stderr.decode(), 'sendcheck: cannot write the output: No space left on device\n')
 
     def test_one_domain(self):
-        with tempfile.NamedTemporaryFile('w', suffix='.zone') as zone:
-            zone.write('$ORIGIN full.example.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n'
-                       '@ IN TXT "v=spf1 a:directo.gate.ee -all"\n')
-            zone.flush()
-            self.run_into_full(['--offline', '--zone', zone.name, 'full.example'])
-            self.run_into_full(['--offline', '--zone', zone.name, '--json', 'full.example'])
+        with tempfile.TemporaryDirectory() as directory:
+            zone, _ = write_many(directory, 'full.example', 0)
+            self.run_into_full(['--offline', '--zone', zone, 'full.example'])
+            self.run_into_full(['--offline', '--zone', zone, '--json', 'full.example'])
 
     def test_many_domains(self):
         with tempfile.TemporaryDirectory() as directory:
-            zone = os.path.join(directory, 'full.zone')
-            domains = os.path.join(directory, 'full.txt')
-            with open(zone, 'w', encoding='utf-8') as out:
-                out.write('$ORIGIN full.example.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n')
-            with open(domains, 'w', encoding='utf-8') as out:
-                out.writelines(f'd{i}.full.example\n' for i in range(3000))
+            zone, domains = write_many(directory, 'full.example', 3000)
             for jobs in ('1', '3'):
                 self.run_into_full(['--offline', '--zone', zone, '--json', '-j', jobs, '-f', domains])
 

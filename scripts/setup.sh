@@ -3,7 +3,7 @@
 
 # Packages needed to build and run sendcheck.
 SENDCHECK_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libc-ares-dev libssl-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libidn2-dev libpsl-dev libknot-dev doctest-dev libyaml-cpp-dev)
+  nlohmann-json3-dev libidn2-dev libpsl-dev libknot-dev doctest-dev libyaml-cpp-dev libmimalloc-dev)
 # Packages needed only by the tests: a real DNS server, the fuzzing compiler, a DNS toolkit for the hostile server.
 SENDCHECK_TEST_PACKAGES=(knot clang libclang-rt-14-dev python3 python3-dnspython python3-jsonschema groff-base man-db bash-completion dpkg-dev)
 

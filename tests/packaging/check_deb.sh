@@ -29,7 +29,10 @@ case $(field Version) in
   *) fail "package Version '$(field Version)' is not the binary's version $binary_version" ;;
 esac
 depends=$(field Depends)
-for library in libc-ares2 libssl3 libidn2-0 libpsl5 libfmt9 libzscanner4; do
+libraries=(libc-ares2 libssl3 libidn2-0 libpsl5 libfmt9 libzscanner4)
+# mimalloc when the binary is linked with it (SENDCHECK_MIMALLOC, the default outside sanitizer builds)
+readelf -d "$build/sendcheck" | grep -q 'libmimalloc\.so' && libraries+=(libmimalloc2.0)
+for library in "${libraries[@]}"; do
   grep -qE "(^|, )$library( |,|$)" <<<"$depends" || fail "Depends lacks $library: $depends"
 done
 echo "ok: control fields (Package sendcheck, Version $(field Version), Section net, Depends: $depends)"

@@ -5,7 +5,12 @@
 #include <fmt/format.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +18,7 @@
 #include <cstring>
 #include <mutex>
 #include <system_error>
+#include <utility>
 
 namespace sendcheck::dns {
 
@@ -234,6 +240,176 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen, AddressScratc
   return false;
 }
 
+/// The socket functions c-ares uses (ares_set_socket_functions), so that the datagrams of its UDP sockets go out in
+/// batches: a datagram c-ares sends is held until the event loop has started every query it can and is about to
+/// wait, and then each socket's datagrams leave in one sendmmsg(2). One send(2) per query was 19% of sendcheck's CPU
+/// on a 10,000-domain run, most of it waking the server for every datagram. TCP goes through unchanged.
+///
+/// A batch that fails (say, ECONNREFUSED for a port where nothing listens) is not lost on c-ares: the error is kept
+/// for the socket and given to c-ares as the result of its next read, which the event loop makes at once, and c-ares
+/// handles it as it would a failed send (it moves the queries on to the next server, or ends them). Loopback never
+/// fails a whole batch this way (a refused port fails the datagrams after the first of a batch, and the refusal
+/// reaches c-ares through its next read, as before); a route or firewall that rejects the send does.
+class SendBatch
+{
+public:
+  SendBatch() = default;
+  SendBatch(const SendBatch&) = delete;
+  SendBatch& operator=(const SendBatch&) = delete;
+
+  /// What c-ares calls, with this batch as the user data.
+  static const ares_socket_functions k_functions;
+
+  /// Sends every held datagram. Datagrams the kernel has no room for stay held (wants_write tells).
+  void
+  flush()
+  {
+    for (auto& [fd, socket] : m_sockets) {
+      if (socket.udp && !socket.ends.empty()) {
+        send_held(fd, socket);
+      }
+    }
+  }
+
+  /// Whether datagrams are still held for `fd`: the loop waits for it to be writable, then flushes again.
+  bool
+  wants_write(int fd) const
+  {
+    const auto it = m_sockets.find(fd);
+    return it != m_sockets.end() && !it->second.ends.empty();
+  }
+
+  /// The sockets whose held datagrams could not be sent: c-ares must read each to learn the error.
+  std::vector<int>
+  failed() const
+  {
+    std::vector<int> fds;
+    for (const auto& [fd, socket] : m_sockets) {
+      if (socket.error != 0) {
+        fds.push_back(fd);
+      }
+    }
+    return fds;
+  }
+
+private:
+  struct Socket
+  {
+    bool udp = false;
+    std::string bytes;         ///< The held datagrams, one after the other.
+    std::vector<size_t> ends;  ///< Where each held datagram ends in `bytes`.
+    int error = 0;             ///< A failed send, given to c-ares on its next read.
+  };
+
+  void
+  send_held(int fd, Socket& socket)
+  {
+    const size_t count = socket.ends.size();
+    std::vector<iovec> vectors(count);
+    std::vector<mmsghdr> messages(count);
+    size_t begin = 0;
+    for (size_t i = 0; i < count; ++i) {
+      vectors[i] = iovec{ socket.bytes.data() + begin, socket.ends[i] - begin };
+      messages[i] = mmsghdr{};
+      messages[i].msg_hdr.msg_iov = &vectors[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      begin = socket.ends[i];
+    }
+    size_t sent = 0;
+    while (sent < count) {
+      const int result = ::sendmmsg(fd, messages.data() + sent, static_cast<unsigned>(count - sent), 0);
+      if (result > 0) {
+        sent += static_cast<size_t>(result);
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        break; // No room now: the rest stays held until the socket is writable.
+      } else {
+        socket.error = errno;
+        sent = count; // c-ares learns of it on its next read and deals with every query on this socket.
+      }
+    }
+    if (sent == count) {
+      socket.bytes.clear();
+      socket.ends.clear();
+    } else {
+      const size_t consumed = sent == 0 ? 0 : socket.ends[sent - 1];
+      socket.bytes.erase(0, consumed);
+      socket.ends.erase(socket.ends.begin(), socket.ends.begin() + static_cast<std::ptrdiff_t>(sent));
+      for (auto& end : socket.ends) {
+        end -= consumed;
+      }
+    }
+  }
+
+  /// A socket as c-ares would make it: c-ares leaves the options of sockets it did not open itself alone, so this
+  /// sets what it would set (non-blocking, close-on-exec, and no Nagle delay for TCP).
+  static ares_socket_t
+  open(int domain, int type, int protocol, void* data)
+  {
+    const int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) {
+      return ARES_SOCKET_BAD;
+    }
+    const bool udp = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_DGRAM;
+    if (!udp) {
+      const int on = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+    static_cast<SendBatch*>(data)->m_sockets[fd].udp = udp;
+    return fd;
+  }
+
+  static int
+  close(ares_socket_t fd, void* data)
+  {
+    static_cast<SendBatch*>(data)->m_sockets.erase(fd);
+    return ::close(fd);
+  }
+
+  static int
+  connect(ares_socket_t fd, const sockaddr* address, ares_socklen_t length, void* /*data*/)
+  {
+    return ::connect(fd, address, length);
+  }
+
+  static ares_ssize_t
+  receive(ares_socket_t fd, void* buffer, size_t length, int flags, sockaddr* from, ares_socklen_t* from_length,
+          void* data)
+  {
+    auto& sockets = static_cast<SendBatch*>(data)->m_sockets;
+    const auto it = sockets.find(fd);
+    if (it != sockets.end() && it->second.error != 0) {
+      errno = std::exchange(it->second.error, 0);
+      return -1;
+    }
+    return ::recvfrom(fd, buffer, length, flags, from, from_length);
+  }
+
+  static ares_ssize_t
+  send(ares_socket_t fd, const iovec* vectors, int count, void* data)
+  {
+    auto& sockets = static_cast<SendBatch*>(data)->m_sockets;
+    const auto it = sockets.find(fd);
+    if (it == sockets.end() || !it->second.udp) {
+      return ::writev(fd, vectors, count);
+    }
+    Socket& socket = it->second;
+    size_t length = 0;
+    for (int i = 0; i < count; ++i) {
+      socket.bytes.append(static_cast<const char*>(vectors[i].iov_base), vectors[i].iov_len);
+      length += vectors[i].iov_len;
+    }
+    socket.ends.push_back(socket.bytes.size());
+    return static_cast<ares_ssize_t>(length);
+  }
+
+  std::map<int, Socket> m_sockets; ///< Every socket c-ares has open.
+};
+
+const ares_socket_functions SendBatch::k_functions = { &SendBatch::open, &SendBatch::close, &SendBatch::connect,
+                                                       &SendBatch::receive, &SendBatch::send };
+
 } // namespace
 
 /// Owns the ares_channel.
@@ -241,6 +417,7 @@ struct CaresResolver::Channel
 {
   ares_channel handle = nullptr;
   AddressScratch scratch; ///< For parse_records.
+  SendBatch batch;        ///< Outlives `handle`: ares_destroy closes the sockets through it.
 
   ~Channel()
   {
@@ -394,6 +571,7 @@ CaresResolver::create(const CaresOptions& options)
   if (const int status = ares_init_options(&resolver->m_channel->handle, &ares, mask); status != ARES_SUCCESS) {
     return util::unexpected(CaresError{ fmt::format("cannot set up the DNS resolver: {}", ares_strerror(status)) });
   }
+  ares_set_socket_functions(resolver->m_channel->handle, &SendBatch::k_functions, &resolver->m_channel->batch);
   if (!nodes.empty()) {
     if (const int status = ares_set_servers_ports(resolver->m_channel->handle, nodes.data()); status != ARES_SUCCESS) {
       return util::unexpected(CaresError{ fmt::format("cannot set the DNS servers: {}", ares_strerror(status)) });
@@ -596,9 +774,18 @@ CaresResolver::run()
       continue;
     }
 
+    // Every query that could start has: its datagrams leave now, together. A socket whose batch failed is read at
+    // once, so that c-ares learns of the error without waiting for a timeout.
+    m_channel->batch.flush();
+    if (const auto failed = m_channel->batch.failed(); !failed.empty()) {
+      for (const int fd : failed) {
+        ares_process_fd(m_channel->handle, fd, ARES_SOCKET_BAD);
+      }
+      continue;
+    }
     fds.clear();
     for (const auto& [fd, events] : m_sockets) {
-      fds.push_back(pollfd{ fd, events, 0 });
+      fds.push_back(pollfd{ fd, static_cast<short>(events | (m_channel->batch.wants_write(fd) ? POLLOUT : 0)), 0 });
     }
     timeval limit{};
     int timeout_ms = 100;
@@ -621,7 +808,14 @@ CaresResolver::run()
         continue;
       }
       const bool readable = (entry.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-      const bool writable = (entry.revents & POLLOUT) != 0;
+      // Writable matters to c-ares only while it waits for a TCP connection or a TCP write (it asked for POLLOUT);
+      // otherwise it is the batch's held datagrams, flushed at the top of the loop.
+      const auto wanted = m_sockets.find(entry.fd);
+      const bool writable =
+        (entry.revents & POLLOUT) != 0 && wanted != m_sockets.end() && (wanted->second & POLLOUT) != 0;
+      if (!readable && !writable) {
+        continue;
+      }
       ares_process_fd(m_channel->handle, readable ? entry.fd : ARES_SOCKET_BAD, writable ? entry.fd : ARES_SOCKET_BAD);
     }
   }

@@ -4,6 +4,7 @@
 #include <sendcheck/dns/cares_resolver.hpp>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -205,14 +206,39 @@ TEST_CASE("dns::CaresResolver connection refused")
 
   dns::CaresOptions options;
   options.servers = { "127.0.0.1:" + std::to_string(ntohs(address.sin_port)) };
-  options.timeout = std::chrono::milliseconds(300);
+  // Long enough that a refusal the resolver failed to pass on would show up as a timeout instead.
+  options.timeout = std::chrono::milliseconds(2000);
   options.tries = 2;
   auto resolver = dns::CaresResolver::create(options);
   REQUIRE(resolver);
-  AnswerPtr answer;
-  (*resolver)->query("example.ee", RRType::a, [&answer](AnswerPtr a) { answer = std::move(a); });
-  (*resolver)->run();
-  REQUIRE(answer);
-  CHECK(answer->status == Status::error);
-  CHECK(answer->detail == "connection refused: no DNS server is listening there");
+
+  SUBCASE("one query")
+  {
+    AnswerPtr answer;
+    (*resolver)->query("example.ee", RRType::a, [&answer](AnswerPtr a) { answer = std::move(a); });
+    (*resolver)->run();
+    REQUIRE(answer);
+    CHECK(answer->status == Status::error);
+    CHECK(answer->detail == "connection refused: no DNS server is listening there");
+  }
+
+  SUBCASE("many queries sent in one batch, and more started as the first ones fail")
+  {
+    // The datagrams of one event-loop round leave together (sendmmsg); the refusal of the first is pending on the
+    // socket when the next are sent, and every query must still end as refused, none as a timeout.
+    std::vector<AnswerPtr> answers(40);
+    for (size_t i = 0; i < 20; ++i) {
+      (*resolver)->query(fmt::format("d{}.example.ee", i), RRType::txt, [&answers, &resolver, i](AnswerPtr a) {
+        answers[i] = std::move(a);
+        (*resolver)->query(fmt::format("e{}.example.ee", i), RRType::a,
+                           [&answers, i](AnswerPtr b) { answers[20 + i] = std::move(b); });
+      });
+    }
+    (*resolver)->run();
+    for (const auto& answer : answers) {
+      REQUIRE(answer);
+      CHECK(answer->status == Status::error);
+      CHECK(answer->detail == "connection refused: no DNS server is listening there");
+    }
+  }
 }

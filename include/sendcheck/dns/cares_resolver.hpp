@@ -13,7 +13,9 @@
 #include <vector>
 
 // The network resolver: c-ares (1.18.1 on Debian 12) driven by our own poll() loop through ARES_OPT_SOCK_STATE_CB,
-// ares_timeout and ares_process_fd (c-ares deprecates select/ares_fds; ares_process_fds only exists from 1.34).
+// ares_timeout and ares_process_fd (c-ares deprecates select/ares_fds; ares_process_fds only exists from 1.34). Its
+// sockets are opened through ares_set_socket_functions, so that the UDP queries of one loop round leave in one
+// sendmmsg(2) per socket.
 
 namespace sendcheck::dns {
 

@@ -395,6 +395,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   spf_options.helo = report.domain;
   spf_options.default_explanation.clear(); // only a published exp= is worth showing
   spf_options.trace = options.keep_trace ? spf::Trace::on : spf::Trace::off;
+  spf_options.prefetch_share = spf::make_prefetch_share(); // the addresses' evaluations walk each record once
   const auto ips = profile.all_ips(options.bulk);
   // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
   report.ips.reserve(ips.size());

@@ -449,8 +449,16 @@ public:
   }
 
   /// Prefetches the targets without macros of `record`, the record of `domain` evaluated at `depth` (0 for the
-  /// checked domain), and follows its include:/redirect= and `mx` targets.
+  /// checked domain), and follows its include:/redirect= and `mx` targets. A record walked to its end before (for
+  /// another address of the same domain, see PrefetchShare) is not walked again.
   void prefetch_record(const Record& record, const std::string& domain, unsigned depth, RecordSource source);
+
+  /// Whether this lookahead asks `resolver` for a client of `ip`'s family, so that it can serve that check_host().
+  bool
+  serves(const dns::Resolver& resolver, const dns::IpAddress& ip) const
+  {
+    return &m_resolver == &resolver && m_macro.ip.is_v4() == ip.is_v4();
+  }
 
 private:
   /// Prefetches (`name`, `type`) unless the budget is spent (lookahead records only); false when it was not.
@@ -468,6 +476,9 @@ private:
   MacroContext m_macro;                                   ///< Only `ip` and `domain`: targets have no macros.
   unsigned m_names = 0;                                   ///< Names prefetched from the budget.
   std::vector<std::pair<std::string, dns::RRType>> m_followed; ///< Every (name, type) followed, once each.
+  /// The (domain, depth) of every record walked to its end. The resolver gives one answer per name for the whole
+  /// run, so a domain's record is the same one for every address.
+  std::vector<std::pair<std::string, unsigned>> m_walked;
   uint64_t m_next_ticket = 1;                             ///< Numbers the follow() calls.
   uint64_t m_asking = 0;                                  ///< The ticket of the query() call running now, or 0.
 };
@@ -475,8 +486,13 @@ private:
 void
 Lookahead::prefetch_record(const Record& record, const std::string& domain, unsigned depth, RecordSource source)
 {
+  const auto walked = [&](const auto& entry) { return entry.second == depth && entry.first == domain; };
+  if (std::any_of(m_walked.begin(), m_walked.end(), walked)) {
+    return;
+  }
   const auto address_type = m_macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
   m_macro.domain = domain;
+  bool same_for_every_address = true; // `ptr` prefetches the client's own reverse name
   for (const auto& term : record.terms) {
     std::optional<dns::RRType> type;
     if (term.kind == TermKind::modifier) {
@@ -498,6 +514,7 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
         type = dns::RRType::a;
         break;
       case MechanismKind::ptr:
+        same_for_every_address = false;
         if (!hint(m_macro.ip.reverse_name(), dns::RRType::ptr, source)) {
           return;
         }
@@ -526,6 +543,9 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
       follow(target, *type, depth);
     }
     m_macro.domain = domain; // a synchronous answer may have followed another record
+  }
+  if (same_for_every_address) {
+    m_walked.emplace_back(domain, depth);
   }
 }
 
@@ -609,10 +629,36 @@ Lookahead::on_mx(const dns::Answer& answer)
   }
 }
 
+} // namespace
+
+/// The lookahead that the check_host() calls of one domain share (Options::prefetch_share): the latest one made, for
+/// the family of the address it was made for (a check of IPv4 and IPv6 addresses alternating would make a new one
+/// each time, which is only slower).
+class PrefetchShare
+{
+public:
+  std::shared_ptr<Lookahead> lookahead;
+};
+
+std::shared_ptr<PrefetchShare>
+make_prefetch_share()
+{
+  return std::make_shared<PrefetchShare>();
+}
+
+namespace {
+
 /// Prefetches the targets of `record` (the record of the current domain, evaluated at `depth`) and follows them.
 void
 prefetch_targets(Context& ctx, const Record& record, unsigned depth)
 {
+  if (!ctx.lookahead && ctx.options.prefetch_share) {
+    auto& shared = ctx.options.prefetch_share->lookahead;
+    if (!shared || !shared->serves(ctx.resolver, ctx.macro.ip)) {
+      shared = std::make_shared<Lookahead>(ctx.resolver, ctx.options.cache, ctx.macro.ip, ctx.options.limits.mx_names);
+    }
+    ctx.lookahead = shared;
+  }
   if (!ctx.lookahead) {
     ctx.lookahead = std::make_shared<Lookahead>(ctx.resolver, ctx.options.cache, ctx.macro.ip,
                                                 ctx.options.limits.mx_names);

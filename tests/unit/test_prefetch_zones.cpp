@@ -274,3 +274,107 @@ TEST_CASE("spf::check_host: the prefetch lookahead changes nothing on the demo a
   }
   CHECK(evaluations >= 50);
 }
+
+namespace {
+
+/// The evaluations of `addresses` in turn for `domain`, the way report::check_domain runs them (one resolver, one
+/// after the other), with or without one lookahead shared among them; and the prefetches and rounds they took.
+struct SharedRun
+{
+  std::vector<spf::Evaluation> evaluations;
+  size_t prefetches = 0;
+  std::vector<size_t> waves; ///< Rounds each evaluation took (through a CachingResolver over a WaveResolver).
+};
+
+SharedRun
+run_addresses(dns::ZoneResolver& zone, const std::string& domain, const std::vector<std::string>& addresses,
+              bool shared)
+{
+  SharedRun run;
+  spf::Options options;
+  if (shared) {
+    options.prefetch_share = spf::make_prefetch_share();
+  }
+  test::PrefetchRecorder recorder(zone);
+  for (const auto& address : addresses) {
+    run.evaluations.push_back(
+      dns::run_sync(recorder, spf::check_host(recorder, ip_of(address), domain, "postmaster@" + domain, options)));
+  }
+  run.prefetches = recorder.prefetches();
+
+  if (shared) {
+    options.prefetch_share = spf::make_prefetch_share();
+  }
+  WaveResolver waves(zone);
+  dns::CachingResolver cache(waves);
+  for (const auto& address : addresses) {
+    const size_t before = waves.waves();
+    dns::run_sync(cache, spf::check_host(cache, ip_of(address), domain, "postmaster@" + domain, options));
+    run.waves.push_back(waves.waves() - before);
+  }
+  return run;
+}
+
+} // namespace
+
+TEST_CASE("spf::check_host: the addresses of one domain share one lookahead (Options::prefetch_share)")
+{
+  SUBCASE("each record is walked once for all addresses, and nothing else changes")
+  {
+    dns::ZoneResolver zone("share");
+    zone.add_txt("top.test", {"v=spf1 a mx include:l1.test -all"});
+    zone.add_txt("l1.test", {"v=spf1 a:h1.test include:l2.test -all"});
+    zone.add_txt("l2.test", {"v=spf1 ip4:192.0.2.10 -all"});
+    zone.add_address("top.test", ip_of("198.51.100.1"));
+    zone.add_mx("top.test", 10, "mx.top.test");
+    zone.add_address("mx.top.test", ip_of("198.51.100.2"));
+    zone.add_address("h1.test", ip_of("198.51.100.3"));
+    const std::vector<std::string> addresses = {"203.0.113.9", "198.51.100.1", "198.51.100.3", "192.0.2.10",
+                                                "203.0.113.10"};
+    const auto alone = run_addresses(zone, "top.test", addresses, false);
+    const auto shared = run_addresses(zone, "top.test", addresses, true);
+    const auto first = run_addresses(zone, "top.test", {addresses.front()}, false);
+    REQUIRE(shared.evaluations.size() == alone.evaluations.size());
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      CAPTURE(addresses[i]);
+      CHECK(shared.evaluations[i].result == alone.evaluations[i].result);
+      CHECK(shared.evaluations[i].dns_terms == alone.evaluations[i].dns_terms);
+      CHECK(shared.evaluations[i].void_lookups == alone.evaluations[i].void_lookups);
+      CHECK(shared.evaluations[i].trace.size() == alone.evaluations[i].trace.size());
+      CHECK(shared.waves[i] == alone.waves[i]);
+    }
+    CHECK(alone.evaluations[1].result == spf::SpfResult::pass);
+    CHECK(alone.evaluations[4].result == spf::SpfResult::fail);
+    CHECK(first.prefetches > 0);
+    CHECK(shared.prefetches == first.prefetches); // the later addresses walk nothing again
+    CHECK(alone.prefetches > shared.prefetches);
+  }
+
+  SUBCASE("a record the budget cut short is walked again for the next address")
+  {
+    // The first address matches at once. Its lookahead follows A, whose three MX answers name 30 hosts: the 30
+    // names run out before C's terms are hinted. The second address evaluates its way to C, so C must be walked
+    // again for it (c1 and c2 asked together), as its own lookahead would: no more rounds than alone.
+    dns::ZoneResolver zone("cut-share");
+    zone.add_txt("top.test", {"v=spf1 ip4:192.0.2.10 include:a.test -all"});
+    zone.add_txt("a.test", {"v=spf1 mx:m1.test mx:m2.test mx:m3.test include:c.test -all"});
+    for (int m = 1; m <= 3; ++m) {
+      const std::string name = "m" + std::to_string(m) + ".test";
+      for (int host = 0; host < 10; ++host) {
+        const std::string exchange = "h" + std::to_string(host) + "." + name;
+        zone.add_mx(name, static_cast<uint16_t>(10 + host), exchange);
+        zone.add_address(exchange, ip_of("198.51.100." + std::to_string(10 * m + host)));
+      }
+    }
+    zone.add_txt("c.test", {"v=spf1 a:c1.test a:c2.test -all"});
+    zone.add_address("c1.test", ip_of("203.0.113.1"));
+    zone.add_address("c2.test", ip_of("203.0.113.2"));
+    const std::vector<std::string> addresses = {"192.0.2.10", "203.0.113.2"};
+    const auto alone = run_addresses(zone, "top.test", addresses, false);
+    const auto shared = run_addresses(zone, "top.test", addresses, true);
+    CHECK(shared.evaluations[0].result == spf::SpfResult::pass);
+    CHECK(shared.evaluations[1].result == spf::SpfResult::pass); // at a:c2, the 7th lookup
+    CHECK(shared.evaluations[1].dns_terms == alone.evaluations[1].dns_terms);
+    CHECK(shared.waves[1] <= alone.waves[1]);
+  }
+}

@@ -43,6 +43,7 @@ enum class Prefetch : uint8_t { off, on };
 enum class Trace : uint8_t { off, on };
 
 class EvaluationMemo;
+class PrefetchShare;
 
 /// How to run check_host().
 struct Options
@@ -71,7 +72,15 @@ struct Options
   /// reused sub-evaluation has no trace steps). Never changes the result, the counts or any other field. Share one
   /// memo only among evaluations that see the same DNS (one resolver) and the same Limits.
   std::shared_ptr<EvaluationMemo> memo;
+  /// One prefetch lookahead for several check_host() calls of the same domain with the same resolver (the addresses
+  /// of one sender; report::check_domain makes one per domain, see make_prefetch_share): each record is walked for
+  /// prefetching once for all of them instead of once per address, and the 30-name budget is theirs together.
+  /// Null: each check_host() has its own. Never changes results, counts or traces.
+  std::shared_ptr<PrefetchShare> prefetch_share;
 };
+
+/// A lookahead to share among the check_host() calls of one domain (Options::prefetch_share).
+std::shared_ptr<PrefetchShare> make_prefetch_share();
 
 /// One DNS lookup made during the evaluation.
 struct LookupInfo

@@ -70,6 +70,15 @@ def parse_time(path):
     return wall, rss, cpu
 
 
+def runs_note(time_file):
+    """"; median of N runs (walls ...)" when bench/repeat.py timed the tool several times (TIMEFILE.runs), else ""."""
+    text = read_optional(time_file + ".runs")
+    walls = [float(w) for w in text.split()] if text else []
+    if len(walls) < 2:
+        return ""
+    return f"; median of {len(walls)} runs (wall s: {', '.join(f'{w:.3f}' for w in walls)})"
+
+
 # The issue's targets.
 THROUGHPUT_FACTOR = 10.0  # x libspf2's evals/s
 QUERY_SLACK = 0.05  # queries sent within 5% of the distinct queries needed
@@ -138,6 +147,7 @@ def main(argv):
         if udp_file != "-" and os.path.exists(udp_file):
             sent, _ = (int(x) for x in open(udp_file, encoding="utf-8").read().split())
             queries = str(sent // 2)
+        note = note + runs_note(time_file)
         table.append({
             "name": name, "domains": domains, "evals": evals, "wall": wall, "rss": rss, "cpu": cpu,
             "rate": evals / wall if wall else None, "agree": agree, "rows": len(keys), "queries": queries,
@@ -280,12 +290,14 @@ def main(argv):
               f"Job: for each of {n_domains} synthetic domains (`bench/gen_zone.py {n_domains}`), the SPF result for "
               f"each of the five Directo IPs ({', '.join(IPS)}), sender `postmaster@<domain>`; one knotd on loopback "
               "serves the zone to every tool. `evals` = domains x 5; evals/s = evals / wall seconds (process start to "
-              "exit, from `/usr/bin/time -v`, like peak RSS).", "",
+              "exit). sendcheck and spfquery run several times one after the other (`BENCH_RUNS`, `bench/repeat.py`: "
+              "wall time from a monotonic clock, CPU and peak RSS from wait4) and the run with the median wall time "
+              "is reported; pyspf and Mail::SPF run once (`/usr/bin/time -v`).", "",
               "| tool | domains | evals | wall s | evals/s | CPU s (user+sys) | CPU µs/eval | peak RSS MiB | rows = RFC "
               "| UDP queries sent | note |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for t in table:
-        wall = f"{t['wall']:.2f}" if t["wall"] else "-"
+        wall = f"{t['wall']:.3f}" if t["wall"] else "-"
         rate = f"{t['rate']:,.0f}" if t["rate"] else "-"
         rss = f"{t['rss'] / 1024:.1f}" if t["rss"] else "-"
         cpu = f"{t['cpu']:.2f} | {t['cpu'] / t['evals'] * 1e6:.0f}" if t["cpu"] else "- | -"

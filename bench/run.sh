@@ -18,6 +18,8 @@
 #   BENCH_PEER_DOMAINS     domains given to pyspf and Mail::SPF (default 500: they are slow; a prefix of the list)
 #   BENCH_SPFQUERY_DOMAINS domains given to spfquery (default: all N)
 #   BENCH_CONCURRENCY      sendcheck --concurrency (default 256)
+#   BENCH_RUNS             timed runs of sendcheck (both forms) and spfquery; the median run is reported (default 5:
+#                          one 0.35 s run varies by about 10% on a shared machine)
 #   BENCH_DNSPERF_SECONDS  dnsperf run length (default 10)
 #   BENCH_LATENCY_DELAY_MS the forwarder's delay per answer in the latency step (default 20; a run at 0 follows)
 #   BENCH_LATENCY_RUNS     timed runs per latency variant (default 9; the median is reported; 0 skips the step)
@@ -31,6 +33,7 @@ out="$bench/out/$n"
 peer_domains=${BENCH_PEER_DOMAINS:-500}
 spfquery_domains=${BENCH_SPFQUERY_DOMAINS:-$n}
 concurrency=${BENCH_CONCURRENCY:-256}
+throughput_runs=${BENCH_RUNS:-5}
 dnsperf_seconds=${BENCH_DNSPERF_SECONDS:-10}
 latency_delay=${BENCH_LATENCY_DELAY_MS:-20}
 latency_runs=${BENCH_LATENCY_RUNS:-9}
@@ -118,16 +121,18 @@ PY
 has_only=0
 "$sendcheck" --help 2>&1 | grep -q -- '--only' && has_only=1
 
-say "sendcheck: $n domains"
-/usr/bin/time -v -o "$out/sendcheck.time" "$sendcheck" --json --server "127.0.0.1:$port" --concurrency "$concurrency" \
-  -f "$out/domains.txt" >"$out/sendcheck.json" 2>"$out/sendcheck.err" || true
+say "sendcheck: $n domains, $throughput_runs runs"
+$py "$bench/repeat.py" "$throughput_runs" "$out/sendcheck.time" --stdout "$out/sendcheck.json" \
+  --stderr "$out/sendcheck.err" -- "$sendcheck" --json --server "127.0.0.1:$port" --concurrency "$concurrency" \
+  -f "$out/domains.txt" || true
 sendcheck_tsv "$out/sendcheck.json" "$out/sendcheck.tsv"
 printf 'sendcheck\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck.tsv" "$out/sendcheck.time" "$n" "$out/sendcheck.udp" \
   "--concurrency $concurrency; the full check: also DKIM + DMARC per domain" >>"$runs"
 if [ "$has_only" = 1 ]; then
-  say "sendcheck --only spf: $n domains"
-  /usr/bin/time -v -o "$out/sendcheck-spf.time" "$sendcheck" --json --only spf --server "127.0.0.1:$port" \
-    --concurrency "$concurrency" -f "$out/domains.txt" >"$out/sendcheck-spf.json" 2>"$out/sendcheck-spf.err" || true
+  say "sendcheck --only spf: $n domains, $throughput_runs runs"
+  $py "$bench/repeat.py" "$throughput_runs" "$out/sendcheck-spf.time" --stdout "$out/sendcheck-spf.json" \
+    --stderr "$out/sendcheck-spf.err" -- "$sendcheck" --json --only spf --server "127.0.0.1:$port" \
+    --concurrency "$concurrency" -f "$out/domains.txt" || true
   sendcheck_tsv "$out/sendcheck-spf.json" "$out/sendcheck-spf.tsv"
   printf 'sendcheck --only spf\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck-spf.tsv" "$out/sendcheck-spf.time" "$n" \
     "$out/sendcheck-spf.udp" "--json --only spf --concurrency $concurrency: SPF alone, the peers' job" >>"$runs"
@@ -158,10 +163,10 @@ spf_only_ns=()
 [ "$has_only" = 1 ] && spf_only_ns=(sendcheck-spf
   "'$sendcheck' --json --only spf --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null")
 $sudo unshare -m -n bash "$bench/peers/netns_run.sh" "$ns" "$out" -- \
-  spfquery "spfquery -file '$out/spfquery.in' >'$out/spfquery.out' 2>'$out/spfquery.err'" \
+  "spfquery:$throughput_runs" "spfquery -file '$out/spfquery.in' >'$out/spfquery.out' 2>'$out/spfquery.err'" \
   sendcheck "'$sendcheck' --json --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null" \
   "${spf_only_ns[@]}" || say "namespace run failed (spfquery skipped)"
-cp "$ns/spfquery.time" "$out/spfquery.time" 2>/dev/null || true
+cp "$ns/spfquery.time" "$ns/spfquery.time.runs" "$out/" 2>/dev/null || true
 for name in spfquery sendcheck sendcheck-spf; do
   cp "$ns/$name.udp" "$out/$name.udp" 2>/dev/null || true
 done

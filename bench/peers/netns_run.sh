@@ -2,11 +2,13 @@
 # Runs inside a private mount + network namespace (bench/run.sh starts it with `unshare -m -n`):
 # brings up loopback, bind-mounts a private resolv.conf (nameserver 127.0.0.1) over /etc/resolv.conf -- in this
 # namespace only; the machine's file is never touched -- and starts a second knotd on 127.0.0.1:53 for the same zones.
-# Then, for each "NAME COMMAND..." pair given after --, runs COMMAND under /usr/bin/time -v and records the UDP
-# datagrams the namespace sent (from /proc/net/snmp, which is per network namespace): a query and its answer are two
-# datagrams, so queries = (OutDatagrams delta) / 2 as long as every query is answered over UDP.
-# Usage: netns_run.sh WORKDIR ZONEDIR -- NAME 'COMMAND' [NAME 'COMMAND']...
-# Writes WORKDIR/NAME.time (time -v output) and WORKDIR/NAME.udp (datagrams sent, received).
+# Then, for each "NAME[:RUNS] COMMAND..." pair given after --, runs COMMAND RUNS times (default 1) with
+# bench/repeat.py and records the UDP datagrams the namespace sent per run (from /proc/net/snmp, which is per network
+# namespace): a query and its answer are two datagrams, so queries = (OutDatagrams delta) / 2 as long as every query
+# is answered over UDP.
+# Usage: netns_run.sh WORKDIR ZONEDIR -- NAME[:RUNS] 'COMMAND' [NAME[:RUNS] 'COMMAND']...
+# Writes WORKDIR/NAME.time (the median run, in time -v's format), NAME.time.runs and WORKDIR/NAME.udp (datagrams
+# sent, received, per run).
 set -euo pipefail
 work=$1 zones=$2
 shift 2
@@ -34,10 +36,12 @@ PY
 
 udp() { awk '/^Udp:/ { if (++n == 2) print $5, $2 }' /proc/net/snmp; }
 while [ $# -ge 2 ]; do
-  name=$1 cmd=$2
+  name=${1%%:*} cmd=$2 runs=1
+  [ "$1" != "$name" ] && runs=${1#*:}
   shift 2
   read -r out0 in0 < <(udp)
-  /usr/bin/time -v -o "$work/$name.time" bash -c "$cmd" || echo "netns: $name exited with $?" >&2
+  /usr/bin/python3 "$root/bench/repeat.py" "$runs" "$work/$name.time" -- bash -c "$cmd" ||
+    echo "netns: $name exited with $?" >&2
   read -r out1 in1 < <(udp)
-  echo "$((out1 - out0)) $((in1 - in0))" >"$work/$name.udp"
+  echo "$(((out1 - out0) / runs)) $(((in1 - in0) / runs))" >"$work/$name.udp"
 done

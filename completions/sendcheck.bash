@@ -21,12 +21,13 @@ _sendcheck()
         cur=${cur#*=}
     elif [[ $prev == -* ]]; then
         opt=$prev
-        [[ $opt == --suggest ]] && opt="" # --suggest takes its value only after '='
+        [[ $opt == --suggest || $opt == --json ]] && opt="" # their values come only after '='
     fi
 
     local values=""
     case $opt in
         --suggest) values="record zone" ;;
+        --json) values="indented lines" ;;
         --color) values="auto always never" ;;
         --ip-style) values="auto a ip4" ;;
         --only) values="spf spf,dkim spf,dmarc spf,dkim,dmarc" ;;
@@ -58,11 +59,11 @@ _sendcheck()
     fi
 
     if [[ $cur == -* ]]; then
-        local options="--help --version --file --suggest --suggest= --json --color --quiet --verbose --ip-style
+        local options="--help --version --file --suggest --suggest= --json --json= --color --quiet --verbose --ip-style
             --selector --dkim-reference --no-bulk --only --record --server --zone --offline --timeout --tries --concurrency --jobs
             --profile --show-profile --allowlist --format --check -h -f -j -q -v"
         COMPREPLY=($(compgen -W "$options" -- "$cur"))
-        # "--suggest=" is offered so that the mode can be completed next; do not add a space after it.
+        # "--suggest=" and "--json=" are offered so that the value can be completed next; no space after them.
         [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
         return 0
     fi

@@ -12,6 +12,8 @@ complete -c sendcheck -l suggest -d 'Print the SPF record to publish'
 # The mode is only given after '=' (--suggest=zone); a separate word would be a domain.
 complete -c sendcheck -n 'string match -q -- "--suggest=*" (commandline -ct)' -a '--suggest=record --suggest=zone' -d 'What --suggest prints'
 complete -c sendcheck -l json -d 'Write one JSON document'
+# The form is only given after '=' (--json=lines); a separate word would be a domain.
+complete -c sendcheck -n 'string match -q -- "--json=*" (commandline -ct)' -a '--json=indented --json=lines' -d 'How --json lays the document out'
 complete -c sendcheck -l color -x -a 'auto always never' -d 'Colour the text report'
 complete -c sendcheck -s q -l quiet -d 'Print only the verdict line (or only the record)'
 complete -c sendcheck -s v -l verbose -d 'Show the full SPF evaluation trace'

@@ -29,7 +29,9 @@ each of Directo's sending addresses, the DKIM key and the DMARC policy; with
 Output:
   --suggest[=zone]     print only the SPF record to publish (=zone: as a zone
                        file line); the reasons go to standard error
-  --json               one JSON document for the run (docs/json-schema.md)
+  --json[=FORM]        one JSON document for the run (docs/json-schema.md);
+                       FORM: indented, or lines (one line per domain);
+                       default: indented on a terminal, else lines
   -q, --quiet          only the verdict line (with --suggest: only the record)
   -v, --verbose        also the full SPF evaluation trace, and every note
   --color WHEN         auto (default), always or never; NO_COLOR is honoured
@@ -149,7 +151,12 @@ parse_options(int argc, const char* const* argv)
               "Print the SPF record to publish; --suggest=zone prints a zone-file line")
     ->check(CLI::IsMember({"record", "zone"}))
     ->group("Output");
-  app.add_flag("--json", options.json, "Write one JSON document (schema: docs/json-schema.md)")->group("Output");
+  std::string json_value;
+  app
+    .add_flag("--json{auto}", json_value,
+              "Write one JSON document (schema: docs/json-schema.md); --json=indented or --json=lines")
+    ->check(CLI::IsMember({"auto", "indented", "lines"}))
+    ->group("Output");
   std::string color = "auto";
   app.add_option("--color", color, "Colour the text report: auto, always or never")
     ->check(CLI::IsMember({"auto", "always", "never"}))
@@ -250,6 +257,10 @@ parse_options(int argc, const char* const* argv)
     return util::unexpected(ParseExit{0, version_text()});
   }
 
+  options.json = !json_value.empty();
+  options.json_form = json_value == "indented" ? JsonForm::indented
+                      : json_value == "lines"  ? JsonForm::lines
+                                               : JsonForm::automatic;
   options.suggest = suggest_value.empty() ? SuggestMode::off
                     : suggest_value == "zone" ? SuggestMode::zone
                                               : SuggestMode::record;

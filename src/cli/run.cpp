@@ -194,6 +194,22 @@ decide_color(const Options& options)
   return report::Color::on;
 }
 
+/// How the JSON document is laid out: --json=indented or --json=lines, else indented for a terminal and one line per
+/// domain for a file or a pipe (a third smaller, and a script can read it a line at a time; `jq .` indents it).
+report::JsonLayout
+decide_json_layout(const Options& options)
+{
+  switch (options.json_form) {
+  case JsonForm::indented:
+    return report::JsonLayout::indented;
+  case JsonForm::lines:
+    return report::JsonLayout::lines;
+  case JsonForm::automatic:
+    break;
+  }
+  return isatty(STDOUT_FILENO) != 0 ? report::JsonLayout::indented : report::JsonLayout::lines;
+}
+
 /// Precedence of exit codes across domains: usage (2) over problem (1) over DNS failure (3) over good (0).
 int
 combine_exit(int current, int next)
@@ -238,7 +254,11 @@ public:
                     : options.verbose ? report::Detail::verbose
                                       : report::Detail::normal;
     m_json.include_trace = options.verbose;
+    m_json.layout = decide_json_layout(options);
   }
+
+  /// How the JSON document is laid out.
+  report::JsonLayout json_layout() const { return m_json.layout; }
 
   /// Input that is not a valid domain: a JSON entry, or an error line on standard error.
   Rendered
@@ -248,7 +268,7 @@ public:
     rendered.exit_code = static_cast<int>(ExitCode::usage);
     if (m_options.json) {
       rendered.entry = true;
-      rendered.out = indented_dump(report::invalid_input_to_json(input, error));
+      rendered.out = report::entry_json(report::invalid_input_to_json(input, error), m_json.layout);
     } else {
       rendered.err = fmt::format("sendcheck: {}\n", util::terminal_safe(error));
     }
@@ -343,20 +363,6 @@ private:
       return static_cast<int>(ExitCode::dns_unavailable);
     }
     return static_cast<int>(ExitCode::problem);
-  }
-
-  /// `json` pretty-printed (2-space steps) and indented by four spaces, to sit inside the "domains" array.
-  static std::string
-  indented_dump(const nlohmann::ordered_json& json)
-  {
-    // What ordered_json::dump(2, ' ', false, replace) does, but with the serializer starting at indentation 4: its
-    // public dump() has no starting indentation, and re-indenting a copy line by line cost as much as the dump.
-    std::string out = "    ";
-    nlohmann::detail::serializer<nlohmann::ordered_json> serializer(
-      nlohmann::detail::output_adapter<char, std::string>(out), ' ',
-      nlohmann::ordered_json::error_handler_t::replace);
-    serializer.dump(json, true, false, 2, 4);
-    return out;
   }
 
   const Options& m_options;
@@ -553,7 +559,7 @@ public:
   start_document(const SenderProfile& profile)
   {
     if (m_options.json) {
-      write_out(stdout, report::json_document_start(profile));
+      write_out(stdout, report::json_document_start(profile, m_renderer.json_layout()));
     }
   }
 
@@ -584,7 +590,7 @@ public:
     }
     m_summary.exit_code = m_exit;
     if (m_options.json) {
-      write_out(stdout, report::json_document_end(m_summary, notes));
+      write_out(stdout, report::json_document_end(m_summary, notes, m_renderer.json_layout()));
     } else if (!m_options.quiet && (m_options.suggest == SuggestMode::off || m_options.verbose) && !notes.empty()
                && offline && !outside.empty()) {
       flush_out(stdout);

@@ -223,8 +223,8 @@ static_assert(!all_plain(0x80616161616161ff) && !all_plain(0x6161616161610061));
 class JsonWriter
 {
 public:
-  /// Appends to `out`, as if nested at indentation `indent`.
-  JsonWriter(std::string& out, unsigned indent);
+  /// Appends to `out`, as if nested at indentation `indent`; `compact`: on one line, without spaces.
+  JsonWriter(std::string& out, unsigned indent, bool compact);
   /// Cuts `out` to the bytes written.
   ~JsonWriter();
   JsonWriter(const JsonWriter&) = delete;
@@ -295,6 +295,7 @@ private:
   char* m_next = nullptr; ///< Where the next byte goes, in `m_out` (which is longer than what was written).
   char* m_end = nullptr;  ///< The end of `m_out`.
   unsigned m_indent;
+  bool m_compact;
   /// One entry per open container: whether it has no items yet.
   std::vector<bool> m_empty;
   bool m_after_key = false;
@@ -302,7 +303,8 @@ private:
   std::optional<Serializer> m_serializer;
 };
 
-JsonWriter::JsonWriter(std::string& out, unsigned indent) : m_out(out), m_indent(indent)
+JsonWriter::JsonWriter(std::string& out, unsigned indent, bool compact)
+  : m_out(out), m_indent(indent), m_compact(compact)
 {
   m_empty.reserve(16);
   const size_t written = m_out.size();
@@ -347,7 +349,7 @@ JsonWriter::key(std::string_view name)
   next_item();
   *m_next++ = '"';
   put(name);
-  put("\": ");
+  put(m_compact ? std::string_view("\":") : std::string_view("\": "));
   m_after_key = true;
 }
 
@@ -461,6 +463,9 @@ JsonWriter::next_item()
 void
 JsonWriter::new_line(size_t depth)
 {
+  if (m_compact) {
+    return;
+  }
   const size_t spaces = m_indent + 2 * depth;
   *m_next++ = '\n';
   std::memset(m_next, ' ', spaces);
@@ -952,8 +957,11 @@ void
 write_domain_json(std::string& out, const DomainReport& report, const JsonOptions& options)
 {
   // Field for field what domain_to_json builds, in the same order (test_json_writer compares the two).
-  out.append("    ");
-  JsonWriter json(out, 4);
+  const bool compact = options.layout == JsonLayout::lines;
+  if (!compact) {
+    out.append("    ");
+  }
+  JsonWriter json(out, 4, compact);
   json.begin_object();
   json.string_field("domain", report.domain);
   if (report.unicode != report.domain) {
@@ -1014,6 +1022,15 @@ indented_json(const Json& json, unsigned indent)
   return out;
 }
 
+std::string
+entry_json(const Json& json, JsonLayout layout)
+{
+  if (layout == JsonLayout::indented) {
+    return indented_json(json, 4);
+  }
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Json
 invalid_input_to_json(const std::string& input, const std::string& error)
 {
@@ -1035,12 +1052,17 @@ profile_to_json(const SenderProfile& profile)
 }
 
 std::string
-json_document_start(const SenderProfile& profile)
+json_document_start(const SenderProfile& profile, JsonLayout layout)
 {
   Json head;
   head["schema_version"] = k_json_schema_version;
   head["tool"] = {{"name", "sendcheck"}, {"version", k_version}};
   head["profile"] = profile_to_json(profile);
+  if (layout == JsonLayout::lines) {
+    std::string out = head.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out.pop_back(); // the closing '}'
+    return out + ",\"domains\":[";
+  }
   std::string out = head.dump(2, ' ', false, Json::error_handler_t::replace);
   out.pop_back(); // the closing '}' and the newline before it
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
@@ -1050,7 +1072,7 @@ json_document_start(const SenderProfile& profile)
 }
 
 std::string
-json_document_end(const RunSummary& summary, const std::vector<std::string>& notes)
+json_document_end(const RunSummary& summary, const std::vector<std::string>& notes, JsonLayout layout)
 {
   Json tail;
   tail["domains"] = summary.domains;
@@ -1060,8 +1082,11 @@ json_document_end(const RunSummary& summary, const std::vector<std::string>& not
   tail["not_found"] = summary.not_found;
   tail["invalid"] = summary.invalid;
   tail["exit_code"] = summary.exit_code;
-  return "\n  ],\n  \"notes\": " + Json(notes).dump(-1, ' ', false, Json::error_handler_t::replace)
-         + ",\n  \"summary\": " + tail.dump() + "\n}\n";
+  const std::string notes_text = Json(notes).dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (layout == JsonLayout::lines) {
+    return "\n],\"notes\":" + notes_text + ",\"summary\":" + tail.dump() + "}\n";
+  }
+  return "\n  ],\n  \"notes\": " + notes_text + ",\n  \"summary\": " + tail.dump() + "\n}\n";
 }
 
 } // namespace sendcheck::report

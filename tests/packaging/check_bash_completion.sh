@@ -59,6 +59,9 @@ expect_exactly "--su offers --suggest and --suggest=" "--suggest --suggest=" sen
 expect_reply "--suggest is offered" --suggest sendcheck --su
 expect_exactly "--suggest= offers the modes" "record zone" sendcheck --suggest = ""
 expect_exactly "--suggest=z completes the mode" "zone" sendcheck --suggest = z
+expect_exactly "--js offers --json and --json=" "--json --json=" sendcheck --js
+expect_exactly "--json= offers the forms" "indented lines" sendcheck --json = ""
+expect_exactly "--json=l completes the form" "lines" sendcheck --json = l
 expect_exactly "--color offers its values" "always auto never" sendcheck --color ""
 expect_exactly "--color=al completes" "always" sendcheck --color = al
 expect_exactly "--ip-style offers its values" "a auto ip4" sendcheck --ip-style ""

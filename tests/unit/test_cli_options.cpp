@@ -92,6 +92,7 @@ TEST_CASE("cli::parse_options")
                              "--timeout", "500", "--no-bulk", "example.ee", "other.ee"});
     REQUIRE(good);
     CHECK(good->json);
+    CHECK(good->json_form == JsonForm::automatic);
     CHECK(good->suggest == SuggestMode::zone);
     CHECK(good->servers == std::vector<std::string>{"127.0.0.1:5353", "[::1]:53"});
     CHECK(good->timeout_ms == 500);
@@ -156,6 +157,25 @@ TEST_CASE("cli::parse_options")
       CHECK_MESSAGE(result.error().output.find(fragment) != std::string::npos, result.error().output);
     }
   }
+}
+
+TEST_CASE("cli::parse_options --json[=FORM]")
+{
+  const auto indented = parse({"--json=indented", "example.ee"});
+  REQUIRE(indented);
+  CHECK(indented->json);
+  CHECK(indented->json_form == JsonForm::indented);
+  const auto lines = parse({"--json=lines", "example.ee"});
+  REQUIRE(lines);
+  CHECK(lines->json);
+  CHECK(lines->json_form == JsonForm::lines);
+  const auto none = parse({"example.ee"});
+  REQUIRE(none);
+  CHECK_FALSE(none->json);
+  const auto bad = parse({"--json=pretty", "example.ee"});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().exit_code == 2);
+  CHECK(bad.error().output.find("--json: pretty not in {auto,indented,lines}") != std::string::npos);
 }
 
 TEST_CASE("cli::worker_count")

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <fstream>
 #include <memory>
@@ -34,7 +36,7 @@ Rendered
 render(const report::DomainReport& report, const report::JsonOptions& options)
 {
   Rendered out;
-  out.dom = report::indented_json(report::domain_to_json(report, options), 4);
+  out.dom = report::entry_json(report::domain_to_json(report, options), options.layout);
   report::write_domain_json(out.writer, report, options);
   return out;
 }
@@ -59,12 +61,14 @@ require_same(const report::DomainReport& report, const report::JsonOptions& opti
   FAIL("write_domain_json differs from domain_to_json");
 }
 
-/// Both with and without traces.
+/// Both with and without traces, in both layouts.
 void
 require_same_both_ways(const report::DomainReport& report)
 {
-  require_same(report, report::JsonOptions{.include_trace = false});
-  require_same(report, report::JsonOptions{.include_trace = true});
+  for (const auto layout : {report::JsonLayout::indented, report::JsonLayout::lines}) {
+    require_same(report, report::JsonOptions{.include_trace = false, .layout = layout});
+    require_same(report, report::JsonOptions{.include_trace = true, .layout = layout});
+  }
 }
 
 dns::IpAddress
@@ -399,6 +403,40 @@ TEST_CASE("report::write_domain_json")
     CHECK(out.substr(7, 6) == "    {\n");
     CHECK(out.substr(out.size() - 6) == "\n    }");
   }
+
+  SUBCASE("in lines: the whole object on one line, without spaces between tokens")
+  {
+    std::string out = "before\n";
+    const auto report = full_report("text");
+    const report::JsonOptions options{.layout = report::JsonLayout::lines};
+    report::write_domain_json(out, report, options);
+    CHECK(out == "before\n" + report::domain_to_json(report, options).dump());
+    CHECK(out.substr(7, 11) == "{\"domain\":\"");
+    CHECK(out.find('\n', 7) == std::string::npos);
+  }
+}
+
+TEST_CASE("report::json_document_start and json_document_end: both layouts make the same document")
+{
+  report::RunSummary summary;
+  summary.domains = 1;
+  summary.good = 1;
+  const auto entry = report::domain_to_json(full_report("text"), report::JsonOptions{});
+  nlohmann::ordered_json documents[2];
+  size_t index = 0;
+  for (const auto layout : {report::JsonLayout::indented, report::JsonLayout::lines}) {
+    const std::string text = report::json_document_start(directo_profile(), layout) + "\n"
+                             + report::entry_json(entry, layout)
+                             + report::json_document_end(summary, {"a note"}, layout);
+    if (layout == report::JsonLayout::lines) {
+      CHECK(std::count(text.begin(), text.end(), '\n') == 3); // the head, the domain, the tail
+    }
+    documents[index++] = nlohmann::ordered_json::parse(text);
+  }
+  CHECK(documents[0] == documents[1]);
+  CHECK(documents[1]["domains"][0] == entry);
+  CHECK(documents[1]["notes"][0] == "a note");
+  CHECK(documents[1]["summary"]["good"] == 1);
 }
 
 TEST_CASE("report::indented_json")

@@ -17,6 +17,13 @@ namespace sendcheck::cli {
 /// When to colour the text report.
 enum class ColorMode : uint8_t { automatic, always, never };
 
+/// How `--json` lays the document out.
+enum class JsonForm : uint8_t {
+  automatic, ///< Indented on a terminal, one line per domain otherwise.
+  indented,  ///< --json=indented
+  lines,     ///< --json=lines
+};
+
 /// What `--suggest` prints.
 enum class SuggestMode : uint8_t { off, record, zone };
 
@@ -30,6 +37,7 @@ struct Options
   std::string domain_file;           ///< -f FILE, "-" for standard input; empty when not given.
 
   bool json = false;
+  JsonForm json_form = JsonForm::automatic; ///< --json[=FORM]
   SuggestMode suggest = SuggestMode::off;
   IpStyle ip_style = IpStyle::automatic;
   ColorMode color = ColorMode::automatic;

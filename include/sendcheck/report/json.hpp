@@ -16,21 +16,32 @@ namespace sendcheck::report {
 /// The version of the JSON layout; raised only when a field changes meaning or disappears.
 inline constexpr int k_json_schema_version = 1;
 
+/// How the document is laid out (the content is the same).
+enum class JsonLayout : uint8_t {
+  indented, ///< Pretty-printed with 2-space steps: for reading (--json on a terminal, --json=indented).
+  lines,    ///< One line for the document's head, one per domain, one for its tail: compact, grep-able, a third
+            ///< smaller (--json to a file or pipe, --json=lines).
+};
+
 /// Options for the JSON renderer.
 struct JsonOptions
 {
   bool include_trace = false; ///< Include each evaluation's trace (--verbose).
+  JsonLayout layout = JsonLayout::indented;
 };
 
 /// One domain's object.
 nlohmann::ordered_json domain_to_json(const DomainReport& report, const JsonOptions& options);
 
-/// Appends one domain's object to `out` as it sits in the document's "domains" array: four spaces, then the object
-/// pretty-printed with 2-space steps starting at indentation 4 (members at 6). The bytes are exactly those of
-/// `domain_to_json(report, options)` dumped by nlohmann's serializer (`ensure_ascii` off, invalid UTF-8 replaced
-/// by U+FFFD) from that indentation, but written directly, without building the DOM: plain printable ASCII strings
-/// are copied, and any string with another byte is escaped by nlohmann's own serializer.
+/// Appends one domain's object to `out` as it sits in the document's "domains" array: the bytes are exactly those of
+/// `entry_json(domain_to_json(report, options), options.layout)`, but written directly, without building the DOM:
+/// plain printable ASCII strings are copied, and any string with another byte is escaped by nlohmann's own
+/// serializer.
 void write_domain_json(std::string& out, const DomainReport& report, const JsonOptions& options);
+
+/// `json` as a member of the document's "domains" array in `layout`, dumped by nlohmann's serializer (`ensure_ascii`
+/// off, invalid UTF-8 replaced by U+FFFD): indented, `indented_json(json, 4)`; in lines, on one line.
+std::string entry_json(const nlohmann::ordered_json& json, JsonLayout layout);
 
 /// `json` pretty-printed with 2-space steps by nlohmann's serializer (`ensure_ascii` off, invalid UTF-8 replaced by
 /// U+FFFD) as if it were nested at indentation `indent`: `indent` spaces, then the value, whose closing bracket is
@@ -56,10 +67,11 @@ struct RunSummary
 };
 
 /// The opening of the document, up to and including `"domains": [`.
-std::string json_document_start(const SenderProfile& profile);
+std::string json_document_start(const SenderProfile& profile, JsonLayout layout = JsonLayout::indented);
 
 /// The closing of the document: `], "notes": [...], "summary": {...}}` and a newline. `notes` say how complete
 /// the answers were (offline runs).
-std::string json_document_end(const RunSummary& summary, const std::vector<std::string>& notes);
+std::string json_document_end(const RunSummary& summary, const std::vector<std::string>& notes,
+                              JsonLayout layout = JsonLayout::indented);
 
 } // namespace sendcheck::report

@@ -213,6 +213,52 @@ def online_tests(server):
             _, doc, _ = run_json(*live, "--verbose", name)
             jsonschema.validate(doc, schema)
 
+    def json_layouts():
+        # To a pipe, --json writes one line for the head, one per domain (invalid input included) and one for the
+        # tail; --json=indented and a terminal get the indented form; all of them are the same document.
+        names = ["good-shop.example", "no-spf.example", "bad..name", "vendor-advice.example"]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.write("\n".join(names) + "\n")
+            path = handle.name
+        try:
+            code, lines_text, _ = run("--json", *live, "-f", path)
+            check(code == 2, f"exit {code}")
+            lines = lines_text.splitlines()
+            check(len(lines) == len(names) + 2, lines_text[:2000])
+            check(lines[0].startswith('{"schema_version":1,"tool":{') and lines[0].endswith('"domains":['), lines[0])
+            for name, line in zip(names, lines[1:-1]):
+                entry = json.loads(line.rstrip(","))
+                check(entry.get("domain", entry.get("input")) == name, line[:300])
+            check(lines[-1].startswith('],"notes":[') and lines[-1].endswith("}}"), lines[-1])
+            code, explicit, _ = run("--json=lines", *live, "-f", path)
+            check((code, explicit) == (2, lines_text), "--json=lines differs from --json to a pipe")
+            code, indented, _ = run("--json=indented", *live, "-f", path)
+            check(code == 2 and indented.startswith('{\n  "schema_version": 1,\n') and "\n    {\n" in indented,
+                  indented[:300])
+            check(json.loads(indented) == json.loads(lines_text), "the two layouts are not the same document")
+            check(len(lines_text) < 0.75 * len(indented), (len(lines_text), len(indented)))
+            # On a terminal, --json is indented.
+            import pty
+            main, terminal = pty.openpty()
+            with subprocess.Popen([BINARY, "--json", *live, "-f", path], stdout=terminal, stderr=subprocess.DEVNULL,
+                                  env={**os.environ, "NO_COLOR": "1"}) as process:
+                os.close(terminal)
+                chunks = []
+                while True:
+                    try:
+                        chunk = os.read(main, 65536)
+                    except OSError:  # EIO: the terminal's other end is closed
+                        break
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                process.wait(timeout=60)
+            os.close(main)
+            on_terminal = b"".join(chunks).decode().replace("\r\n", "\n")
+            check(on_terminal == indented, on_terminal[:300])
+        finally:
+            os.unlink(path)
+
     def only_spf():
         # The good domain's DMARC policy and DKIM key are left out: neither looked up nor reported, SPF decides.
         code, doc, _ = run_json(*live, "--only", "spf", "good-shop.example", "vendor-advice.example")
@@ -318,7 +364,8 @@ def online_tests(server):
 
     for function in [suggest_record_only_on_stdout, suggest_refuses_and_zone_form, good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
                      wrong_include, no_spf, pdf_damaged_key, long_record_over_tcp, cname_domain,
-                     domain_does_not_exist, many_domains_in_order, json_matches_schema, only_spf, workers_agree,
+                     domain_does_not_exist, many_domains_in_order, json_matches_schema, json_layouts, only_spf,
+                     workers_agree,
                      offline_and_online_agree]:
         test(function)
 

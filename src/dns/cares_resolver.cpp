@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <utility>
@@ -240,22 +242,24 @@ parse_records(Answer& answer, const unsigned char* abuf, int alen, AddressScratc
   return false;
 }
 
-/// The socket functions c-ares uses (ares_set_socket_functions), so that the datagrams of its UDP sockets go out in
-/// batches: a datagram c-ares sends is held until the event loop has started every query it can and is about to
-/// wait, and then each socket's datagrams leave in one sendmmsg(2). One send(2) per query was 19% of sendcheck's CPU
-/// on a 10,000-domain run, most of it waking the server for every datagram. TCP goes through unchanged.
+/// The socket functions c-ares uses (ares_set_socket_functions), so that the datagrams of its UDP sockets move in
+/// batches. A datagram c-ares sends is held until the event loop has started every query it can and is about to
+/// wait, and then each socket's datagrams leave in one sendmmsg(2): one send(2) per query was 19% of sendcheck's CPU
+/// on a 10,000-domain run, most of it waking the server for every datagram. When c-ares reads (it reads until
+/// EAGAIN), up to k_receive_batch waiting answers come in one recvmmsg(2) and are handed out one a call, each cut to
+/// the length c-ares asks for as recvfrom(2) would cut it. TCP goes through unchanged.
 ///
 /// A batch that fails (say, ECONNREFUSED for a port where nothing listens) is not lost on c-ares: the error is kept
 /// for the socket and given to c-ares as the result of its next read, which the event loop makes at once, and c-ares
 /// handles it as it would a failed send (it moves the queries on to the next server, or ends them). Loopback never
 /// fails a whole batch this way (a refused port fails the datagrams after the first of a batch, and the refusal
 /// reaches c-ares through its next read, as before); a route or firewall that rejects the send does.
-class SendBatch
+class DatagramBatch
 {
 public:
-  SendBatch() = default;
-  SendBatch(const SendBatch&) = delete;
-  SendBatch& operator=(const SendBatch&) = delete;
+  DatagramBatch() = default;
+  DatagramBatch(const DatagramBatch&) = delete;
+  DatagramBatch& operator=(const DatagramBatch&) = delete;
 
   /// What c-ares calls, with this batch as the user data.
   static const ares_socket_functions k_functions;
@@ -293,13 +297,67 @@ public:
   }
 
 private:
+  /// Answers read at once by one recvmmsg(2).
+  static constexpr size_t k_receive_batch = 32;
+  /// Room for one answer: what c-ares 1.18 reads a UDP answer into (MAXENDSSZ + 1); a longer datagram is cut, as
+  /// recvfrom(2) into c-ares's own buffer cuts it.
+  static constexpr size_t k_receive_size = 4097;
+
+  /// Answers received and not yet handed to c-ares.
+  struct Inbox
+  {
+    std::vector<char> bytes = std::vector<char>(k_receive_batch * k_receive_size);
+    std::array<iovec, k_receive_batch> vectors{};
+    std::array<mmsghdr, k_receive_batch> messages{};
+    std::array<sockaddr_storage, k_receive_batch> senders{};
+    size_t count = 0; ///< Received by the last recvmmsg.
+    size_t next = 0;  ///< The next one to hand out.
+  };
+
   struct Socket
   {
     bool udp = false;
-    std::string bytes;         ///< The held datagrams, one after the other.
-    std::vector<size_t> ends;  ///< Where each held datagram ends in `bytes`.
-    int error = 0;             ///< A failed send, given to c-ares on its next read.
+    std::string bytes;            ///< The held datagrams, one after the other.
+    std::vector<size_t> ends;     ///< Where each held datagram ends in `bytes`.
+    int error = 0;                ///< A failed send, given to c-ares on its next read.
+    std::unique_ptr<Inbox> inbox; ///< Made at the first read.
   };
+
+  /// The next answer waiting on `socket` (fd `fd`) as recvfrom(2) would give it, reading a batch when none is left.
+  static ares_ssize_t
+  take_received(int fd, Socket& socket, void* buffer, size_t length, sockaddr* from, ares_socklen_t* from_length)
+  {
+    if (!socket.inbox) {
+      socket.inbox = std::make_unique<Inbox>();
+    }
+    Inbox& inbox = *socket.inbox;
+    if (inbox.next == inbox.count) {
+      inbox.next = inbox.count = 0;
+      for (size_t i = 0; i < k_receive_batch; ++i) {
+        inbox.vectors[i] = iovec{ inbox.bytes.data() + i * k_receive_size, k_receive_size };
+        inbox.messages[i] = mmsghdr{};
+        inbox.messages[i].msg_hdr.msg_iov = &inbox.vectors[i];
+        inbox.messages[i].msg_hdr.msg_iovlen = 1;
+        inbox.messages[i].msg_hdr.msg_name = &inbox.senders[i];
+        inbox.messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      }
+      const int received = ::recvmmsg(fd, inbox.messages.data(), k_receive_batch, 0, nullptr);
+      if (received < 0) {
+        return -1; // errno from recvmmsg: EAGAIN when nothing waits, or the socket's error
+      }
+      inbox.count = static_cast<size_t>(received);
+    }
+    const size_t index = inbox.next++;
+    const mmsghdr& message = inbox.messages[index];
+    const size_t copied = std::min<size_t>({ length, message.msg_len, k_receive_size });
+    std::memcpy(buffer, inbox.vectors[index].iov_base, copied);
+    if (from != nullptr && from_length != nullptr) {
+      const auto sender_length = static_cast<ares_socklen_t>(message.msg_hdr.msg_namelen);
+      std::memcpy(from, &inbox.senders[index], std::min(*from_length, sender_length));
+      *from_length = sender_length;
+    }
+    return static_cast<ares_ssize_t>(copied);
+  }
 
   void
   send_held(int fd, Socket& socket)
@@ -356,14 +414,14 @@ private:
       const int on = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     }
-    static_cast<SendBatch*>(data)->m_sockets[fd].udp = udp;
+    static_cast<DatagramBatch*>(data)->m_sockets[fd].udp = udp;
     return fd;
   }
 
   static int
   close(ares_socket_t fd, void* data)
   {
-    static_cast<SendBatch*>(data)->m_sockets.erase(fd);
+    static_cast<DatagramBatch*>(data)->m_sockets.erase(fd);
     return ::close(fd);
   }
 
@@ -377,19 +435,22 @@ private:
   receive(ares_socket_t fd, void* buffer, size_t length, int flags, sockaddr* from, ares_socklen_t* from_length,
           void* data)
   {
-    auto& sockets = static_cast<SendBatch*>(data)->m_sockets;
+    auto& sockets = static_cast<DatagramBatch*>(data)->m_sockets;
     const auto it = sockets.find(fd);
     if (it != sockets.end() && it->second.error != 0) {
       errno = std::exchange(it->second.error, 0);
       return -1;
     }
-    return ::recvfrom(fd, buffer, length, flags, from, from_length);
+    if (it == sockets.end() || !it->second.udp || flags != 0) {
+      return ::recvfrom(fd, buffer, length, flags, from, from_length);
+    }
+    return take_received(fd, it->second, buffer, length, from, from_length);
   }
 
   static ares_ssize_t
   send(ares_socket_t fd, const iovec* vectors, int count, void* data)
   {
-    auto& sockets = static_cast<SendBatch*>(data)->m_sockets;
+    auto& sockets = static_cast<DatagramBatch*>(data)->m_sockets;
     const auto it = sockets.find(fd);
     if (it == sockets.end() || !it->second.udp) {
       return ::writev(fd, vectors, count);
@@ -407,8 +468,8 @@ private:
   std::map<int, Socket> m_sockets; ///< Every socket c-ares has open.
 };
 
-const ares_socket_functions SendBatch::k_functions = { &SendBatch::open, &SendBatch::close, &SendBatch::connect,
-                                                       &SendBatch::receive, &SendBatch::send };
+const ares_socket_functions DatagramBatch::k_functions = { &DatagramBatch::open, &DatagramBatch::close, &DatagramBatch::connect,
+                                                       &DatagramBatch::receive, &DatagramBatch::send };
 
 } // namespace
 
@@ -417,7 +478,7 @@ struct CaresResolver::Channel
 {
   ares_channel handle = nullptr;
   AddressScratch scratch; ///< For parse_records.
-  SendBatch batch;        ///< Outlives `handle`: ares_destroy closes the sockets through it.
+  DatagramBatch batch;        ///< Outlives `handle`: ares_destroy closes the sockets through it.
 
   ~Channel()
   {
@@ -571,7 +632,7 @@ CaresResolver::create(const CaresOptions& options)
   if (const int status = ares_init_options(&resolver->m_channel->handle, &ares, mask); status != ARES_SUCCESS) {
     return util::unexpected(CaresError{ fmt::format("cannot set up the DNS resolver: {}", ares_strerror(status)) });
   }
-  ares_set_socket_functions(resolver->m_channel->handle, &SendBatch::k_functions, &resolver->m_channel->batch);
+  ares_set_socket_functions(resolver->m_channel->handle, &DatagramBatch::k_functions, &resolver->m_channel->batch);
   if (!nodes.empty()) {
     if (const int status = ares_set_servers_ports(resolver->m_channel->handle, nodes.data()); status != ARES_SUCCESS) {
       return util::unexpected(CaresError{ fmt::format("cannot set the DNS servers: {}", ares_strerror(status)) });

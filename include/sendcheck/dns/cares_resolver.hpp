@@ -15,7 +15,7 @@
 // The network resolver: c-ares (1.18.1 on Debian 12) driven by our own poll() loop through ARES_OPT_SOCK_STATE_CB,
 // ares_timeout and ares_process_fd (c-ares deprecates select/ares_fds; ares_process_fds only exists from 1.34). Its
 // sockets are opened through ares_set_socket_functions, so that the UDP queries of one loop round leave in one
-// sendmmsg(2) per socket.
+// sendmmsg(2) per socket, and waiting answers are read up to 32 at a time with recvmmsg(2).
 
 namespace sendcheck::dns {
 

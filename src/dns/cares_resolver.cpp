@@ -283,6 +283,16 @@ public:
     return it != m_sockets.end() && !it->second.ends.empty();
   }
 
+  /// Drops the send error kept for `fd` if c-ares did not read it (it reads every socket of a server it uses, so
+  /// this only keeps a socket it no longer reads from making the event loop spin).
+  void
+  forget_error(int fd)
+  {
+    if (const auto it = m_sockets.find(fd); it != m_sockets.end()) {
+      it->second.error = 0;
+    }
+  }
+
   /// The sockets whose held datagrams could not be sent: c-ares must read each to learn the error.
   std::vector<int>
   failed() const
@@ -841,6 +851,7 @@ CaresResolver::run()
     if (const auto failed = m_channel->batch.failed(); !failed.empty()) {
       for (const int fd : failed) {
         ares_process_fd(m_channel->handle, fd, ARES_SOCKET_BAD);
+        m_channel->batch.forget_error(fd);
       }
       continue;
     }

@@ -845,13 +845,14 @@ run_workers(const Options& options, const std::vector<std::unique_ptr<ResolverSt
   } others{exchange, {}};
   others.threads.reserve(workers - 1);
   for (size_t index = 1; index < workers; ++index) {
-    others.threads.emplace_back([&, check = worker_check_options(base, workers), stack = stacks[index].get()]() mutable {
+    auto work = [&, check = worker_check_options(base, workers), stack = stacks[index].get()]() mutable {
       try {
         Worker(*stack, std::move(check), renderer, exchange, writer, per_worker).run();
       } catch (...) {
         exchange.fail(std::current_exception()); // Rethrown on this thread once every worker has ended.
       }
-    });
+    };
+    others.threads.emplace_back(std::move(work));
   }
   Worker(*stacks.front(), worker_check_options(base, workers), renderer, exchange, writer, per_worker).run();
   others.join();

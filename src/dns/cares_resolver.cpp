@@ -313,9 +313,31 @@ private:
   /// recvfrom(2) into c-ares's own buffer cuts it.
   static constexpr size_t k_receive_size = 4097;
 
-  /// Answers received and not yet handed to c-ares.
+  /// `message` (for sendmmsg or recvmmsg) over the one buffer `vector`, with room for the peer's address in `peer`
+  /// (null: none).
+  static void
+  point_at(mmsghdr& message, iovec& vector, sockaddr_storage* peer)
+  {
+    message = mmsghdr{};
+    message.msg_hdr.msg_iov = &vector;
+    message.msg_hdr.msg_iovlen = 1;
+    message.msg_hdr.msg_name = peer;
+    message.msg_hdr.msg_namelen = peer != nullptr ? sizeof(sockaddr_storage) : 0;
+  }
+
+  /// Answers received and not yet handed to c-ares. Each message points at its own slot of `bytes` for good.
   struct Inbox
   {
+    Inbox()
+    {
+      for (size_t i = 0; i < k_receive_batch; ++i) {
+        vectors[i] = iovec{ bytes.data() + i * k_receive_size, k_receive_size };
+        point_at(messages[i], vectors[i], &senders[i]);
+      }
+    }
+    Inbox(const Inbox&) = delete;
+    Inbox& operator=(const Inbox&) = delete;
+
     std::vector<char> bytes = std::vector<char>(k_receive_batch * k_receive_size);
     std::array<iovec, k_receive_batch> vectors{};
     std::array<mmsghdr, k_receive_batch> messages{};
@@ -343,13 +365,8 @@ private:
     Inbox& inbox = *socket.inbox;
     if (inbox.next == inbox.count) {
       inbox.next = inbox.count = 0;
-      for (size_t i = 0; i < k_receive_batch; ++i) {
-        inbox.vectors[i] = iovec{ inbox.bytes.data() + i * k_receive_size, k_receive_size };
-        inbox.messages[i] = mmsghdr{};
-        inbox.messages[i].msg_hdr.msg_iov = &inbox.vectors[i];
-        inbox.messages[i].msg_hdr.msg_iovlen = 1;
-        inbox.messages[i].msg_hdr.msg_name = &inbox.senders[i];
-        inbox.messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      for (auto& message : inbox.messages) {
+        message.msg_hdr.msg_namelen = sizeof(sockaddr_storage); // the kernel wrote the last sender's length there
       }
       const int received = ::recvmmsg(fd, inbox.messages.data(), k_receive_batch, 0, nullptr);
       if (received < 0) {
@@ -378,9 +395,7 @@ private:
     size_t begin = 0;
     for (size_t i = 0; i < count; ++i) {
       vectors[i] = iovec{ socket.bytes.data() + begin, socket.ends[i] - begin };
-      messages[i] = mmsghdr{};
-      messages[i].msg_hdr.msg_iov = &vectors[i];
-      messages[i].msg_hdr.msg_iovlen = 1;
+      point_at(messages[i], vectors[i], nullptr);
       begin = socket.ends[i];
     }
     size_t sent = 0;
@@ -478,8 +493,9 @@ private:
   std::map<int, Socket> m_sockets; ///< Every socket c-ares has open.
 };
 
-const ares_socket_functions DatagramBatch::k_functions = { &DatagramBatch::open, &DatagramBatch::close, &DatagramBatch::connect,
-                                                       &DatagramBatch::receive, &DatagramBatch::send };
+const ares_socket_functions DatagramBatch::k_functions = { &DatagramBatch::open, &DatagramBatch::close,
+                                                           &DatagramBatch::connect, &DatagramBatch::receive,
+                                                           &DatagramBatch::send };
 
 } // namespace
 
@@ -488,7 +504,7 @@ struct CaresResolver::Channel
 {
   ares_channel handle = nullptr;
   AddressScratch scratch; ///< For parse_records.
-  DatagramBatch batch;        ///< Outlives `handle`: ares_destroy closes the sockets through it.
+  DatagramBatch batch;    ///< Outlives `handle`: ares_destroy closes the sockets through it.
 
   ~Channel()
   {

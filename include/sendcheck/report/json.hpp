@@ -67,11 +67,10 @@ struct RunSummary
 };
 
 /// The opening of the document, up to and including `"domains": [`.
-std::string json_document_start(const SenderProfile& profile, JsonLayout layout = JsonLayout::indented);
+std::string json_document_start(const SenderProfile& profile, JsonLayout layout);
 
 /// The closing of the document: `], "notes": [...], "summary": {...}}` and a newline. `notes` say how complete
 /// the answers were (offline runs).
-std::string json_document_end(const RunSummary& summary, const std::vector<std::string>& notes,
-                              JsonLayout layout = JsonLayout::indented);
+std::string json_document_end(const RunSummary& summary, const std::vector<std::string>& notes, JsonLayout layout);
 
 } // namespace sendcheck::report

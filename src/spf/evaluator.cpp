@@ -460,6 +460,10 @@ public:
     return &m_resolver == &resolver && m_macro.ip.is_v4() == ip.is_v4();
   }
 
+  /// From now on the client is `ip` (of the same family): the next check_host() it serves (a `ptr` term prefetches
+  /// the client's own reverse name).
+  void serve(const dns::IpAddress& ip) { m_macro.ip = ip; }
+
 private:
   /// Prefetches (`name`, `type`) unless the budget is spent (lookahead records only); false when it was not.
   bool hint(const std::string& name, dns::RRType type, RecordSource source);
@@ -652,16 +656,18 @@ namespace {
 void
 prefetch_targets(Context& ctx, const Record& record, unsigned depth)
 {
-  if (!ctx.lookahead && ctx.options.prefetch_share) {
-    auto& shared = ctx.options.prefetch_share->lookahead;
-    if (!shared || !shared->serves(ctx.resolver, ctx.macro.ip)) {
-      shared = std::make_shared<Lookahead>(ctx.resolver, ctx.options.cache, ctx.macro.ip, ctx.options.limits.mx_names);
-    }
-    ctx.lookahead = shared;
-  }
   if (!ctx.lookahead) {
-    ctx.lookahead = std::make_shared<Lookahead>(ctx.resolver, ctx.options.cache, ctx.macro.ip,
-                                                ctx.options.limits.mx_names);
+    auto* shared = ctx.options.prefetch_share ? &ctx.options.prefetch_share->lookahead : nullptr;
+    if (shared != nullptr && *shared && (*shared)->serves(ctx.resolver, ctx.macro.ip)) {
+      (*shared)->serve(ctx.macro.ip);
+      ctx.lookahead = *shared;
+    } else {
+      ctx.lookahead = std::make_shared<Lookahead>(ctx.resolver, ctx.options.cache, ctx.macro.ip,
+                                                  ctx.options.limits.mx_names);
+      if (shared != nullptr) {
+        *shared = ctx.lookahead;
+      }
+    }
   }
   ctx.lookahead->prefetch_record(record, ctx.macro.domain, depth, RecordSource::evaluation);
 }

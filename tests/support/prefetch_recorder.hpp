@@ -52,6 +52,12 @@ public:
   }
 
   size_t prefetches() const { return m_prefetches; }
+  /// Whether (`name`, `type`) was prefetched.
+  bool
+  prefetched(std::string_view name, dns::RRType type) const
+  {
+    return m_cache.count(std::make_pair(dns::to_string(type), std::string(name))) != 0;
+  }
   size_t hits() const { return m_hits; }
 
 private:

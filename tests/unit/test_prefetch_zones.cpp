@@ -350,6 +350,19 @@ TEST_CASE("spf::check_host: the addresses of one domain share one lookahead (Opt
     CHECK(alone.prefetches > shared.prefetches);
   }
 
+  SUBCASE("a ptr term prefetches each address's own reverse name")
+  {
+    dns::ZoneResolver zone("ptr-share");
+    zone.add_txt("top.test", {"v=spf1 ptr -all"});
+    spf::Options options;
+    options.prefetch_share = spf::make_prefetch_share();
+    test::PrefetchRecorder recorder(zone);
+    for (const auto* address : {"192.0.2.10", "203.0.113.9"}) {
+      dns::run_sync(recorder, spf::check_host(recorder, ip_of(address), "top.test", "postmaster@top.test", options));
+      CHECK(recorder.prefetched(ip_of(address).reverse_name(), dns::RRType::ptr));
+    }
+  }
+
   SUBCASE("a record the budget cut short is walked again for the next address")
   {
     // The first address matches at once. Its lookahead follows A, whose three MX answers name 30 hosts: the 30

@@ -15,6 +15,12 @@ add_test(NAME conformance.rfc7208_prefetch_equivalence
 # The same suite with a memo of sub-evaluations shared by each scenario's tests: every field but the trace identical.
 add_test(NAME conformance.rfc7208_memo_equivalence
          COMMAND run_conformance --compare-memo ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
+# The same suite through spf::check_hosts (each test's address among others): every address's evaluation, trace
+# included, identical to check_host() alone, and fewer queries (evaluations were shared).
+add_test(NAME conformance.rfc7208_shared_equivalence
+         COMMAND run_conformance --compare-shared ${CMAKE_CURRENT_SOURCE_DIR}/conformance/rfc7208-tests.yml)
+# spf::check_hosts: an evaluation shared by addresses equals check_host() for each in every field, the memo included.
+sendcheck_unit_test(spf_check_hosts MODULES util dns spf)
 sendcheck_unit_test(prefetch_zones MODULES util dns profile spf)
 # Options::trace off changes nothing but the trace (demo, integration and error-case zones).
 sendcheck_unit_test(spf_trace MODULES util dns profile spf)

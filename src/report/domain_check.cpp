@@ -397,17 +397,19 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   spf_options.trace = options.keep_trace ? spf::Trace::on : spf::Trace::off;
   spf_options.prefetch_share = spf::make_prefetch_share(); // the addresses' evaluations walk each record once
   const auto ips = profile.all_ips(options.bulk);
+  // One evaluation serves every address it cannot tell apart (usually the four ordinary ones).
+  auto evaluations = co_await spf::check_hosts(resolver, ips, report.domain, "postmaster@" + report.domain, spf_options);
   // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
   report.ips.reserve(ips.size());
-  for (const auto& ip : ips) {
+  for (size_t i = 0; i < ips.size(); ++i) {
+    const auto& ip = ips[i];
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
       && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();
     IpResult& result = report.ips.emplace_back(); // stays put: the vector has room for every address
     result.ip = ip;
     result.role = bulk ? IpRole::bulk : IpRole::ordinary;
-    result.evaluation =
-      co_await spf::check_host(resolver, ip, report.domain, "postmaster@" + report.domain, spf_options);
+    result.evaluation = std::move(evaluations[i]);
   }
 
   spf::LintOptions lint_options;

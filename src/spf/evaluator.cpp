@@ -101,12 +101,17 @@ struct MemoEqual
   }
 };
 
+/// The addresses an evaluation also stands for (see Context::peers), shared by the evaluation and its memo entries.
+using Peers = std::shared_ptr<const std::vector<dns::IpAddress>>;
+
 /// One memoized sub-evaluation: its decision and the counts it added.
 struct MemoEntry
 {
   Decision decision;
   unsigned dns_terms = 0;    ///< DNS-querying terms the sub-evaluation counted.
   unsigned void_lookups = 0; ///< Void lookups it counted.
+  Peers peers;               ///< The peers it was evaluated with (null: none).
+  uint32_t apart = 0;        ///< Which of them a decision inside it told apart from the client (Context::apart).
 };
 
 } // namespace
@@ -139,8 +144,9 @@ struct EvaluationMemo::Impl
     return entry;
   }
 
-  /// Stores the sub-evaluation of `key` (replacing an entry of the same key); empties the memo first when full.
-  void store(const MemoKeyView& key, const Decision& decision, unsigned dns_terms, unsigned void_lookups)
+  /// Stores `entry` as the sub-evaluation of `key` (replacing an entry of the same key); empties the memo first when
+  /// full.
+  void store(const MemoKeyView& key, MemoEntry entry)
   {
     const std::lock_guard lock(mutex);
     if (entries.size() >= capacity && entries.find(key) == entries.end()) {
@@ -148,7 +154,7 @@ struct EvaluationMemo::Impl
       ++stats.clears;
     }
     MemoKey owned{std::string(key.domain), key.ip, key.role, key.want_explanation, key.mx_names, key.ptr_names};
-    entries.insert_or_assign(std::move(owned), MemoEntry{decision, dns_terms, void_lookups});
+    entries.insert_or_assign(std::move(owned), std::move(entry));
     ++stats.stored;
   }
 
@@ -202,6 +208,12 @@ struct Context
   unsigned unmemoizable;
   /// The prefetch lookahead, made at the first prefetch (Options::prefetch).
   std::shared_ptr<Lookahead> lookahead;
+  /// Other client addresses (of the client's family) this evaluation stands for (check_hosts): every decision that
+  /// involves the client's address is made for each of them too. Null or empty for a plain check_host().
+  Peers peers;
+  /// Bit i is set once a decision went another way for (*peers)[i] than for the client, or once the evaluation used
+  /// something derived from the address (a macro, a PTR lookup): the evaluation is then not that peer's.
+  uint32_t apart = 0;
 
   /// Whether steps go into `evaluation.trace` (Options::trace).
   bool tracing() const { return options.trace == Trace::on; }
@@ -242,6 +254,60 @@ note_lookup(const Context& ctx, TraceStep& step, const dns::Answer& answer, std:
   }
   step.lookups.push_back(info_of(answer, name, type));
   return &step.lookups.back();
+}
+
+/// Marks every peer apart (Context::apart): the evaluation used something derived from the client's address.
+void
+tell_all_apart(Context& ctx)
+{
+  if (ctx.peers) {
+    ctx.apart = ctx.peers->size() >= 32 ? ~uint32_t{ 0 } : (uint32_t{ 1 } << ctx.peers->size()) - 1;
+  }
+}
+
+/// Whether the client's address is in `network`/`prefix`; a peer for which the answer differs is marked apart.
+bool
+client_in_network(Context& ctx, const dns::IpAddress& network, unsigned prefix)
+{
+  const bool inside = ctx.macro.ip.in_network(network, prefix);
+  if (ctx.peers) {
+    for (size_t i = 0; i < ctx.peers->size(); ++i) {
+      if ((*ctx.peers)[i].in_network(network, prefix) != inside) {
+        ctx.apart |= uint32_t{ 1 } << i;
+      }
+    }
+  }
+  return inside;
+}
+
+/// Whether the client's address is in any of `addresses` (each widened to `prefix`), as an `a` or `mx` term asks;
+/// a peer for which the answer differs is marked apart.
+bool
+client_in_any(Context& ctx, const std::vector<dns::IpAddress>& addresses, unsigned prefix)
+{
+  const auto in_any = [&](const dns::IpAddress& ip) {
+    return std::any_of(addresses.begin(), addresses.end(),
+                       [&](const dns::IpAddress& address) { return ip.in_network(address, prefix); });
+  };
+  const bool inside = in_any(ctx.macro.ip);
+  if (ctx.peers) {
+    for (size_t i = 0; i < ctx.peers->size(); ++i) {
+      if (in_any((*ctx.peers)[i]) != inside) {
+        ctx.apart |= uint32_t{ 1 } << i;
+      }
+    }
+  }
+  return inside;
+}
+
+/// Whether expanding `spec` uses the client's address: the letters i, c and v, and p (a PTR lookup of it).
+bool
+uses_client_address(const MacroString& spec)
+{
+  return std::any_of(spec.tokens.begin(), spec.tokens.end(), [](const MacroToken& token) {
+    return token.kind == MacroToken::Kind::macro
+           && (token.letter == 'i' || token.letter == 'c' || token.letter == 'v' || token.letter == 'p');
+  });
 }
 
 /// Whether `name` can be sent as a DNS question: no empty label (other than a trailing one), labels of at most 63
@@ -377,6 +443,9 @@ expand_target(Context& ctx, const MacroString& spec)
   if (depends_on_more_than_address_and_domain(spec)) {
     ++ctx.unmemoizable;
   }
+  if (uses_client_address(spec)) {
+    tell_all_apart(ctx);
+  }
   if (spec.uses_ptr()) {
     co_await ensure_ptr(ctx);
   }
@@ -388,6 +457,7 @@ util::Task<std::string>
 explanation_for(Context& ctx, const Term& exp, TraceStep& step)
 {
   ++ctx.unmemoizable; // the text may use any macro letter, and it is only fetched for a fail that wants it
+  tell_all_apart(ctx);
   const std::string target = co_await expand_target(ctx, *exp.domain_spec);
   step.target = target;
   if (!is_queryable(target)) {
@@ -702,18 +772,28 @@ evaluate_target(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   if (auto entry = ctx.memo->find(key, evaluation.dns_terms, evaluation.void_lookups, limits)) {
     evaluation.dns_terms += entry->dns_terms;
     evaluation.void_lookups += entry->void_lookups;
+    // The peers the entry told apart are apart here too; entry made for other peers (or none) tells nothing.
+    const bool same_peers = entry->peers == ctx.peers || (entry->peers && ctx.peers && *entry->peers == *ctx.peers);
+    if (same_peers) {
+      ctx.apart |= entry->apart;
+    } else {
+      tell_all_apart(ctx);
+    }
     co_return std::move(entry->decision);
   }
   const unsigned dns_terms_before = evaluation.dns_terms;
   const unsigned void_lookups_before = evaluation.void_lookups;
   const unsigned unmemoizable_before = ctx.unmemoizable;
+  const uint32_t apart_before = std::exchange(ctx.apart, 0); // what this sub-evaluation tells apart, for its entry
   Decision decision = co_await evaluate_domain(ctx, domain, depth, role, want_explanation);
+  const uint32_t apart_inside = ctx.apart;
+  ctx.apart |= apart_before;
   const bool reached_limit =
     evaluation.dns_terms > limits.dns_terms || evaluation.void_lookups > limits.void_lookups;
   if (ctx.unmemoizable == unmemoizable_before && !reached_limit && decision.result != SpfResult::temperror) {
     // `key` views `domain`, which evaluate_domain() got a copy of: still valid.
-    ctx.memo->store(key, decision, evaluation.dns_terms - dns_terms_before,
-                    evaluation.void_lookups - void_lookups_before);
+    ctx.memo->store(key, MemoEntry{ decision, evaluation.dns_terms - dns_terms_before,
+                                    evaluation.void_lookups - void_lookups_before, ctx.peers, apart_inside });
   } else {
     ctx.memo->count_not_stored();
   }
@@ -764,7 +844,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     if (!term.network || term.network->family() != ip.family()) {
       co_return Match::no;
     }
-    co_return ip.in_network(*term.network, prefix) ? Match::yes : Match::no;
+    co_return client_in_network(ctx, *term.network, prefix) ? Match::yes : Match::no;
   }
 
   case MechanismKind::a:
@@ -823,12 +903,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     if (term.mechanism == MechanismKind::exists) {
       co_return Match::yes;
     }
-    for (const auto& address : answer->addresses) {
-      if (ip.in_network(address, prefix)) {
-        co_return Match::yes;
-      }
-    }
-    co_return Match::no;
+    co_return client_in_any(ctx, answer->addresses, prefix) ? Match::yes : Match::no;
   }
 
   if (term.mechanism == MechanismKind::mx) {
@@ -856,16 +931,15 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
         error.dns_failure = *host_info;
         co_return Match::error;
       }
-      for (const auto& address : hosts->addresses) {
-        if (ip.in_network(address, prefix)) {
-          co_return Match::yes;
-        }
+      if (client_in_any(ctx, hosts->addresses, prefix)) {
+        co_return Match::yes;
       }
     }
     co_return Match::no;
   }
 
   // ptr (RFC 7208 §5.5): PTR names of the client, at most 10, validated by a forward lookup, ending in the target.
+  tell_all_apart(ctx); // the lookups themselves depend on the address
   const auto reverse = ip.reverse_name();
   const auto answer = co_await ask(ctx, reverse, dns::RRType::ptr);
   LookupInfo* const info = note_lookup(ctx, step, *answer, reverse, dns::RRType::ptr);
@@ -1180,10 +1254,21 @@ is_valid_domain(std::string_view domain)
   return domain.find('.') != std::string_view::npos;
 }
 
-util::Task<Evaluation>
-check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
+namespace {
+
+/// An evaluation for a client and which of its peers it is not the evaluation of (Context::apart).
+struct ClientEvaluation
 {
-  Context ctx{resolver, std::move(options), {}, {}, std::nullopt, nullptr, 0, nullptr};
+  Evaluation evaluation;
+  uint32_t apart = 0;
+};
+
+/// check_host() for `ip`, standing also for `peers` (addresses of its family, at most 32; null: none).
+util::Task<ClientEvaluation>
+evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options,
+                Peers peers)
+{
+  Context ctx{resolver, std::move(options), {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0};
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }
@@ -1206,7 +1291,7 @@ check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::
     evaluation.reason = fmt::format("'{}' is not a valid domain name, so it can have no SPF record",
                                     util::escape_for_display(domain));
     evaluation.deciding_domain = domain;
-    co_return std::move(evaluation);
+    co_return ClientEvaluation{ std::move(evaluation), 0 };
   }
 
   Decision decision = co_await evaluate_domain(ctx, domain, 0, Role::top, WantExplanation::yes);
@@ -1222,7 +1307,57 @@ check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::
     evaluation.explanation =
       decision.explanation.empty() ? ctx.options.default_explanation : std::move(decision.explanation);
   }
-  co_return std::move(evaluation);
+  co_return ClientEvaluation{ std::move(evaluation), ctx.apart };
+}
+
+} // namespace
+
+util::Task<Evaluation>
+check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
+{
+  auto outcome = co_await evaluate_client(resolver, ip, std::move(domain), std::move(sender), std::move(options), {});
+  co_return std::move(outcome.evaluation);
+}
+
+util::Task<std::vector<Evaluation>>
+check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::string domain, std::string sender,
+            Options options)
+{
+  std::vector<std::optional<Evaluation>> found(ips.size());
+  for (size_t first = 0; first < ips.size(); ++first) {
+    if (found[first]) {
+      continue;
+    }
+    // The addresses still without an evaluation, of the client's family, ride along as its peers.
+    const auto family = ips[first].mapped_v4().value_or(ips[first]).family();
+    auto peers = std::make_shared<std::vector<dns::IpAddress>>();
+    std::vector<size_t> peer_indexes;
+    for (size_t other = first + 1; other < ips.size() && peers->size() < 32; ++other) {
+      const auto address = ips[other].mapped_v4().value_or(ips[other]);
+      if (!found[other] && address.family() == family) {
+        peers->push_back(address);
+        peer_indexes.push_back(other);
+      }
+    }
+    // A named local, not a conditional expression among the co_await's arguments: GCC 12 crashed on that.
+    Peers shared;
+    if (!peers->empty()) {
+      shared = std::move(peers);
+    }
+    ClientEvaluation outcome = co_await evaluate_client(resolver, ips[first], domain, sender, options, shared);
+    for (size_t i = 0; i < peer_indexes.size(); ++i) {
+      if ((outcome.apart & (uint32_t{ 1 } << i)) == 0) {
+        found[peer_indexes[i]] = outcome.evaluation;
+      }
+    }
+    found[first] = std::move(outcome.evaluation);
+  }
+  std::vector<Evaluation> evaluations;
+  evaluations.reserve(found.size());
+  for (auto& evaluation : found) {
+    evaluations.push_back(std::move(*evaluation));
+  }
+  co_return evaluations;
 }
 
 } // namespace sendcheck::spf

@@ -1,7 +1,8 @@
 #pragma once
 
-// Field-by-field comparison of two spf::Evaluation values (all but the trace), for the tests that check that an
-// option (the memo of sub-evaluations) changes nothing: the conformance runner and the unit tests.
+// Field-by-field comparison of two spf::Evaluation values (evaluation_difference: all but the trace;
+// trace_difference: the trace), for the tests that check that an option (the memo of sub-evaluations) or a way of
+// evaluating (spf::check_hosts) changes nothing: the conformance runner and the unit tests.
 
 #include <sendcheck/spf/evaluator.hpp>
 #include <sendcheck/spf/record.hpp>
@@ -95,6 +96,34 @@ evaluation_difference(const spf::Evaluation& left, const spf::Evaluation& right)
   }
   if (left.void_lookups != right.void_lookups) {
     return differ("void_lookups", left.void_lookups, right.void_lookups);
+  }
+  return {};
+}
+
+/// "" when the traces of `left` and `right` agree step by step on every field; otherwise the first difference.
+inline std::string
+trace_difference(const spf::Evaluation& left, const spf::Evaluation& right)
+{
+  if (left.trace.size() != right.trace.size()) {
+    return fmt::format("trace: {} vs {} steps", left.trace.size(), right.trace.size());
+  }
+  const auto describe_step = [](const spf::TraceStep& step) {
+    std::string text = fmt::format("kind {} depth {} domain '{}' term '{}' target '{}' matched {} result {} note '{}'",
+                                   static_cast<int>(step.kind), step.depth, step.domain, step.term, step.target,
+                                   step.matched, step.result ? spf::to_string(*step.result) : "-", step.note);
+    for (const auto& lookup : step.lookups) {
+      text += fmt::format("; lookup {} {} {} {} '{}' '{}' void {}", lookup.name, dns::to_string(lookup.type),
+                          dns::to_string(lookup.status), lookup.record_count, lookup.server, lookup.detail,
+                          lookup.counted_void);
+    }
+    return text;
+  };
+  for (size_t i = 0; i < left.trace.size(); ++i) {
+    const auto a = describe_step(left.trace[i]);
+    const auto b = describe_step(right.trace[i]);
+    if (a != b) {
+      return fmt::format("trace step {}: {} vs {}", i, a, b);
+    }
   }
   return {};
 }

@@ -8,8 +8,13 @@
 //   run_conformance --compare-memo SUITE.yml      also evaluates each test twice more with the trace off and a memo of
 //                                                 sub-evaluations (spf::EvaluationMemo) shared by all tests of the
 //                                                 scenario, and fails when any field but the trace differs
+//   run_conformance --compare-shared SUITE.yml    also evaluates each test's address together with other addresses
+//                                                 (spf::check_hosts; trace on, then trace off with the memo), first
+//                                                 and last among them, and fails when any field of any address's
+//                                                 evaluation, trace included, differs from check_host() alone
 //   run_conformance --verbose SUITE.yml           also prints every passing test with its counts and reason
 
+#include "../support/counting_resolver.hpp"
 #include "../support/prefetch_recorder.hpp"
 #include "evaluation_diff.hpp"
 #include <sendcheck/dns/ip_address.hpp>
@@ -19,6 +24,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -105,6 +111,10 @@ build_zone(const YAML::Node& zonedata, std::vector<std::string>& problems)
   return zone;
 }
 
+/// Directo's addresses, an IPv6 and an IPv4-mapped one: companions for every test's address in --compare-shared.
+const std::vector<std::string> k_companions = {"90.190.150.210", "90.190.150.211", "90.190.150.82",
+                                               "2001:db8::1",    "::ffff:1.2.3.4"};
+
 std::string
 join(const std::vector<std::string>& items)
 {
@@ -123,6 +133,7 @@ main(int argc, char** argv)
 {
   bool compare_prefetch = false;
   bool compare_memo = false;
+  bool compare_shared = false;
   bool verbose = false;
   std::string path;
   for (int i = 1; i < argc; ++i) {
@@ -131,17 +142,19 @@ main(int argc, char** argv)
       compare_prefetch = true;
     } else if (arg == "--compare-memo") {
       compare_memo = true;
+    } else if (arg == "--compare-shared") {
+      compare_shared = true;
     } else if (arg == "--verbose") {
       verbose = true;
     } else if (path.empty()) {
       path = arg;
     } else {
-      std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--verbose] SUITE.yml\n");
+      std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--compare-shared] [--verbose] SUITE.yml\n");
       return 2;
     }
   }
   if (path.empty()) {
-    std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--verbose] SUITE.yml\n");
+    std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--compare-shared] [--verbose] SUITE.yml\n");
     return 2;
   }
 
@@ -158,6 +171,8 @@ main(int argc, char** argv)
   size_t total_prefetches = 0;
   size_t total_hits = 0;
   spf::MemoStats memo_totals;
+  size_t shared_queries = 0;
+  size_t alone_queries = 0;
   for (const auto& scenario : documents) {
     const auto description = scenario["description"] ? scenario["description"].as<std::string>() : "?";
     std::vector<std::string> problems;
@@ -167,6 +182,16 @@ main(int argc, char** argv)
     for (const auto& problem : problems) {
       std::printf("%s: zone data: %s\n", description.c_str(), problem.c_str());
     }
+    // Every test address of the scenario, for --compare-shared: the ones its zone data tells apart.
+    std::vector<dns::IpAddress> scenario_hosts;
+    for (const auto& test_entry : scenario["tests"]) {
+      if (const auto host = dns::IpAddress::parse(test_entry.second["host"].as<std::string>())) {
+        if (std::find(scenario_hosts.begin(), scenario_hosts.end(), *host) == scenario_hosts.end()) {
+          scenario_hosts.push_back(*host);
+        }
+      }
+    }
+    const auto shared_memo = std::make_shared<spf::EvaluationMemo>();
     for (const auto& test_entry : scenario["tests"]) {
       const auto name = test_entry.first.as<std::string>();
       const YAML::Node test = test_entry.second;
@@ -266,6 +291,55 @@ main(int argc, char** argv)
           continue;
         }
       }
+      if (compare_shared) {
+        // The test's address first among the others, then last; with the trace, then without it and with a memo.
+        std::vector<dns::IpAddress> addresses{*ip};
+        for (const auto& other : scenario_hosts) {
+          if (other != *ip) {
+            addresses.push_back(other);
+          }
+        }
+        for (const auto& text : k_companions) {
+          addresses.push_back(*dns::IpAddress::parse(text));
+        }
+        std::string difference;
+        for (int round = 0; round < 4 && difference.empty(); ++round) {
+          if (round == 2) {
+            std::rotate(addresses.begin(), addresses.begin() + 1, addresses.end());
+          }
+          spf::Options shared_options = options;
+          shared_options.prefetch = spf::Prefetch::on;
+          if (round % 2 == 1) {
+            shared_options.trace = spf::Trace::off;
+            shared_options.memo = shared_memo;
+          }
+          try {
+            test::CountingResolver shared_counter(*zone);
+            const auto shared = dns::run_sync(
+              shared_counter, spf::check_hosts(shared_counter, addresses, domain, mailfrom, shared_options));
+            shared_queries += shared_counter.queries();
+            for (size_t i = 0; i < addresses.size() && difference.empty(); ++i) {
+              test::CountingResolver alone_counter(*zone);
+              const auto alone = dns::run_sync(
+                alone_counter, spf::check_host(alone_counter, addresses[i], domain, mailfrom, shared_options));
+              alone_queries += alone_counter.queries();
+              difference = test::evaluation_difference(alone, shared[i]);
+              if (difference.empty()) {
+                difference = test::trace_difference(alone, shared[i]);
+              }
+              if (!difference.empty()) {
+                difference = fmt::format("round {}, {}: {}", round, addresses[i].to_string(), difference);
+              }
+            }
+          } catch (const std::exception& e) {
+            difference = fmt::format("round {}: exception: {}", round, e.what());
+          }
+        }
+        if (!difference.empty()) {
+          fail(fmt::format("check_hosts() differs from check_host() ({})", difference));
+          continue;
+        }
+      }
       if (verbose) {
         std::printf("ok %s / %s: %s (%s)\n", description.c_str(), name.c_str(), got.c_str(), details().c_str());
       }
@@ -290,6 +364,14 @@ main(int argc, char** argv)
                 memo_totals.misses, memo_totals.near_limit, memo_totals.stored, memo_totals.not_stored);
     if (memo_totals.hits == 0 || memo_totals.not_stored == 0) {
       std::printf("memo comparison is meaningless: no hit, or nothing left unstored\n");
+      ++failed;
+    }
+  }
+  if (compare_shared) {
+    std::printf("shared: %zu queries for check_hosts(), %zu for check_host() address by address\n", shared_queries,
+                alone_queries);
+    if (shared_queries >= alone_queries) {
+      std::printf("shared comparison is meaningless: no evaluation was shared\n");
       ++failed;
     }
   }

@@ -226,4 +226,13 @@ bool is_valid_domain(std::string_view domain);
 util::Task<Evaluation> check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender,
                                   Options options);
 
+/// check_host() for each of `ips` (same domain, sender and options): the evaluations in the order of `ips`, each
+/// equal in every field to what check_host() gives for that address alone. An evaluation is made once for all the
+/// addresses that no step of it tells apart: each decision that involves the client's address (an ip4/ip6 network,
+/// the addresses of an `a` or `mx` term) is also made for the other addresses, and an address for which one went
+/// another way, or any use of the address beyond such a comparison (a macro, a `ptr` term, an explanation), gets
+/// an evaluation of its own. Directo's four ordinary addresses usually share one.
+util::Task<std::vector<Evaluation>> check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips,
+                                                std::string domain, std::string sender, Options options);
+
 } // namespace sendcheck::spf

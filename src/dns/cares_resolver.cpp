@@ -19,6 +19,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <system_error>
 #include <utility>
 
@@ -57,12 +58,13 @@ read32(const unsigned char* p)
   return (uint32_t{ p[0] } << 24) | (uint32_t{ p[1] } << 16) | (uint32_t{ p[2] } << 8) | uint32_t{ p[3] };
 }
 
-/// Expands the (possibly compressed) name at `at` in the message; nullopt when malformed.
+/// Expands the (possibly compressed) name at `at` in the message, normalized; nullopt when malformed.
 std::optional<std::string>
-expand_name(const unsigned char* at, const unsigned char* abuf, int alen, long* length)
+expand_name(const unsigned char* at, const unsigned char* abuf, int alen)
 {
   char* name = nullptr;
-  if (ares_expand_name(at, abuf, alen, &name, length) != ARES_SUCCESS) {
+  long length = 0;
+  if (ares_expand_name(at, abuf, alen, &name, &length) != ARES_SUCCESS) {
     return std::nullopt;
   }
   std::string text = util::normalize_name(name);
@@ -93,22 +95,26 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
   const uint16_t questions = read16(abuf + 4);
   const uint16_t answers = read16(abuf + 6);
   const uint16_t authorities = read16(abuf + 8);
+  // Names are only checked and stepped over (wire_name_length refuses what ares_expand_name refuses), except the
+  // owner of a CNAME in the answer section, which is read to follow the chain: expanding every name was 5% of a
+  // run's instructions.
+  const std::span<const unsigned char> message(abuf, size);
   size_t pos = k_header_size;
   for (uint16_t i = 0; i < questions; ++i) {
-    long length = 0;
-    if (!expand_name(abuf + pos, abuf, alen, &length) || pos + static_cast<size_t>(length) + 4 > size) {
+    const auto length = wire_name_length(message, pos);
+    if (!length || pos + *length + 4 > size) {
       return facts;
     }
-    pos += static_cast<size_t>(length) + 4;
+    pos += *length + 4;
   }
   std::string current = asked;
   for (unsigned i = 0; i < unsigned{ answers } + authorities; ++i) {
-    long length = 0;
-    const auto owner = expand_name(abuf + pos, abuf, alen, &length);
-    if (!owner || pos + static_cast<size_t>(length) + k_rr_fixed_size > size) {
+    const size_t owner_at = pos;
+    const auto length = wire_name_length(message, pos);
+    if (!length || pos + *length + k_rr_fixed_size > size) {
       return facts;
     }
-    pos += static_cast<size_t>(length);
+    pos += *length;
     const uint16_t rr_type = read16(abuf + pos);
     const uint16_t rr_class = read16(abuf + pos + 2);
     const uint32_t ttl = read32(abuf + pos + 4);
@@ -123,9 +129,8 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
       continue;
     }
     if (i < answers) {
-      if (rr_type == k_type_cname && *owner == current) {
-        long target_length = 0;
-        const auto target = expand_name(rdata, abuf, alen, &target_length);
+      if (rr_type == k_type_cname && expand_name(abuf + owner_at, abuf, alen) == current) {
+        const auto target = expand_name(rdata, abuf, alen);
         if (!target) {
           return facts;
         }
@@ -138,8 +143,7 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
       } else if (rr_type == static_cast<uint16_t>(type)) {
         facts.ttl = std::min(ttl, facts.ttl.value_or(ttl));
         if (type == RRType::ptr) {
-          long target_length = 0;
-          const auto target = expand_name(rdata, abuf, alen, &target_length);
+          const auto target = expand_name(rdata, abuf, alen);
           if (!target) {
             return facts;
           }
@@ -552,6 +556,51 @@ unaskable_name_reason(std::string_view name)
     }
   }
   return {};
+}
+
+std::optional<size_t>
+wire_name_length(std::span<const unsigned char> message, size_t at)
+{
+  // The checks of c-ares 1.18's name_length (ares_expand_name.c), in the same order, so that a name is refused
+  // here exactly when ares_expand_name refuses it.
+  constexpr size_t k_max_pointers = 50; // c-ares's MAX_INDIRS
+  constexpr unsigned k_pointer_prefix = 0xc0;
+  const size_t size = message.size();
+  if (at >= size) {
+    return std::nullopt;
+  }
+  std::optional<size_t> length; // set at the first pointer, which ends the name where it is written
+  size_t pos = at;
+  size_t pointers = 0;
+  while (message[pos] != 0) {
+    const unsigned octet = message[pos];
+    if ((octet & k_pointer_prefix) == k_pointer_prefix) {
+      if (pos + 1 >= size) {
+        return std::nullopt;
+      }
+      const size_t target = ((octet & ~k_pointer_prefix) << 8) | message[pos + 1];
+      if (target >= size) {
+        return std::nullopt;
+      }
+      if (!length) {
+        length = pos + 2 - at;
+      }
+      // More pointers than octets, or than c-ares allows: a loop.
+      if (++pointers > std::min(size, k_max_pointers)) {
+        return std::nullopt;
+      }
+      pos = target;
+    } else if ((octet & k_pointer_prefix) == 0) {
+      // The label, and room for at least the octet after it.
+      if (pos + octet + 1 >= size) {
+        return std::nullopt;
+      }
+      pos += octet + 1;
+    } else {
+      return std::nullopt; // the prefixes 01 and 10 are reserved (RFC 1035 section 4.1.4; RFC 6891 retired 01)
+    }
+  }
+  return length ? *length : pos + 1 - at;
 }
 
 std::optional<std::pair<IpAddress, uint16_t>>

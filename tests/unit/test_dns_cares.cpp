@@ -1,17 +1,26 @@
-// CaresResolver parts that need no DNS server: option parsing, unaskable names, and timeouts against a loopback
-// socket that never answers. The tests against a real server are in tests/integration/test_dns_cares_knot.cpp.
+// CaresResolver parts that need no DNS server: option parsing, unaskable names, wire-format names, timeouts against
+// a loopback socket that never answers, and malformed answers from a loopback socket that answers with bytes the
+// test writes. The tests against a real server are in tests/integration/test_dns_cares_knot.cpp.
 
 #include <sendcheck/dns/cares_resolver.hpp>
 
+#include <ares.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
 
 using namespace sendcheck;
 using dns::AnswerPtr;
@@ -42,10 +51,128 @@ public:
 
   std::string address() const { return "127.0.0.1:" + std::to_string(m_port); }
 
+  /// The socket, for ScriptedServer to answer through.
+  int fd() const { return m_fd; }
+
 private:
   int m_fd = -1;
   uint16_t m_port = 0;
 };
+
+/// A UDP socket on 127.0.0.1 that answers each query with what `reply` makes of it, from a thread of its own.
+class ScriptedServer
+{
+public:
+  using Reply = std::function<std::string(const std::string& query)>;
+
+  explicit ScriptedServer(Reply reply)
+    : m_reply(std::move(reply))
+    , m_thread([this] { serve(); })
+  {
+  }
+  ~ScriptedServer()
+  {
+    m_stop = true;
+    m_thread.join();
+  }
+  ScriptedServer(const ScriptedServer&) = delete;
+  ScriptedServer& operator=(const ScriptedServer&) = delete;
+
+  std::string address() const { return m_socket.address(); }
+
+private:
+  void
+  serve()
+  {
+    const int fd = m_socket.fd();
+    while (!m_stop) {
+      pollfd entry{ fd, POLLIN, 0 };
+      if (::poll(&entry, 1, 20) <= 0) {
+        continue;
+      }
+      std::string query(4096, '\0');
+      sockaddr_in peer{};
+      socklen_t peer_length = sizeof(peer);
+      const auto received =
+        ::recvfrom(fd, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+      if (received <= 0) {
+        continue;
+      }
+      query.resize(static_cast<size_t>(received));
+      const std::string answer = m_reply(query);
+      ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
+    }
+  }
+
+  SilentServer m_socket;
+  Reply m_reply;
+  std::atomic<bool> m_stop = false;
+  std::thread m_thread; ///< Last: it starts once the members it uses are made.
+};
+
+/// `text` as bytes, for building messages.
+std::vector<unsigned char>
+bytes(std::string_view text)
+{
+  return { text.begin(), text.end() };
+}
+
+/// What ares_expand_name says of the name at `at`: its length in the message, or nullopt when it refuses it.
+std::optional<size_t>
+ares_name_length(const std::vector<unsigned char>& message, size_t at)
+{
+  char* name = nullptr;
+  long length = 0;
+  if (ares_expand_name(message.data() + at, message.data(), static_cast<int>(message.size()), &name, &length)
+      != ARES_SUCCESS) {
+    return std::nullopt;
+  }
+  ares_free_string(name);
+  return static_cast<size_t>(length);
+}
+
+/// A reply to `query` (a question without additional records): the same ID and question, NOERROR, with
+/// `answers` answer and `authorities` authority records, written as `records` (wire format) after the question.
+std::string
+reply_with(const std::string& query, uint16_t answers, uint16_t authorities, std::string_view records)
+{
+  std::string reply = query;
+  reply[2] = static_cast<char>(0x81); // QR, RD
+  reply[3] = static_cast<char>(0x80); // RA, NOERROR
+  reply[6] = static_cast<char>(answers >> 8);
+  reply[7] = static_cast<char>(answers & 0xff);
+  reply[8] = static_cast<char>(authorities >> 8);
+  reply[9] = static_cast<char>(authorities & 0xff);
+  reply[10] = reply[11] = 0;
+  reply += records;
+  return reply;
+}
+
+/// The answer of one TXT query for "x.example" to a server that replies with `reply`.
+AnswerPtr
+ask_scripted(ScriptedServer::Reply reply)
+{
+  ScriptedServer server(std::move(reply));
+  dns::CaresOptions options;
+  options.servers = { server.address() };
+  options.timeout = std::chrono::milliseconds(1000);
+  options.tries = 1;
+  auto resolver = dns::CaresResolver::create(options);
+  REQUIRE(resolver);
+  AnswerPtr answer;
+  (*resolver)->query("x.example", RRType::txt, [&answer](AnswerPtr a) { answer = std::move(a); });
+  (*resolver)->run();
+  REQUIRE(answer);
+  return answer;
+}
+
+// Pieces of records, in wire format. The question "x.example" starts at offset 12 and "example" at 14.
+constexpr std::string_view k_to_question{ "\xc0\x0c", 2 };
+constexpr std::string_view k_txt_in_ttl_300{ "\x00\x10\x00\x01\x00\x00\x01\x2c", 8 };
+constexpr std::string_view k_spf_rdata{ "\x00\x0c\x0bv=spf1 -all", 14 };
+constexpr std::string_view k_ns_in_ttl_300{ "\x00\x02\x00\x01\x00\x00\x01\x2c", 8 };
+/// NS rdata "ns" + pointer to "example".
+constexpr std::string_view k_ns_rdata{ "\x00\x05\x02ns\xc0\x0e", 7 };
 
 } // namespace
 
@@ -240,5 +367,157 @@ TEST_CASE("dns::CaresResolver connection refused")
       CHECK(answer->status == Status::error);
       CHECK(answer->detail == "connection refused: no DNS server is listening there");
     }
+  }
+}
+
+TEST_CASE("dns::wire_name_length")
+{
+  // A header of zeros, then the name "x.example" at 12 and "mail" + a pointer to "example" at 23.
+  const auto message = bytes(std::string(12, '\0') + std::string("\x01x\x07" "example\x00", 11)
+                             + std::string("\x04mail\xc0\x0e", 7));
+  REQUIRE(message.size() == 30);
+
+  SUBCASE("a name of labels ends after its zero octet")
+  {
+    CHECK(dns::wire_name_length(message, 12) == 11);
+    CHECK(dns::wire_name_length(message, 14) == 9);
+  }
+  SUBCASE("a compressed name ends after its first pointer")
+  {
+    CHECK(dns::wire_name_length(message, 23) == 7);
+    CHECK(dns::wire_name_length(message, 28) == 2);
+  }
+  SUBCASE("the root name is one octet, or two as a pointer")
+  {
+    CHECK(dns::wire_name_length(message, 22) == 1);
+    auto root = message;
+    root.push_back(0xc0);
+    root.push_back(22);
+    CHECK(dns::wire_name_length(root, 30) == 2);
+  }
+  SUBCASE("malformed names")
+  {
+    CHECK_FALSE(dns::wire_name_length(message, 30)); // at the end
+    CHECK_FALSE(dns::wire_name_length(message, 99)); // beyond it
+    auto bad = message;
+    bad[28] = 0x40; // a reserved prefix
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad[28] = 0x80;
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad = message;
+    bad[29] = 30; // a pointer to the end of the message
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad[28] = 0xff; // a pointer far beyond it
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad = message;
+    bad[29] = 23; // a loop: the pointer leads back to "mail"
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad = message;
+    bad.pop_back(); // the pointer cut in half
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad = message;
+    bad[23] = 6; // a label running past the end
+    CHECK_FALSE(dns::wire_name_length(bad, 23));
+    bad = message;
+    bad[22] = 'x'; // no zero octet after the last label
+    CHECK_FALSE(dns::wire_name_length(bad, 12));
+    bad.resize(22); // the last label ends at the end: no room for the zero octet
+    CHECK_FALSE(dns::wire_name_length(bad, 12));
+  }
+  SUBCASE("a chain of 50 pointers is followed, one of 51 is taken for a loop (as c-ares does)")
+  {
+    for (const size_t pointers : { size_t{ 50 }, size_t{ 51 } }) {
+      auto chain = message;
+      const size_t first = chain.size();
+      for (size_t i = 0; i < pointers; ++i) {
+        const size_t next = i + 1 < pointers ? first + 2 * (i + 1) : 22; // the last points at a zero octet
+        chain.push_back(static_cast<unsigned char>(0xc0 | (next >> 8)));
+        chain.push_back(static_cast<unsigned char>(next & 0xff));
+      }
+      CAPTURE(pointers);
+      CHECK(dns::wire_name_length(chain, first) == (pointers <= 50 ? std::optional<size_t>(2) : std::nullopt));
+      CHECK(dns::wire_name_length(chain, first) == ares_name_length(chain, first));
+    }
+  }
+  SUBCASE("it refuses exactly what ares_expand_name refuses, and agrees on the length, on random messages")
+  {
+    // Octets drawn mostly from those that matter to the format: short label lengths, zeros, the reserved and
+    // pointer prefixes, and pointers into a short message.
+    std::mt19937 engine(20240607);
+    const std::vector<unsigned> interesting = { 0, 0, 0, 1, 2, 3, 'a', 63, 0x40, 0x80, 0xc0, 0xc0, 0xc0, 0xff };
+    size_t accepted = 0;
+    for (int round = 0; round < 3000; ++round) {
+      std::vector<unsigned char> random_message(12 + engine() % 40);
+      for (auto& octet : random_message) {
+        const unsigned pick = engine() % (interesting.size() + 2);
+        octet = static_cast<unsigned char>(pick < interesting.size() ? interesting[pick] : engine() % 48);
+      }
+      for (size_t at = 0; at <= random_message.size(); ++at) {
+        const auto ours = dns::wire_name_length(random_message, at);
+        CAPTURE(round);
+        CAPTURE(at);
+        REQUIRE(ours == ares_name_length(random_message, at));
+        accepted += ours ? 1 : 0;
+      }
+    }
+    CHECK(accepted > 10000); // the draw reaches well-formed names as well as malformed ones
+  }
+}
+
+TEST_CASE("dns::CaresResolver malformed answers")
+{
+  const std::string txt_answer = std::string(k_to_question) + std::string(k_txt_in_ttl_300) + std::string(k_spf_rdata);
+
+  SUBCASE("a well-formed answer with an authority record is read")
+  {
+    const auto answer = ask_scripted([&](const std::string& query) {
+      return reply_with(
+        query, 1, 1, txt_answer + std::string(k_to_question) + std::string(k_ns_in_ttl_300) + std::string(k_ns_rdata));
+    });
+    CHECK(answer->status == Status::ok);
+    REQUIRE(answer->txt.size() == 1);
+    CHECK(answer->txt[0].joined() == "v=spf1 -all");
+    CHECK(answer->ttl == 300);
+  }
+  SUBCASE("a CNAME whose owner and target are compressed is followed")
+  {
+    // x.example CNAME y.example (target "y" + pointer to "example"); y.example (a pointer to the target) TXT.
+    const auto answer = ask_scripted([&](const std::string& query) {
+      const size_t target_at = query.size() + 12;
+      const std::string cname = std::string(k_to_question) + std::string("\x00\x05\x00\x01\x00\x00\x01\x2c", 8)
+                                + std::string("\x00\x04\x01y\xc0\x0e", 6);
+      const std::string txt = std::string{ '\xc0', static_cast<char>(target_at) } + std::string(k_txt_in_ttl_300)
+                              + std::string(k_spf_rdata);
+      return reply_with(query, 2, 0, cname + txt);
+    });
+    CHECK(answer->status == Status::ok);
+    CHECK(answer->cname_chain == std::vector<std::string>{ "y.example" });
+    REQUIRE(answer->txt.size() == 1);
+  }
+  SUBCASE("an authority owner c-ares's parser never reads is still checked")
+  {
+    // The TXT answer itself is well-formed; only the authority record's owner is not.
+    const std::vector<std::string> bad_owners = {
+      std::string("\xc0\xff", 2),       // a pointer beyond the end
+      std::string("\x40x\x00", 3),      // a reserved prefix
+      std::string("\x3fxyz", 4),        // a label running past the end
+    };
+    for (const auto& owner : bad_owners) {
+      const auto answer = ask_scripted([&](const std::string& query) {
+        return reply_with(query, 1, 1, txt_answer + owner + std::string(k_ns_in_ttl_300) + std::string(k_ns_rdata));
+      });
+      CHECK(answer->status == Status::error);
+      CHECK(answer->detail == "malformed answer");
+    }
+  }
+  SUBCASE("an authority owner whose pointer loops is refused")
+  {
+    const auto answer = ask_scripted([&](const std::string& query) {
+      const size_t owner_at = query.size() + txt_answer.size();
+      const std::string loop{ '\xc0', static_cast<char>(owner_at) }; // points at itself
+      return reply_with(query, 1, 1, txt_answer + loop + std::string(k_ns_in_ttl_300) + std::string(k_ns_rdata));
+    });
+    CHECK(answer->status == Status::error);
+    CHECK(answer->detail == "malformed answer");
   }
 }

@@ -8,6 +8,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,5 +112,13 @@ std::string unaskable_name_reason(std::string_view name);
 /// Parses a server given as "IP", "IP:PORT" or "[IPv6]:PORT" into the address and port (53 when none);
 /// nullopt when it is not one of these.
 std::optional<std::pair<IpAddress, uint16_t>> parse_server(std::string_view text);
+
+/// How many octets the wire-format name at offset `at` of DNS message `message` takes there (RFC 1035 section
+/// 4.1.4): its labels up to and including the zero octet that ends it, or up to and including its first
+/// compression pointer. Compression pointers are followed to check the rest of the name, which is never copied.
+/// nullopt for a malformed name, exactly when c-ares's ares_expand_name refuses it: a label or pointer that runs
+/// past the end (a label must leave room for at least the end octet after it), a length octet with the reserved
+/// prefix 0x40 or 0x80, a pointer at or beyond the end of the message, or more than 50 pointers (a loop).
+std::optional<size_t> wire_name_length(std::span<const unsigned char> message, size_t at);
 
 } // namespace sendcheck::dns

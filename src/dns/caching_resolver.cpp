@@ -6,10 +6,10 @@
 namespace sendcheck::dns {
 
 size_t
-CachingResolver::KeyHash::operator()(const KeyView& key) const noexcept
+CachingResolver::hash_key(std::string_view name, RRType type) noexcept
 {
-  const size_t name_hash = std::hash<std::string_view>{}(key.name);
-  return name_hash ^ (static_cast<size_t>(key.type) * 0x9e3779b97f4a7c15ULL);
+  const size_t name_hash = std::hash<std::string_view>{}(name);
+  return name_hash ^ (static_cast<size_t>(type) * 0x9e3779b97f4a7c15ULL);
 }
 
 CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
@@ -23,7 +23,7 @@ CachingResolver::query(std::string_view name, RRType type, Callback done)
 {
   ++m_stats.queries;
   std::string storage;
-  const KeyView key{ util::normalize_name(name, storage), type };
+  const KeyView key = make_key(util::normalize_name(name, storage), type);
   const auto it = m_entries.find(key);
   if (it != m_entries.end()) {
     Entry& entry = it->second;
@@ -42,7 +42,7 @@ CachingResolver::query(std::string_view name, RRType type, Callback done)
     }
     return;
   }
-  auto& node = *m_entries.emplace(Key{ std::string(key.name), type }, Entry{}).first;
+  auto& node = *m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first;
   node.second.first_waiter = std::move(done);
   send(node, name);
 }
@@ -51,12 +51,12 @@ void
 CachingResolver::prefetch(std::string_view name, RRType type)
 {
   std::string storage;
-  const KeyView key{ util::normalize_name(name, storage), type };
+  const KeyView key = make_key(util::normalize_name(name, storage), type);
   if (m_entries.find(key) != m_entries.end()) {
     return;
   }
   ++m_stats.prefetches;
-  send(*m_entries.emplace(Key{ std::string(key.name), type }, Entry{}).first, name);
+  send(*m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first, name);
 }
 
 void
@@ -102,7 +102,7 @@ CachingResolver::evict()
   while (m_lru.size() > m_max_entries) {
     const Key* oldest = m_lru.front();
     m_lru.pop_front();
-    m_entries.erase(m_entries.find(KeyView{ oldest->name, oldest->type }));
+    m_entries.erase(m_entries.find(KeyView{ oldest->name, oldest->type, oldest->hash }));
     ++m_stats.evictions;
   }
 }
@@ -111,7 +111,7 @@ AnswerPtr
 CachingResolver::cached(std::string_view name, RRType type) const
 {
   std::string storage;
-  const auto it = m_entries.find(KeyView{ util::normalize_name(name, storage), type });
+  const auto it = m_entries.find(make_key(util::normalize_name(name, storage), type));
   return it == m_entries.end() ? nullptr : it->second.answer;
 }
 

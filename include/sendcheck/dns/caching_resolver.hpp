@@ -61,37 +61,47 @@ public:
   AnswerPtr cached(std::string_view name, RRType type) const;
 
 private:
-  /// What an answer is stored under: the normalized name and the type.
+  /// What an answer is stored under: the normalized name and the type, with their hash.
   struct Key
   {
     std::string name; ///< Normalized.
     RRType type;      ///< The type asked.
+    size_t hash;      ///< `hash_key(name, type)`, kept: the map asks again for the hash of every key it steps over.
   };
   /// A key to look up without building a Key (C++20 heterogeneous lookup).
   struct KeyView
   {
     std::string_view name; ///< Normalized.
     RRType type;           ///< The type asked.
+    size_t hash;           ///< `hash_key(name, type)`.
   };
-  /// Hashes Key and KeyView alike.
+  /// The hash of (`name`, `type`).
+  static size_t hash_key(std::string_view name, RRType type) noexcept;
+  /// The KeyView of (`name` (normalized), `type`), with its hash.
+  static KeyView make_key(std::string_view name, RRType type) noexcept { return { name, type, hash_key(name, type) }; }
+  /// Gives the hash that Key and KeyView carry, so that no key is hashed twice.
   struct KeyHash
   {
     using is_transparent = void; ///< Lets find() take a KeyView.
-    /// The hash of `key`.
-    size_t operator()(const Key& key) const noexcept { return (*this)(KeyView{ key.name, key.type }); }
-    /// The hash of `key`, equal to that of the Key with the same name and type.
-    size_t operator()(const KeyView& key) const noexcept;
+    /// The hash of `key` (a Key or a KeyView).
+    template<typename K>
+    size_t
+    operator()(const K& key) const noexcept
+    {
+      return key.hash;
+    }
   };
   /// Compares Key and KeyView alike.
   struct KeyEqual
   {
     using is_transparent = void; ///< Lets find() take a KeyView.
-    /// Whether `a` and `b` (each a Key or a KeyView) name the same (name, type).
+    /// Whether `a` and `b` (each a Key or a KeyView) name the same (name, type). The hashes are compared first: a
+    /// bucket's other keys nearly always differ there, and comparing them is cheaper than comparing names.
     template<typename A, typename B>
     bool
     operator()(const A& a, const B& b) const noexcept
     {
-      return a.type == b.type && std::string_view(a.name) == std::string_view(b.name);
+      return a.hash == b.hash && a.type == b.type && std::string_view(a.name) == std::string_view(b.name);
     }
   };
   /// One stored answer, or a query in flight with who waits for it.

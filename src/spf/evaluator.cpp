@@ -323,22 +323,19 @@ is_queryable(std::string_view name)
   if (name.empty() || name.size() > 253) {
     return false;
   }
+  size_t label = 0; // the length of the label so far
   for (const char c : name) {
     const auto octet = static_cast<unsigned char>(c);
-    if (octet < 0x20 || octet >= 0x7f || c == '\\') {
+    if (c == '.') {
+      if (label == 0) {
+        return false;
+      }
+      label = 0;
+    } else if (octet < 0x20 || octet >= 0x7f || c == '\\' || ++label > 63) {
       return false;
     }
   }
-  size_t start = 0;
-  while (start <= name.size()) {
-    const size_t dot = std::min(name.find('.', start), name.size());
-    const size_t length = dot - start;
-    if (length == 0 || length > 63) {
-      return false;
-    }
-    start = dot + 1;
-  }
-  return true;
+  return label != 0;
 }
 
 bool

@@ -386,3 +386,28 @@ TEST_CASE("spf::check_host with a resolver that gives no answer")
   const auto report = dns::run_sync(resolver, spf::analyze_cost(resolver, "example.lt", {}));
   CHECK(report.root.selection == spf::SelectionStatus::dns_failure);
 }
+
+TEST_CASE("spf::is_valid_domain: labels of 1-63 octets, at most 253 in all, two labels or more")
+{
+  const std::string label63(63, 'a');
+  CHECK(spf::is_valid_domain("example.com"));
+  CHECK(spf::is_valid_domain("example.com."));
+  CHECK(spf::is_valid_domain(label63 + ".com"));
+  CHECK_FALSE(spf::is_valid_domain(label63 + "a.com"));
+  CHECK(spf::is_valid_domain("a.b"));
+  CHECK_FALSE(spf::is_valid_domain("com"));
+  CHECK_FALSE(spf::is_valid_domain(""));
+  CHECK_FALSE(spf::is_valid_domain("."));
+  CHECK_FALSE(spf::is_valid_domain("example..com"));
+  CHECK_FALSE(spf::is_valid_domain(".example.com"));
+  CHECK_FALSE(spf::is_valid_domain("example.com.."));
+  CHECK_FALSE(spf::is_valid_domain("exa\\mple.com"));
+  CHECK_FALSE(spf::is_valid_domain(std::string("exa\x01mple.com")));
+  CHECK_FALSE(spf::is_valid_domain("exa\x7fmple.com"));
+  CHECK_FALSE(spf::is_valid_domain("[192.0.2.1]"));
+  std::string long_name = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'b'); // 253 octets
+  REQUIRE(long_name.size() == 253);
+  CHECK(spf::is_valid_domain(long_name));
+  CHECK(spf::is_valid_domain(long_name + "."));
+  CHECK_FALSE(spf::is_valid_domain(long_name + "b"));
+}

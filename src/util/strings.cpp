@@ -47,6 +47,15 @@ find_upper(std::string_view text)
       break;
     }
   }
+  if (pos < text.size() && pos + sizeof(uint64_t) > text.size() && text.size() >= sizeof(uint64_t)) {
+    // The last 1-7 bytes, after words without upper case: the last 8 bytes in one word (overlapping the ones
+    // read), not byte by byte.
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + text.size() - sizeof word, sizeof word);
+    if (!has_upper(word)) {
+      return text.size();
+    }
+  }
   for (; pos < text.size(); ++pos) {
     if (is_upper(text[pos])) {
       return pos;

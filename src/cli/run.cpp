@@ -740,7 +740,7 @@ private:
     auto checked = std::make_shared<DomainInput>(std::move(*domain));
     util::spawn<report::DomainReport>(
       report::check_domain(m_stack.top(), checked->ascii, m_check),
-      [this, checked, sequence = taken.sequence](report::DomainReport result) {
+      [this, checked, sequence = taken.sequence](report::DomainReport&& result) {
         result.unicode = checked->unicode;
         result.note = checked->note;
         --m_in_flight;

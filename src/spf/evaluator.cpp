@@ -1320,7 +1320,8 @@ util::Task<std::vector<Evaluation>>
 check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::string domain, std::string sender,
             Options options)
 {
-  std::vector<std::optional<Evaluation>> found(ips.size());
+  std::vector<Evaluation> evaluations(ips.size());
+  std::vector<bool> found(ips.size(), false);
   for (size_t first = 0; first < ips.size(); ++first) {
     if (found[first]) {
       continue;
@@ -1344,15 +1345,12 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     ClientEvaluation outcome = co_await evaluate_client(resolver, ips[first], domain, sender, options, shared);
     for (size_t i = 0; i < peer_indexes.size(); ++i) {
       if ((outcome.apart & (uint32_t{ 1 } << i)) == 0) {
-        found[peer_indexes[i]] = outcome.evaluation;
+        evaluations[peer_indexes[i]] = outcome.evaluation;
+        found[peer_indexes[i]] = true;
       }
     }
-    found[first] = std::move(outcome.evaluation);
-  }
-  std::vector<Evaluation> evaluations;
-  evaluations.reserve(found.size());
-  for (auto& evaluation : found) {
-    evaluations.push_back(std::move(*evaluation));
+    evaluations[first] = std::move(outcome.evaluation);
+    found[first] = true;
   }
   co_return evaluations;
 }

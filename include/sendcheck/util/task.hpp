@@ -299,7 +299,7 @@ struct Detached
 template<typename T>
 Detached
 run_detached(Task<T> task,
-             std::function<void(T)> on_done,
+             std::function<void(T&&)> on_done,
              std::function<void(std::exception_ptr)> on_error)
 {
   std::optional<T> value;
@@ -318,11 +318,12 @@ run_detached(Task<T> task,
 
 } // namespace detail
 
-/// Starts `task` now, without an awaiting coroutine. When it completes, `on_done` gets its value; when it throws,
-/// `on_error` gets the exception. Whoever drives the resolver's event loop keeps the task going.
+/// Starts `task` now, without an awaiting coroutine. When it completes, `on_done` gets its value (as an rvalue to take,
+/// so that a large value such as a domain's report is not moved on the way); when it throws, `on_error` gets the
+/// exception. Whoever drives the resolver's event loop keeps the task going.
 template<typename T>
 void
-spawn(Task<T> task, std::function<void(T)> on_done, std::function<void(std::exception_ptr)> on_error)
+spawn(Task<T> task, std::function<void(T&&)> on_done, std::function<void(std::exception_ptr)> on_error)
 {
   detail::run_detached<T>(std::move(task), std::move(on_done), std::move(on_error));
 }

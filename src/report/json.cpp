@@ -212,6 +212,46 @@ static_assert(all_plain(0x2020202020202020) && all_plain(0x7e7e7e7e7e7e7e7e) && 
 static_assert(!all_plain(0x616161616161611f) && !all_plain(0x2261616161616161) && !all_plain(0x6161615c61616161));
 static_assert(!all_plain(0x80616161616161ff) && !all_plain(0x6161616161610061));
 
+/// A member's name: one of this file's literal keys (ASCII letters, digits and underscores, so never escaped), made
+/// at compile time into the bytes that open the member, `"name": `, padded to a fixed size. The writer copies the
+/// whole padding with a couple of moves (no call to memcpy, no look at the name) and keeps `size()` bytes, or one
+/// more for the space of the indented layout.
+class Key
+{
+public:
+  /// The padded size: room for the longest key ("organizational_domain") with its quotes, colon and space.
+  static constexpr size_t k_padded = 32;
+
+  /// From a literal: implicit, so that callers write `out.string_field("code", ...)`. A name that would need
+  /// escaping or is too long does not compile (a throw cannot be evaluated at compile time).
+  template<size_t N>
+  consteval Key(const char (&name)[N])
+  {
+    static_assert(N - 1 + 4 <= k_padded, "a key longer than the padding");
+    m_text[0] = '"';
+    for (size_t i = 0; i + 1 < N; ++i) {
+      const char c = name[i];
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+        throw "a key must be ASCII letters, digits and underscores";
+      }
+      m_text[i + 1] = c;
+    }
+    m_text[N] = '"';
+    m_text[N + 1] = ':';
+    m_text[N + 2] = ' ';
+    m_size = N + 2;
+  }
+
+  /// `"name": ` and zeros up to `k_padded`.
+  const char* padded() const { return m_text.data(); }
+  /// The length of `"name":` (without the space).
+  size_t size() const { return m_size; }
+
+private:
+  std::array<char, k_padded> m_text{};
+  size_t m_size = 0;
+};
+
 /// Writes pretty-printed JSON (2-space steps) straight into a string, byte for byte as nlohmann's serializer dumps
 /// the same values with `dump(json, true, false, 2, indent)`: each member and element on its own line, `[]` and
 /// `{}` for empty containers, integers in plain decimal. Strings of printable ASCII are copied (with `"` and `\`
@@ -239,9 +279,9 @@ public:
   /// Closes the innermost array.
   void end_array() { close(']'); }
 
-  /// Names a member of the current object: the value written next is its value. `name` is one of this file's
-  /// literal keys (plain ASCII letters and underscores), written without escaping.
-  void key(std::string_view name);
+  /// Names a member of the current object: the value written next is its value. Inlined at every call, so that the
+  /// key's padded bytes are copied straight from the constant, not first built on the stack and passed.
+  [[gnu::always_inline]] inline void key(const Key& name);
 
   /// A string value.
   void string(std::string_view value);
@@ -255,19 +295,19 @@ public:
   void null();
 
   /// A string member.
-  void string_field(std::string_view name, std::string_view value);
+  void string_field(const Key& name, std::string_view value);
   /// A string member that is null when `value` is empty.
-  void string_or_null_field(std::string_view name, std::string_view value);
+  void string_or_null_field(const Key& name, std::string_view value);
   /// An integer member.
   template<std::integral T>
     requires(!std::same_as<T, bool>)
-  void number_field(std::string_view name, T value);
+  void number_field(const Key& name, T value);
   /// A boolean member.
-  void bool_field(std::string_view name, bool value);
+  void bool_field(const Key& name, bool value);
   /// A null member.
-  void null_field(std::string_view name);
+  void null_field(const Key& name);
   /// An array of strings as a member.
-  void strings_field(std::string_view name, const std::vector<std::string>& values);
+  void strings_field(const Key& name, const std::vector<std::string>& values);
 
 private:
   /// Makes room for `bytes` more bytes at `m_next`.
@@ -276,7 +316,10 @@ private:
   void grow(size_t bytes);
   /// Copies `text` (room must have been made).
   void put(std::string_view text);
-  /// Starts a value: after a key nothing, in an array the separator and the indentation.
+  /// The most bytes `begin_value` writes.
+  size_t value_prefix_room() const { return m_indent + 2 * m_depth + 2; }
+  /// Starts a value: after a key nothing, in an array the separator and the indentation (room must have been made
+  /// for `value_prefix_room()` bytes).
   void begin_value();
   /// The separator before an item (newline, or comma and newline) and the item's indentation.
   void next_item();
@@ -296,8 +339,10 @@ private:
   char* m_end = nullptr;  ///< The end of `m_out`.
   unsigned m_indent;
   bool m_compact;
-  /// One entry per open container: whether it has no items yet.
-  std::vector<bool> m_empty;
+  size_t m_depth = 0; ///< How many containers are open.
+  /// Whether the innermost open container has no items yet. Those around it have at least the one open in them, so
+  /// that closing a container leaves its parent not empty: one flag does, no stack.
+  bool m_empty = false;
   bool m_after_key = false;
   /// Made on first use (it allocates and reads the locale), for strings that are not plain ASCII.
   std::optional<Serializer> m_serializer;
@@ -306,7 +351,6 @@ private:
 JsonWriter::JsonWriter(std::string& out, unsigned indent, bool compact)
   : m_out(out), m_indent(indent), m_compact(compact)
 {
-  m_empty.reserve(16);
   const size_t written = m_out.size();
   m_out.resize(written + 8192); // a typical domain's object is 4-8 KB
   m_next = m_out.data() + written;
@@ -342,20 +386,21 @@ JsonWriter::put(std::string_view text)
   m_next += text.size();
 }
 
-void
-JsonWriter::key(std::string_view name)
+inline void
+JsonWriter::key(const Key& name)
 {
-  room(m_indent + 2 * m_empty.size() + name.size() + 6);
+  room(value_prefix_room() + Key::k_padded);
   next_item();
-  *m_next++ = '"';
-  put(name);
-  put(m_compact ? std::string_view("\":") : std::string_view("\": "));
+  std::memcpy(m_next, name.padded(), Key::k_padded);
+  m_next += name.size() + (m_compact ? 0 : 1);
   m_after_key = true;
 }
 
 void
 JsonWriter::string(std::string_view value)
 {
+  // At most two bytes per byte, and the quotes.
+  room(value_prefix_room() + 2 * value.size() + 2);
   begin_value();
   escaped(value);
 }
@@ -365,36 +410,36 @@ template<std::integral T>
 void
 JsonWriter::number(T value)
 {
+  room(value_prefix_room() + 24);
   begin_value();
-  room(24);
   m_next = std::to_chars(m_next, m_end, value).ptr;
 }
 
 void
 JsonWriter::boolean(bool value)
 {
+  room(value_prefix_room() + 5);
   begin_value();
-  room(5);
   put(value ? "true" : "false");
 }
 
 void
 JsonWriter::null()
 {
+  room(value_prefix_room() + 4);
   begin_value();
-  room(4);
   put("null");
 }
 
 void
-JsonWriter::string_field(std::string_view name, std::string_view value)
+JsonWriter::string_field(const Key& name, std::string_view value)
 {
   key(name);
   string(value);
 }
 
 void
-JsonWriter::string_or_null_field(std::string_view name, std::string_view value)
+JsonWriter::string_or_null_field(const Key& name, std::string_view value)
 {
   key(name);
   if (value.empty()) {
@@ -407,28 +452,28 @@ JsonWriter::string_or_null_field(std::string_view name, std::string_view value)
 template<std::integral T>
   requires(!std::same_as<T, bool>)
 void
-JsonWriter::number_field(std::string_view name, T value)
+JsonWriter::number_field(const Key& name, T value)
 {
   key(name);
   number(value);
 }
 
 void
-JsonWriter::bool_field(std::string_view name, bool value)
+JsonWriter::bool_field(const Key& name, bool value)
 {
   key(name);
   boolean(value);
 }
 
 void
-JsonWriter::null_field(std::string_view name)
+JsonWriter::null_field(const Key& name)
 {
   key(name);
   null();
 }
 
 void
-JsonWriter::strings_field(std::string_view name, const std::vector<std::string>& values)
+JsonWriter::strings_field(const Key& name, const std::vector<std::string>& values)
 {
   key(name);
   begin_array();
@@ -443,8 +488,7 @@ JsonWriter::begin_value()
 {
   if (m_after_key) {
     m_after_key = false;
-  } else if (!m_empty.empty()) {
-    room(m_indent + 2 * m_empty.size() + 2);
+  } else if (m_depth != 0) {
     next_item();
   }
 }
@@ -452,12 +496,11 @@ JsonWriter::begin_value()
 void
 JsonWriter::next_item()
 {
-  if (m_empty.back()) {
-    m_empty.back() = false;
-  } else {
-    *m_next++ = ',';
-  }
-  new_line(m_empty.size());
+  // The comma is written in any case and kept unless this is the first item.
+  *m_next = ',';
+  m_next += m_empty ? 0 : 1;
+  m_empty = false;
+  new_line(m_depth);
 }
 
 void
@@ -475,20 +518,22 @@ JsonWriter::new_line(size_t depth)
 void
 JsonWriter::open(char bracket)
 {
+  room(value_prefix_room() + 1);
   begin_value();
-  room(1);
   *m_next++ = bracket;
-  m_empty.push_back(true);
+  ++m_depth;
+  m_empty = true;
 }
 
 void
 JsonWriter::close(char bracket)
 {
-  const bool empty = m_empty.back();
-  m_empty.pop_back();
-  room(m_indent + 2 * m_empty.size() + 2);
+  const bool empty = m_empty;
+  --m_depth;
+  m_empty = false;
+  room(value_prefix_room());
   if (!empty) {
-    new_line(m_empty.size());
+    new_line(m_depth);
   }
   *m_next++ = bracket;
 }
@@ -496,8 +541,6 @@ JsonWriter::close(char bracket)
 void
 JsonWriter::escaped(std::string_view value)
 {
-  // At most two bytes per byte, and the quotes.
-  room(2 * value.size() + 2);
   char* const start = m_next;
   *m_next++ = '"';
   const char* next = value.data();

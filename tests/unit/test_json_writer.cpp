@@ -353,6 +353,21 @@ TEST_CASE("report::write_domain_json")
     require_same_both_ways(report);
   }
 
+  SUBCASE("a cost tree 140 containers deep, a second child after each deep one")
+  {
+    // Each node is two levels (its object and its children). The writer keeps only whether the innermost container
+    // is empty: after a deep child closes, the comma before the next one must still come.
+    report::DomainReport report;
+    report.cost = spf::CostReport{};
+    spf::CostNode* node = &report.cost->root;
+    for (int depth = 0; depth < 70; ++depth) {
+      node->domain = std::to_string(depth);
+      node->children.resize(depth % 3 == 0 ? 1 : 2);
+      node = &node->children.front();
+    }
+    require_same_both_ways(report);
+  }
+
   SUBCASE("every single byte, and random byte strings")
   {
     for (int byte = 0; byte < 256; ++byte) {

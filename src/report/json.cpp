@@ -5,12 +5,17 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <concepts>
 #include <optional>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sendcheck::report {
 
@@ -212,6 +217,33 @@ static_assert(all_plain(0x2020202020202020) && all_plain(0x7e7e7e7e7e7e7e7e) && 
 static_assert(!all_plain(0x616161616161611f) && !all_plain(0x2261616161616161) && !all_plain(0x6161615c61616161));
 static_assert(!all_plain(0x80616161616161ff) && !all_plain(0x6161616161610061));
 
+#if defined(__SSE2__)
+/// The 16 bytes at `bytes`.
+__m128i
+load_block(const char* bytes)
+{
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+}
+
+/// Stores `block` at `to` (16 bytes).
+void
+store_block(char* to, __m128i block)
+{
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(to), block);
+}
+
+/// Bit `i` set when byte `i` of `block` is not plain in `k_byte_classes`: below 0x20, from 0x80, `"` or `\`.
+unsigned
+special_bytes(__m128i block)
+{
+  // As signed bytes those from 0x80 are negative, so one comparison finds them and the control characters.
+  const __m128i below_space = _mm_cmplt_epi8(block, _mm_set1_epi8(0x20));
+  const __m128i quote = _mm_cmpeq_epi8(block, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(block, _mm_set1_epi8('\\'));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(below_space, _mm_or_si128(quote, backslash))));
+}
+#endif
+
 /// A member's name: one of this file's literal keys (ASCII letters, digits and underscores, so never escaped), made
 /// at compile time into the bytes that open the member, `"name": `, padded to a fixed size. The writer copies the
 /// whole padding with a couple of moves (no call to memcpy, no look at the name) and keeps `size()` bytes, or one
@@ -329,6 +361,9 @@ private:
   void new_line(size_t depth);
   /// `value` as a quoted JSON string.
   void escaped(std::string_view value);
+  /// Copies the plain bytes from `next` while whole blocks of them (16 bytes with SSE2, else 8) are left; returns
+  /// where it stopped (room must have been made for two bytes per byte).
+  const char* copy_plain(const char* next, const char* end);
   /// `value` as a quoted JSON string by nlohmann's serializer.
   void escaped_by_nlohmann(std::string_view value);
 
@@ -546,13 +581,10 @@ JsonWriter::escaped(std::string_view value)
   const char* next = value.data();
   const char* const end = next + value.size();
   while (next != end) {
-    // Eight plain bytes at a time (most strings are plain records and names), then one byte by its class.
-    uint64_t word = 0;
-    if (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
-      std::memcpy(m_next, next, 8);
-      m_next += 8;
-      next += 8;
-      continue;
+    // Plain bytes a block at a time (most strings are plain records and names), then one byte by its class.
+    next = copy_plain(next, end);
+    if (next == end) {
+      break;
     }
     const char c = *next++;
     switch (k_byte_classes[static_cast<unsigned char>(c)]) {
@@ -570,6 +602,45 @@ JsonWriter::escaped(std::string_view value)
     }
   }
   *m_next++ = '"';
+}
+
+const char*
+JsonWriter::copy_plain(const char* next, const char* end)
+{
+#if defined(__SSE2__)
+  if (end - next >= 16) {
+    do {
+      const __m128i block = load_block(next);
+      store_block(m_next, block); // kept up to its first byte that is not plain
+      const unsigned special = special_bytes(block);
+      if (special != 0) {
+        const auto plain = std::countr_zero(special);
+        m_next += plain;
+        return next + plain;
+      }
+      m_next += 16;
+      next += 16;
+    } while (end - next >= 16);
+    if (next != end) {
+      // Fewer than 16 bytes left: the 16 that end the string, whose first bytes were just copied as they are, so
+      // storing them again where they went changes nothing. The bit past the tail stops the count there.
+      const auto tail = static_cast<unsigned>(end - next);
+      const __m128i block = load_block(end - 16);
+      store_block(m_next + tail - 16, block);
+      const auto plain = std::countr_zero(special_bytes(block) >> (16 - tail) | 1U << tail);
+      m_next += plain;
+      next += plain;
+    }
+    return next;
+  }
+#endif
+  uint64_t word = 0;
+  while (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
+    std::memcpy(m_next, next, 8);
+    m_next += 8;
+    next += 8;
+  }
+  return next;
 }
 
 void

@@ -197,11 +197,12 @@ make_byte_classes()
 
 constexpr std::array<ByteClass, 256> k_byte_classes = make_byte_classes();
 
-/// Whether none of the eight bytes in `word` needs care or escaping (each is plain in `k_byte_classes`). Bit tricks
-/// on the whole word: a byte below 0x20, from 0x80, or equal to `"` or `\` sets the high bit of some byte lane in
-/// the result (the classic "has a zero byte" test, exact as to whether any lane is set).
-constexpr bool
-all_plain(uint64_t word)
+/// The byte lanes of `word` that need care or escaping (not plain in `k_byte_classes`): a byte below 0x20, from 0x80,
+/// or equal to `"` or `\` sets the high bit of its lane. Bit tricks on the whole word (the classic "has a zero byte"
+/// test): a borrow may also set lanes above such a lane, so the result is exact as to whether any lane is set and as
+/// to the lowest one, not beyond.
+constexpr uint64_t
+special_lanes(uint64_t word)
 {
   constexpr uint64_t k_ones = 0x0101010101010101;
   constexpr uint64_t k_high_bits = 0x8080808080808080;
@@ -210,12 +211,51 @@ all_plain(uint64_t word)
   const uint64_t non_ascii = word & k_high_bits;
   const uint64_t quote = has_zero_byte(word ^ (k_ones * '"'));
   const uint64_t backslash = has_zero_byte(word ^ (k_ones * '\\'));
-  return (below_space | non_ascii | quote | backslash) == 0;
+  return below_space | non_ascii | quote | backslash;
+}
+
+/// Whether none of the eight bytes in `word` needs care or escaping.
+constexpr bool
+all_plain(uint64_t word)
+{
+  return special_lanes(word) == 0;
 }
 
 static_assert(all_plain(0x2020202020202020) && all_plain(0x7e7e7e7e7e7e7e7e) && all_plain(0x7f61616161616161));
 static_assert(!all_plain(0x616161616161611f) && !all_plain(0x2261616161616161) && !all_plain(0x6161615c61616161));
 static_assert(!all_plain(0x80616161616161ff) && !all_plain(0x6161616161610061));
+// The lowest lane set is the first byte (in little-endian order) that is not plain.
+static_assert(std::countr_zero(special_lanes(0x2261616161616161)) / 8 == 7);
+static_assert(std::countr_zero(special_lanes(0x00205c6161616161)) / 8 == 5);
+static_assert(std::countr_zero(special_lanes(0x6161611f20202020)) / 8 == 4);
+static_assert(std::countr_zero(special_lanes(0x61616161616180ff)) / 8 == 0);
+
+/// The `size` bytes at `bytes` in the low byte lanes of a word (little-endian), zeros above, from two `Piece`s that
+/// overlap unless `size` is twice a piece: `size` is from one to two pieces.
+template<typename Piece>
+uint64_t
+load_pieces(const char* bytes, size_t size)
+{
+  Piece low = 0;
+  Piece high = 0;
+  std::memcpy(&low, bytes, sizeof(Piece));
+  std::memcpy(&high, bytes + size - sizeof(Piece), sizeof(Piece));
+  return uint64_t{low} | uint64_t{high} << (8 * (size - sizeof(Piece)));
+}
+
+/// The `size` bytes (1 to 7) at `bytes` in the low byte lanes of a word (little-endian), zeros above, read without
+/// touching a byte past `bytes + size`.
+uint64_t
+load_short(const char* bytes, size_t size)
+{
+  if (size >= 4) {
+    return load_pieces<uint32_t>(bytes, size);
+  }
+  if (size >= 2) {
+    return load_pieces<uint16_t>(bytes, size);
+  }
+  return static_cast<unsigned char>(bytes[0]);
+}
 
 #if defined(__SSE2__)
 /// The 16 bytes at `bytes`.
@@ -361,8 +401,9 @@ private:
   void new_line(size_t depth);
   /// `value` as a quoted JSON string.
   void escaped(std::string_view value);
-  /// Copies the plain bytes from `next` while whole blocks of them (16 bytes with SSE2, else 8) are left; returns
-  /// where it stopped (room must have been made for two bytes per byte).
+  /// Copies the plain bytes from `next` up to the first that is not, or to `end`, and returns where it stopped, a
+  /// block at a time (16 bytes with SSE2, 8 bytes otherwise). Room must have been made for two bytes per byte and a
+  /// word more.
   const char* copy_plain(const char* next, const char* end);
   /// `value` as a quoted JSON string by nlohmann's serializer.
   void escaped_by_nlohmann(std::string_view value);
@@ -434,8 +475,8 @@ JsonWriter::key(const Key& name)
 void
 JsonWriter::string(std::string_view value)
 {
-  // At most two bytes per byte, and the quotes.
-  room(value_prefix_room() + 2 * value.size() + 2);
+  // At most two bytes per byte, and the quotes; `copy_plain` may store a whole word past the end.
+  room(value_prefix_room() + 2 * value.size() + 2 + 8);
   begin_value();
   escaped(value);
 }
@@ -635,12 +676,51 @@ JsonWriter::copy_plain(const char* next, const char* end)
   }
 #endif
   uint64_t word = 0;
-  while (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
-    std::memcpy(m_next, next, 8);
+  if constexpr (std::endian::native != std::endian::little) {
+    // Whole plain words only (the lanes below are in little-endian order).
+    while (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
+      std::memcpy(m_next, next, 8);
+      m_next += 8;
+      next += 8;
+    }
+    return next;
+  }
+  // Eight bytes at a time, kept up to the first that is not plain; then the last bytes, fewer than eight.
+  const bool whole_word = end - next >= 8;
+  while (end - next >= 8) {
+    std::memcpy(&word, next, 8);
+    std::memcpy(m_next, &word, 8);
+    const uint64_t special = special_lanes(word);
+    if (special != 0) {
+      const auto plain = std::countr_zero(special) / 8;
+      m_next += plain;
+      return next + plain;
+    }
     m_next += 8;
     next += 8;
   }
-  return next;
+  if (next == end) {
+    return next;
+  }
+  const auto tail = static_cast<unsigned>(end - next);
+  uint64_t special = 0;
+  if (whole_word) {
+    // As for 16 bytes above: the word that ends the string, stored again over the bytes just copied. The lane past
+    // the tail stops the count there.
+    std::memcpy(&word, end - 8, 8);
+    std::memcpy(m_next + tail - 8, &word, 8);
+    special = special_lanes(word) >> (8 * (8 - tail)) | uint64_t{0x80} << (8 * tail);
+  } else {
+    // Fewer than 8 bytes from the start (a short string, or the rest after an escaped byte): read in pieces and
+    // stored as a whole word (`string` made room for that). Its zero lanes past the tail count as special (below
+    // 0x20) and stop the count there.
+    word = load_short(next, tail);
+    std::memcpy(m_next, &word, 8);
+    special = special_lanes(word);
+  }
+  const auto plain = std::countr_zero(special) / 8;
+  m_next += plain;
+  return next + plain;
 }
 
 void

@@ -284,6 +284,87 @@ special_bytes(__m128i block)
 }
 #endif
 
+/// Copies the plain bytes from `next` to `out` up to the first that is not, or to `end`, and returns where it stopped,
+/// a block at a time (16 bytes with SSE2, 8 bytes otherwise). `out` must have room for two bytes per byte and a word
+/// more (the blocks are stored whole, and kept up to their first byte that is not plain).
+const char*
+copy_plain(const char* next, const char* end, char*& out)
+{
+#if defined(__SSE2__)
+  if (end - next >= 16) {
+    do {
+      const __m128i block = load_block(next);
+      store_block(out, block); // kept up to its first byte that is not plain
+      const unsigned special = special_bytes(block);
+      if (special != 0) {
+        const auto plain = std::countr_zero(special);
+        out += plain;
+        return next + plain;
+      }
+      out += 16;
+      next += 16;
+    } while (end - next >= 16);
+    if (next != end) {
+      // Fewer than 16 bytes left: the 16 that end the string, whose first bytes were just copied as they are, so
+      // storing them again where they went changes nothing. The bit past the tail stops the count there.
+      const auto tail = static_cast<unsigned>(end - next);
+      const __m128i block = load_block(end - 16);
+      store_block(out + tail - 16, block);
+      const auto plain = std::countr_zero(special_bytes(block) >> (16 - tail) | 1U << tail);
+      out += plain;
+      next += plain;
+    }
+    return next;
+  }
+#endif
+  uint64_t word = 0;
+  if constexpr (std::endian::native != std::endian::little) {
+    // Whole plain words only (the lanes below are in little-endian order).
+    while (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
+      std::memcpy(out, next, 8);
+      out += 8;
+      next += 8;
+    }
+    return next;
+  }
+  // Eight bytes at a time, kept up to the first that is not plain; then the last bytes, fewer than eight.
+  const bool whole_word = end - next >= 8;
+  while (end - next >= 8) {
+    std::memcpy(&word, next, 8);
+    std::memcpy(out, &word, 8);
+    const uint64_t special = special_lanes(word);
+    if (special != 0) {
+      const auto plain = std::countr_zero(special) / 8;
+      out += plain;
+      return next + plain;
+    }
+    out += 8;
+    next += 8;
+  }
+  if (next == end) {
+    return next;
+  }
+  const auto tail = static_cast<unsigned>(end - next);
+  uint64_t special = 0;
+  if (whole_word) {
+    // As for 16 bytes above: the word that ends the string, stored again over the bytes just copied. The lane past
+    // the tail stops the count there.
+    std::memcpy(&word, end - 8, 8);
+    std::memcpy(out + tail - 8, &word, 8);
+    special = special_lanes(word) >> (8 * (8 - tail)) | uint64_t{0x80} << (8 * tail);
+  } else {
+    // Fewer than 8 bytes from the start (a short string, or the rest after an escaped byte): read in pieces and
+    // stored as a whole word (there is room for that). Its zero lanes past the tail count as special (below
+    // 0x20) and stop the count there.
+    word = load_short(next, tail);
+    std::memcpy(out, &word, 8);
+    special = special_lanes(word);
+  }
+  const auto plain = std::countr_zero(special) / 8;
+  out += plain;
+  return next + plain;
+}
+
 /// A member's name: one of this file's literal keys (ASCII letters, digits and underscores, so never escaped), made
 /// at compile time into the bytes that open the member, `"name": `, padded to a fixed size. The writer copies the
 /// whole padding with a couple of moves (no call to memcpy, no look at the name) and keeps `size()` bytes, or one
@@ -401,10 +482,6 @@ private:
   void new_line(size_t depth);
   /// `value` as a quoted JSON string.
   void escaped(std::string_view value);
-  /// Copies the plain bytes from `next` up to the first that is not, or to `end`, and returns where it stopped, a
-  /// block at a time (16 bytes with SSE2, 8 bytes otherwise). Room must have been made for two bytes per byte and a
-  /// word more.
-  const char* copy_plain(const char* next, const char* end);
   /// `value` as a quoted JSON string by nlohmann's serializer.
   void escaped_by_nlohmann(std::string_view value);
 
@@ -617,110 +694,34 @@ JsonWriter::close(char bracket)
 void
 JsonWriter::escaped(std::string_view value)
 {
-  char* const start = m_next;
-  *m_next++ = '"';
+  // Written through a local pointer, and `m_next` set at the end: a store through a char pointer may change any
+  // object, so the member would be stored and loaded again around every byte and block.
+  char* out = m_next;
+  *out++ = '"';
   const char* next = value.data();
   const char* const end = next + value.size();
   while (next != end) {
     // Plain bytes a block at a time (most strings are plain records and names), then one byte by its class.
-    next = copy_plain(next, end);
+    next = copy_plain(next, end, out);
     if (next == end) {
       break;
     }
     const char c = *next++;
     switch (k_byte_classes[static_cast<unsigned char>(c)]) {
     case ByteClass::plain:
-      *m_next++ = c;
+      *out++ = c;
       break;
     case ByteClass::escaped:
-      *m_next++ = '\\';
-      *m_next++ = c;
+      *out++ = '\\';
+      *out++ = c;
       break;
     case ByteClass::careful:
-      m_next = start;
-      escaped_by_nlohmann(value);
+      escaped_by_nlohmann(value); // from `m_next`, over what was written here
       return;
     }
   }
-  *m_next++ = '"';
-}
-
-const char*
-JsonWriter::copy_plain(const char* next, const char* end)
-{
-#if defined(__SSE2__)
-  if (end - next >= 16) {
-    do {
-      const __m128i block = load_block(next);
-      store_block(m_next, block); // kept up to its first byte that is not plain
-      const unsigned special = special_bytes(block);
-      if (special != 0) {
-        const auto plain = std::countr_zero(special);
-        m_next += plain;
-        return next + plain;
-      }
-      m_next += 16;
-      next += 16;
-    } while (end - next >= 16);
-    if (next != end) {
-      // Fewer than 16 bytes left: the 16 that end the string, whose first bytes were just copied as they are, so
-      // storing them again where they went changes nothing. The bit past the tail stops the count there.
-      const auto tail = static_cast<unsigned>(end - next);
-      const __m128i block = load_block(end - 16);
-      store_block(m_next + tail - 16, block);
-      const auto plain = std::countr_zero(special_bytes(block) >> (16 - tail) | 1U << tail);
-      m_next += plain;
-      next += plain;
-    }
-    return next;
-  }
-#endif
-  uint64_t word = 0;
-  if constexpr (std::endian::native != std::endian::little) {
-    // Whole plain words only (the lanes below are in little-endian order).
-    while (end - next >= 8 && (std::memcpy(&word, next, 8), all_plain(word))) {
-      std::memcpy(m_next, next, 8);
-      m_next += 8;
-      next += 8;
-    }
-    return next;
-  }
-  // Eight bytes at a time, kept up to the first that is not plain; then the last bytes, fewer than eight.
-  const bool whole_word = end - next >= 8;
-  while (end - next >= 8) {
-    std::memcpy(&word, next, 8);
-    std::memcpy(m_next, &word, 8);
-    const uint64_t special = special_lanes(word);
-    if (special != 0) {
-      const auto plain = std::countr_zero(special) / 8;
-      m_next += plain;
-      return next + plain;
-    }
-    m_next += 8;
-    next += 8;
-  }
-  if (next == end) {
-    return next;
-  }
-  const auto tail = static_cast<unsigned>(end - next);
-  uint64_t special = 0;
-  if (whole_word) {
-    // As for 16 bytes above: the word that ends the string, stored again over the bytes just copied. The lane past
-    // the tail stops the count there.
-    std::memcpy(&word, end - 8, 8);
-    std::memcpy(m_next + tail - 8, &word, 8);
-    special = special_lanes(word) >> (8 * (8 - tail)) | uint64_t{0x80} << (8 * tail);
-  } else {
-    // Fewer than 8 bytes from the start (a short string, or the rest after an escaped byte): read in pieces and
-    // stored as a whole word (`string` made room for that). Its zero lanes past the tail count as special (below
-    // 0x20) and stop the count there.
-    word = load_short(next, tail);
-    std::memcpy(m_next, &word, 8);
-    special = special_lanes(word);
-  }
-  const auto plain = std::countr_zero(special) / 8;
-  m_next += plain;
-  return next + plain;
+  *out++ = '"';
+  m_next = out;
 }
 
 void

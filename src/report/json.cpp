@@ -284,9 +284,10 @@ special_bytes(__m128i block)
 }
 #endif
 
-/// Copies the plain bytes from `next` to `out` up to the first that is not, or to `end`, and returns where it stopped,
-/// a block at a time (16 bytes with SSE2, 8 bytes otherwise). `out` must have room for two bytes per byte and a word
-/// more (the blocks are stored whole, and kept up to their first byte that is not plain).
+/// Copies the plain bytes from `next` to `out` up to the first that is not, or to `end`, and returns where it stopped.
+/// With SSE2 16 bytes at a time, and fewer as one block (two overlapping words, or a word read in pieces); otherwise
+/// 8 bytes at a time by bit tricks. `out` must have room for two bytes per byte and a word more (blocks and words are
+/// stored whole, and kept up to their first byte that is not plain).
 const char*
 copy_plain(const char* next, const char* end, char*& out)
 {
@@ -316,7 +317,33 @@ copy_plain(const char* next, const char* end, char*& out)
     }
     return next;
   }
-#endif
+  const auto size = static_cast<unsigned>(end - next);
+  if (size >= 8) {
+    // 8 to 15 bytes: the first 8 and the last 8 (overlapping) side by side in one block, each stored where it goes.
+    uint64_t first = 0;
+    uint64_t last = 0;
+    std::memcpy(&first, next, 8);
+    std::memcpy(&last, end - 8, 8);
+    std::memcpy(out, &first, 8);
+    std::memcpy(out + size - 8, &last, 8);
+    const unsigned special = special_bytes(_mm_set_epi64x(static_cast<int64_t>(last), static_cast<int64_t>(first)));
+    // The last 8 count only when the first 8 are plain; the bit past them stops the count at `size`.
+    const unsigned plain =
+      (special & 0xff) != 0 ? std::countr_zero(special) : std::countr_zero(special >> 8 | 0x100) + size - 8;
+    out += plain;
+    return next + plain;
+  }
+  if (size != 0) {
+    // Fewer than 8: read in pieces and stored as a whole word (there is room for that); the zero bytes past them
+    // count as special (below 0x20) and stop the count at `size`.
+    const uint64_t word = load_short(next, size);
+    std::memcpy(out, &word, 8);
+    const auto plain = std::countr_zero(special_bytes(_mm_set_epi64x(0, static_cast<int64_t>(word))));
+    out += plain;
+    return next + plain;
+  }
+  return next;
+#else
   uint64_t word = 0;
   if constexpr (std::endian::native != std::endian::little) {
     // Whole plain words only (the lanes below are in little-endian order).
@@ -347,8 +374,8 @@ copy_plain(const char* next, const char* end, char*& out)
   const auto tail = static_cast<unsigned>(end - next);
   uint64_t special = 0;
   if (whole_word) {
-    // As for 16 bytes above: the word that ends the string, stored again over the bytes just copied. The lane past
-    // the tail stops the count there.
+    // As for SSE2's 16 bytes above: the word that ends the string, stored again over the bytes just copied. The
+    // lane past the tail stops the count there.
     std::memcpy(&word, end - 8, 8);
     std::memcpy(out + tail - 8, &word, 8);
     special = special_lanes(word) >> (8 * (8 - tail)) | uint64_t{0x80} << (8 * tail);
@@ -363,6 +390,7 @@ copy_plain(const char* next, const char* end, char*& out)
   const auto plain = std::countr_zero(special) / 8;
   out += plain;
   return next + plain;
+#endif
 }
 
 /// A member's name: one of this file's literal keys (ASCII letters, digits and underscores, so never escaped), made

@@ -87,28 +87,36 @@ IpAddress::to_string() const
 void
 IpAddress::append_to(std::string& out) const
 {
+  char buffer[k_text_room];
+  out.append(buffer, write_text(buffer));
+}
+
+static_assert(IpAddress::k_text_room == INET6_ADDRSTRLEN);
+
+char*
+IpAddress::write_text(char* out) const
+{
   if (!is_v4()) {
-    char buffer[INET6_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET6, m_bytes.data(), buffer, sizeof(buffer));
-    out += buffer;
-    return;
+    // inet_ntop cannot fail with this family and room; if it did, the text would be empty.
+    if (inet_ntop(AF_INET6, m_bytes.data(), out, k_text_room) == nullptr) {
+      return out;
+    }
+    return out + std::strlen(out);
   }
-  char buffer[16]; // "255.255.255.255"
-  size_t length = 0;
   for (size_t i = 0; i < 4; ++i) {
     if (i > 0) {
-      buffer[length++] = '.';
+      *out++ = '.';
     }
     const unsigned value = m_bytes[i];
     if (value >= 100) {
-      buffer[length++] = static_cast<char>('0' + value / 100);
+      *out++ = static_cast<char>('0' + value / 100);
     }
     if (value >= 10) {
-      buffer[length++] = static_cast<char>('0' + value / 10 % 10);
+      *out++ = static_cast<char>('0' + value / 10 % 10);
     }
-    buffer[length++] = static_cast<char>('0' + value % 10);
+    *out++ = static_cast<char>('0' + value % 10);
   }
-  out.append(buffer, length);
+  return out;
 }
 
 std::string

@@ -474,6 +474,9 @@ public:
   void boolean(bool value);
   /// `null`.
   void null();
+  /// An IP address's text as a string value (digits, dots, colons and hex letters: nothing to escape), written in
+  /// place instead of through a std::string.
+  void address(const dns::IpAddress& value);
 
   /// A string member.
   void string_field(const Key& name, std::string_view value);
@@ -610,6 +613,16 @@ JsonWriter::null()
   room(value_prefix_room() + 4);
   begin_value();
   put("null");
+}
+
+void
+JsonWriter::address(const dns::IpAddress& value)
+{
+  room(value_prefix_room() + dns::IpAddress::k_text_room + 2);
+  begin_value();
+  *m_next++ = '"';
+  m_next = value.write_text(m_next);
+  *m_next++ = '"';
 }
 
 void
@@ -835,7 +848,8 @@ write_evaluation(JsonWriter& out, const IpResult& ip, const JsonOptions& options
 {
   const auto& evaluation = ip.evaluation;
   out.begin_object();
-  out.string_field("ip", ip.ip.to_string());
+  out.key("ip");
+  out.address(ip.ip);
   out.string_field("role", to_string(ip.role));
   out.string_field("result", spf::to_string(evaluation.result));
   out.key("decided_by");
@@ -1204,7 +1218,7 @@ write_domain_json(std::string& out, const DomainReport& report, const JsonOption
   json.key("addresses");
   json.begin_array();
   for (const auto& address : report.sending_host.addresses) {
-    json.string(address.to_string());
+    json.address(address);
   }
   json.end_array();
   json.end_object();

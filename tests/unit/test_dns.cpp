@@ -18,6 +18,12 @@ TEST_CASE("dns::IpAddress")
   {
     CHECK(IpAddress::parse("90.190.150.212")->to_string() == "90.190.150.212");
     CHECK(IpAddress::parse("2001:DB8::1")->to_string() == "2001:db8::1");
+    // write_text as to_string, for IPv6 too.
+    const auto longest = IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+    REQUIRE(longest);
+    char written[IpAddress::k_text_room];
+    CHECK(std::string(written, longest->write_text(written)) == longest->to_string());
+    CHECK(longest->to_string().size() + 1 <= IpAddress::k_text_room);
     CHECK_FALSE(IpAddress::parse("90.190.150"));
     CHECK_FALSE(IpAddress::parse("1.2.3.4/24"));
     CHECK_FALSE(IpAddress::parse(std::string("1.2.3.4\0", 8)));
@@ -37,6 +43,8 @@ TEST_CASE("dns::IpAddress")
         std::string appended = "x";
         ip->append_to(appended);
         CHECK(appended == std::string("x") + expected);
+        char written[IpAddress::k_text_room];
+        CHECK(std::string(written, ip->write_text(written)) == expected);
       }
     }
   }

@@ -50,6 +50,14 @@ public:
   /// 2% of a whole --json run).
   void append_to(std::string& out) const;
 
+  /// The room `write_text` needs: the longest canonical text (IPv6 with an IPv4 tail) and the terminator inet_ntop
+  /// writes after it (INET6_ADDRSTRLEN).
+  static constexpr size_t k_text_room = 46;
+
+  /// Writes the canonical text at `out`, which has room for `k_text_room` bytes, and returns its end (for a writer
+  /// that has its own buffer, such as the JSON report's).
+  char* write_text(char* out) const;
+
   /// The reverse-lookup name: `4.3.2.1.in-addr.arpa` or the nibble form under `ip6.arpa`.
   std::string reverse_name() const;
 

@@ -919,7 +919,11 @@ write_records(JsonWriter& out, const std::vector<dns::TxtRecord>& records)
   out.begin_array();
   for (const auto& record : records) {
     out.begin_object();
-    out.string_field("text", record.joined());
+    if (record.strings.size() == 1) {
+      out.string_field("text", record.strings.front()); // one string (the usual record) is its own text: no copy
+    } else {
+      out.string_field("text", record.joined());
+    }
     out.strings_field("strings", record.strings);
     out.end_object();
   }

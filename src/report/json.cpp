@@ -287,8 +287,9 @@ special_bytes(__m128i block)
 /// Copies the plain bytes from `next` to `out` up to the first that is not, or to `end`, and returns where it stopped.
 /// With SSE2 16 bytes at a time, and fewer as one block (two overlapping words, or a word read in pieces); otherwise
 /// 8 bytes at a time by bit tricks. `out` must have room for two bytes per byte and a word more (blocks and words are
-/// stored whole, and kept up to their first byte that is not plain).
-const char*
+/// stored whole, and kept up to their first byte that is not plain). Inlined into both callers, `escaped`'s short path
+/// among them.
+[[gnu::always_inline]] inline const char*
 copy_plain(const char* next, const char* end, char*& out)
 {
 #if defined(__SSE2__)
@@ -513,6 +514,9 @@ private:
   void new_line(size_t depth);
   /// `value` as a quoted JSON string.
   void escaped(std::string_view value);
+  /// The rest of `escaped` from `next` in `value`, a byte that is not plain, on at `out` (out of line, so that the
+  /// usual plain string takes a short path).
+  [[gnu::noinline]] void escaped_rest(std::string_view value, const char* next, char* out);
   /// `value` as a quoted JSON string by nlohmann's serializer.
   void escaped_by_nlohmann(std::string_view value);
 
@@ -739,14 +743,23 @@ JsonWriter::escaped(std::string_view value)
   // object, so the member would be stored and loaded again around every byte and block.
   char* out = m_next;
   *out++ = '"';
-  const char* next = value.data();
-  const char* const end = next + value.size();
+  const char* const end = value.data() + value.size();
+  // Most strings are plain (records and names): copied in blocks, and done.
+  const char* const next = copy_plain(value.data(), end, out);
+  if (next != end) {
+    escaped_rest(value, next, out);
+    return;
+  }
+  *out++ = '"';
+  m_next = out;
+}
+
+void
+JsonWriter::escaped_rest(std::string_view value, const char* next, char* out)
+{
+  const char* const end = value.data() + value.size();
   while (next != end) {
-    // Plain bytes a block at a time (most strings are plain records and names), then one byte by its class.
-    next = copy_plain(next, end, out);
-    if (next == end) {
-      break;
-    }
+    // One byte by its class, then plain bytes a block at a time.
     const char c = *next++;
     switch (k_byte_classes[static_cast<unsigned char>(c)]) {
     case ByteClass::plain:
@@ -760,6 +773,7 @@ JsonWriter::escaped(std::string_view value)
       escaped_by_nlohmann(value); // from `m_next`, over what was written here
       return;
     }
+    next = copy_plain(next, end, out);
   }
   *out++ = '"';
   m_next = out;

@@ -506,8 +506,9 @@ private:
   /// Starts a value: after a key nothing, in an array the separator and the indentation (room must have been made
   /// for `value_prefix_room()` bytes).
   void begin_value();
-  /// The separator before an item (newline, or comma and newline) and the item's indentation.
-  void next_item();
+  /// The separator before an item (newline, or comma and newline) and the item's indentation. Inlined: it comes
+  /// before nearly every key and element.
+  [[gnu::always_inline]] inline void next_item();
   void open(char bracket);
   void close(char bracket);
   /// A newline and `m_indent + 2 * depth` spaces.
@@ -691,7 +692,7 @@ JsonWriter::begin_value()
   }
 }
 
-void
+inline void
 JsonWriter::next_item()
 {
   // The comma is written in any case and kept unless this is the first item.

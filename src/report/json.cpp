@@ -286,7 +286,8 @@ special_bytes(__m128i block)
 
 /// Copies the plain bytes from `next` to `out` up to the first that is not, or to `end`, and returns where it stopped.
 /// With SSE2 16 bytes at a time, and fewer as one block (two overlapping words, or a word read in pieces); otherwise
-/// 8 bytes at a time by bit tricks. `out` must have room for two bytes per byte and a word more (blocks and words are
+/// 8 bytes at a time by bit tricks (big-endian: whole plain words only, so it may stop before a plain byte, which the
+/// caller then takes by its class). `out` must have room for two bytes per byte and a word more (blocks and words are
 /// stored whole, and kept up to their first byte that is not plain). Inlined into both callers, `escaped`'s short path
 /// among them.
 [[gnu::always_inline]] inline const char*
@@ -509,6 +510,13 @@ private:
   /// The separator before an item (newline, or comma and newline) and the item's indentation. Inlined: it comes
   /// before nearly every key and element.
   [[gnu::always_inline]] inline void next_item();
+  /// `next_item` and the key (room must have been made for `value_prefix_room() + Key::k_padded` bytes).
+  [[gnu::always_inline]] inline void put_key(const Key& name);
+  /// The room `escaped` needs: at most two bytes per byte and the quotes, and a word that `copy_plain` may store
+  /// past the end.
+  static size_t escaped_room(std::string_view value) { return 2 * value.size() + 2 + 8; }
+  /// The room for an integer's digits and sign.
+  static constexpr size_t k_number_room = 24;
   void open(char bracket);
   void close(char bracket);
   /// A newline and `m_indent + 2 * depth` spaces.
@@ -579,17 +587,22 @@ inline void
 JsonWriter::key(const Key& name)
 {
   room(value_prefix_room() + Key::k_padded);
+  put_key(name);
+  m_after_key = true;
+}
+
+inline void
+JsonWriter::put_key(const Key& name)
+{
   next_item();
   std::memcpy(m_next, name.padded(), Key::k_padded);
   m_next += name.size() + (m_compact ? 0 : 1);
-  m_after_key = true;
 }
 
 void
 JsonWriter::string(std::string_view value)
 {
-  // At most two bytes per byte, and the quotes; `copy_plain` may store a whole word past the end.
-  room(value_prefix_room() + 2 * value.size() + 2 + 8);
+  room(value_prefix_room() + escaped_room(value));
   begin_value();
   escaped(value);
 }
@@ -599,7 +612,7 @@ template<std::integral T>
 void
 JsonWriter::number(T value)
 {
-  room(value_prefix_room() + 24);
+  room(value_prefix_room() + k_number_room);
   begin_value();
   m_next = std::to_chars(m_next, m_end, value).ptr;
 }
@@ -633,8 +646,10 @@ JsonWriter::address(const dns::IpAddress& value)
 void
 JsonWriter::string_field(const Key& name, std::string_view value)
 {
-  key(name);
-  string(value);
+  // The member at once: one look at the room, and the value written right after its key.
+  room(value_prefix_room() + Key::k_padded + escaped_room(value));
+  put_key(name);
+  escaped(value);
 }
 
 void
@@ -653,8 +668,10 @@ template<std::integral T>
 void
 JsonWriter::number_field(const Key& name, T value)
 {
-  key(name);
-  number(value);
+  // As string_field.
+  room(value_prefix_room() + Key::k_padded + k_number_room);
+  put_key(name);
+  m_next = std::to_chars(m_next, m_end, value).ptr;
 }
 
 void

@@ -26,3 +26,5 @@ sendcheck_unit_test(prefetch_zones MODULES util dns profile spf)
 sendcheck_unit_test(spf_trace MODULES util dns profile spf)
 # Options::memo (spf::EvaluationMemo) changes no field of any evaluation: shared includes, limits, macros, failures.
 sendcheck_unit_test(spf_memo MODULES util dns spf)
+# CostOptions::memo (spf::CostMemo) changes no field of any cost report: shared trees, loops, the depth cap, failures.
+sendcheck_unit_test(spf_cost_memo MODULES util dns spf)

@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 
 namespace sendcheck::spf {
 
@@ -48,13 +51,154 @@ take_record(const dns::Answer& answer, CostNode& node)
   }
 }
 
+/// One subtree kept by a CostMemo.
+struct CostMemoEntry
+{
+  /// The subtree, with an empty `via` (the including term's, not the subtree's).
+  CostNode node;
+  /// Limits::mx_names it was walked with (the walk's only limit: it decides too_many_mx and mx_host_lookups).
+  unsigned mx_names = 0;
+  /// Levels of children below `node` (0: none): its deepest include is walked at the entry's depth + `height`.
+  unsigned height = 0;
+  /// Every domain in the subtree, `node.domain` included; sorted, without repeats.
+  std::vector<std::string> domains;
+};
+
+/// The levels of children below `node`.
+unsigned
+height_of(const CostNode& node)
+{
+  unsigned height = 0;
+  for (const auto& child : node.children) {
+    height = std::max(height, 1 + height_of(child));
+  }
+  return height;
+}
+
+/// Adds the domain of `node` and of every node below it to `out`.
+void
+collect_domains(const CostNode& node, std::vector<std::string>& out)
+{
+  out.push_back(node.domain);
+  for (const auto& child : node.children) {
+    collect_domains(child, out);
+  }
+}
+
+} // namespace
+
+/// The entries of a CostMemo.
+struct CostMemo::Impl
+{
+  size_t capacity = 1;
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const CostMemoEntry>> entries;
+  CostMemoStats stats;
+
+  /// The subtree of `domain` for a walk that would take it at `depth` below `path` (the domains from the root down
+  /// to the including record) with `mx_names`; null (walk it) when there is none, or when a walk there could go
+  /// otherwise: a domain of the subtree on `path` would be a loop, and an include at the depth cap is not walked.
+  std::shared_ptr<const CostMemoEntry> find(const std::string& domain, unsigned mx_names, unsigned depth,
+                                            const std::vector<std::string>& path)
+  {
+    const std::lock_guard lock(mutex);
+    const auto found = entries.find(domain);
+    if (found == entries.end() || found->second->mx_names != mx_names) {
+      ++stats.misses;
+      return nullptr;
+    }
+    const CostMemoEntry& entry = *found->second;
+    const bool reaches_cap = depth + entry.height >= k_max_depth;
+    const bool meets_path = std::any_of(path.begin(), path.end(), [&entry](const std::string& step) {
+      return std::binary_search(entry.domains.begin(), entry.domains.end(), step);
+    });
+    if (reaches_cap || meets_path) {
+      ++stats.unusable;
+      return nullptr;
+    }
+    ++stats.hits;
+    return found->second;
+  }
+
+  /// Stores a copy of `node` (walked with `mx_names`), replacing an entry of the same domain; empties the memo first
+  /// when full.
+  void store(const CostNode& node, unsigned mx_names)
+  {
+    auto entry = std::make_shared<CostMemoEntry>();
+    entry->node = node;
+    entry->node.via.clear();
+    entry->mx_names = mx_names;
+    entry->height = height_of(node);
+    collect_domains(node, entry->domains);
+    std::sort(entry->domains.begin(), entry->domains.end());
+    entry->domains.erase(std::unique(entry->domains.begin(), entry->domains.end()), entry->domains.end());
+
+    const std::lock_guard lock(mutex);
+    if (entries.size() >= capacity && entries.find(node.domain) == entries.end()) {
+      entries.clear();
+      ++stats.clears;
+    }
+    entries.insert_or_assign(node.domain, std::move(entry));
+    ++stats.stored;
+  }
+
+  /// Counts a walked subtree that could not be stored.
+  void count_not_stored()
+  {
+    const std::lock_guard lock(mutex);
+    ++stats.not_stored;
+  }
+};
+
+CostMemo::CostMemo(size_t capacity) : m_impl(std::make_unique<Impl>())
+{
+  m_impl->capacity = std::max<size_t>(capacity, 1);
+}
+
+CostMemo::~CostMemo() = default;
+
+size_t
+CostMemo::size() const
+{
+  const std::lock_guard lock(m_impl->mutex);
+  return m_impl->entries.size();
+}
+
+CostMemoStats
+CostMemo::stats() const
+{
+  const std::lock_guard lock(m_impl->mutex);
+  return m_impl->stats;
+}
+
+namespace {
+
+/// The state of one analyze_cost() walk.
 struct Walk
 {
   dns::Resolver& resolver;
   const CostOptions& options;
+  /// The memo of subtrees; null when off.
+  CostMemo::Impl* memo;
+  /// The domains from the root down to the record being walked.
   std::vector<std::string> path;
+  /// Each loop found so far.
   std::vector<std::string> loops;
+  /// Includes not walked because of the depth cap, so far.
+  unsigned capped = 0;
+  /// DNS failures (timeouts, SERVFAIL...) seen so far.
+  unsigned failures = 0;
 };
+
+/// `answer`, counted in `state.failures` when it is a DNS failure.
+const dns::Answer&
+noted(Walk& state, const dns::Answer& answer)
+{
+  if (dns::is_failure(answer.status)) {
+    ++state.failures;
+  }
+  return answer;
+}
 
 util::Task<void>
 walk(Walk& state, CostNode& node, unsigned depth)
@@ -64,7 +208,7 @@ walk(Walk& state, CostNode& node, unsigned depth)
     node.selection = SelectionStatus::one;
   } else {
     const auto answer = co_await detail::ask(state.resolver, node.domain, dns::RRType::txt);
-    take_record(*answer, node);
+    take_record(noted(state, *answer), node);
   }
   if (node.selection != SelectionStatus::one) {
     co_return;
@@ -148,17 +292,39 @@ walk(Walk& state, CostNode& node, unsigned depth)
         child.errors.push_back(fmt::format("{} leads back to {}, which is already being evaluated (a loop)",
                                            term.text, child.domain));
       } else if (depth + 1 >= k_max_depth) {
+        ++state.capped;
         child.errors.push_back("includes nest too deeply to analyse");
+      } else if (const auto entry = state.memo ? state.memo->find(child.domain, state.options.limits.mx_names,
+                                                                  depth + 1, state.path)
+                                               : nullptr) {
+        // Walked before elsewhere, and a walk here would go the same way (see CostMemo): only `via` is this term's.
+        // Its prefetch hints and queries are skipped; their answers are in the cache already.
+        child = entry->node;
+        child.via = term.text;
       } else {
+        const size_t loops_before = state.loops.size();
+        const unsigned capped_before = state.capped;
+        const unsigned failures_before = state.failures;
         state.path.push_back(child.domain);
         co_await walk(state, child, depth + 1);
         state.path.pop_back();
+        // A child is walked from DNS (only the root's record can be a --record candidate): stored unless a loop, the
+        // depth cap or a DNS failure inside it shaped it (see CostMemo).
+        if (state.memo) {
+          if (state.loops.size() == loops_before && state.capped == capped_before
+              && state.failures == failures_before) {
+            state.memo->store(child, state.options.limits.mx_names);
+          } else {
+            state.memo->count_not_stored();
+          }
+        }
       }
       node.children.push_back(std::move(child));
       continue;
     }
     if (term.mechanism == MechanismKind::mx) {
       const auto answer = co_await detail::ask(state.resolver, target.name, dns::RRType::mx);
+      noted(state, *answer);
       if (is_void(*answer)) {
         ++node.own_void_lookups;
       } else if (answer->status == dns::Status::ok) {
@@ -177,11 +343,12 @@ walk(Walk& state, CostNode& node, unsigned depth)
     }
     // a and exists: one address lookup (A; the cost is the same for AAAA).
     const auto answer = co_await detail::ask(state.resolver, target.name, dns::RRType::a);
+    noted(state, *answer);
     if (is_void(*answer)) {
       if (term.mechanism == MechanismKind::a) {
         // The name may have only AAAA records, which IPv6 clients would use.
         const auto v6 = co_await detail::ask(state.resolver, target.name, dns::RRType::aaaa);
-        if (is_void(*v6)) {
+        if (is_void(noted(state, *v6))) {
           ++node.own_void_lookups;
         }
       } else {
@@ -226,7 +393,7 @@ analyze_cost(dns::Resolver& resolver, std::string domain, CostOptions options)
   CostReport report;
   report.limits = options.limits;
   report.root.domain = util::normalize_name(domain);
-  Walk state{resolver, options, {report.root.domain}, {}};
+  Walk state{resolver, options, options.memo ? &options.memo->impl() : nullptr, {report.root.domain}, {}};
   co_await walk(state, report.root, 0);
   report.total_terms = report.root.subtree_terms;
   sum_tree(report.root, report);

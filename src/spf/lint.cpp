@@ -409,6 +409,7 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
   cost_options.limits = options.limits;
   cost_options.record_override = std::move(options.record_override);
   cost_options.cache = std::move(options.cache);
+  cost_options.memo = std::move(options.memo);
   result.cost = co_await analyze_cost(resolver, std::move(domain), std::move(cost_options));
   lint_cost_into(*result.cost, result.findings);
   co_return result;

@@ -5,6 +5,8 @@
 #include <sendcheck/spf/record.hpp>
 #include <sendcheck/util/task.hpp>
 
+#include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +76,8 @@ struct CostReport
   bool over_void_limit() const { return void_lookups > limits.void_lookups; }
 };
 
+class CostMemo;
+
 /// How to analyse.
 struct CostOptions
 {
@@ -82,6 +86,65 @@ struct CostOptions
   std::optional<std::string> record_override;
   /// Shared parse cache; may be null.
   std::shared_ptr<RecordCache> cache;
+  /// Shared memo of walked include/redirect subtrees (see CostMemo); null: off. Never changes any field of the
+  /// report. Share one memo only among analyses that see the same DNS (one resolver).
+  std::shared_ptr<CostMemo> memo;
+};
+
+/// Counters of a CostMemo, for tests and benchmarks.
+struct CostMemoStats
+{
+  size_t hits = 0;       ///< Subtrees taken from the memo instead of walked.
+  size_t misses = 0;     ///< Subtrees not in the memo (walked).
+  size_t unusable = 0;   ///< Found, but walked anyway: a domain in it is on the path, or it would reach the depth cap.
+  size_t stored = 0;     ///< Subtrees stored.
+  size_t not_stored = 0; ///< Walked but not storable: a loop, the depth cap or a DNS failure inside.
+  size_t clears = 0;     ///< Times the memo was emptied because it was full.
+};
+
+/// A memo of the subtrees analyze_cost() walks below include: and redirect= terms, shared by the analyses of many
+/// domains, so that a provider's include tree is walked once, not once per domain that includes it.
+///
+/// A subtree's CostNode depends on its domain, the DNS answers, Limits::mx_names (the only limit the walk uses) and
+/// where it is walked: a domain already on the path from the root becomes a loop node instead of being walked, and
+/// no include is walked at the depth cap. So a subtree is stored only when its walk found no loop, did not reach the
+/// cap and saw no DNS failure (transient: the answer cache may forget it and ask again), together with its height
+/// and the domains in it; and it is reused only where none of those domains is on the path and its deepest include
+/// stays above the cap, so that a walk there would go exactly the same way. Only include/redirect targets, fetched
+/// from DNS, are stored and reused, never a root (whose record may be a `--record` candidate). An entry is keyed by
+/// the target's normalized name and the MX name limit; its `via` is the including term's, set on reuse.
+///
+/// Thread-safe. Bounded: when `capacity` entries are held, the memo is emptied (a shared include comes back at its
+/// next use). The memo assumes one consistent view of DNS: give each resolver its own.
+class CostMemo
+{
+public:
+  /// The default bound on entries: an entry is a subtree, usually a provider's record and its few netblock records.
+  static constexpr size_t k_default_capacity = 4096;
+
+  /// A memo holding at most `capacity` entries (at least 1).
+  explicit CostMemo(size_t capacity = k_default_capacity);
+  /// Frees the entries.
+  ~CostMemo();
+  /// Not copyable: share it through a std::shared_ptr.
+  CostMemo(const CostMemo&) = delete;
+  /// Not copyable.
+  CostMemo& operator=(const CostMemo&) = delete;
+
+  /// How many entries the memo holds.
+  size_t size() const;
+
+  /// The counters so far.
+  CostMemoStats stats() const;
+
+  /// The cost walk's side of the memo (defined with it).
+  struct Impl;
+
+  /// The cost walk's access to the entries.
+  Impl& impl() { return *m_impl; }
+
+private:
+  std::unique_ptr<Impl> m_impl;
 };
 
 /// Walks the include/redirect tree of `domain` (see CostReport). DNS problems are reported in the nodes, never

@@ -61,6 +61,8 @@ struct LintOptions
   std::optional<std::string> record_override;
   /// Shared parse cache; may be null.
   std::shared_ptr<RecordCache> cache;
+  /// Shared memo of the cost walk's subtrees (CostOptions::memo); null: off.
+  std::shared_ptr<CostMemo> memo;
 };
 
 /// Everything `lint_domain` found, with the cost analysis it used.

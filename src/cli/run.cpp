@@ -767,7 +767,7 @@ private:
   bool m_filling = false;
 };
 
-/// The check options every worker starts from (each gets its own record cache and evaluation memo).
+/// The check options every worker starts from (each gets its own record cache and evaluation and cost memos).
 report::CheckOptions
 base_check_options(const Options& options)
 {
@@ -792,15 +792,16 @@ base_check_options(const Options& options)
   return check;
 }
 
-/// `base` with caches of its own, for one of `workers` workers: a record cache and an evaluation memo (both tied to
-/// the worker's resolver stack, whose answers they remember), each a `workers`th of the usual size, so that memory
-/// does not grow with --jobs.
+/// `base` with caches of its own, for one of `workers` workers: a record cache, an evaluation memo and a cost memo
+/// (all tied to the worker's resolver stack, whose answers they remember), each a `workers`th of the usual size, so
+/// that memory does not grow with --jobs.
 report::CheckOptions
 worker_check_options(const report::CheckOptions& base, size_t workers)
 {
   report::CheckOptions check = base;
   check.cache = std::make_shared<spf::RecordCache>(worker_share(spf::RecordCache::k_default_capacity, workers));
   check.memo = std::make_shared<spf::EvaluationMemo>(worker_share(spf::EvaluationMemo::k_default_capacity, workers));
+  check.cost_memo = std::make_shared<spf::CostMemo>(worker_share(spf::CostMemo::k_default_capacity, workers));
   if (check.suggest) {
     check.suggest->cache = check.cache;
   }

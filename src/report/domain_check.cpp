@@ -414,6 +414,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
 
   spf::LintOptions lint_options;
   lint_options.cache = options.cache;
+  lint_options.memo = options.cost_memo;
   auto lint = co_await spf::lint_domain(resolver, report.domain, lint_options);
   report.cost = std::move(lint.cost);
   report.findings = std::move(lint.findings);

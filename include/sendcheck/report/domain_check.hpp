@@ -100,6 +100,8 @@ struct CheckOptions
   std::shared_ptr<spf::RecordCache> cache; ///< Shared SPF parse cache (may be null).
   /// Shared memo of SPF include/redirect sub-evaluations (may be null); valid for one resolver's answers only.
   std::shared_ptr<spf::EvaluationMemo> memo;
+  /// Shared memo of the SPF cost walk's include/redirect subtrees (may be null); valid for one resolver's answers only.
+  std::shared_ptr<spf::CostMemo> cost_memo;
   bool keep_trace = false;           ///< Keep every evaluation's full trace (for --verbose); otherwise dropped.
   /// When set, also build and verify the SPF record to publish (`--suggest`) with these options.
   std::optional<suggest::SuggestOptions> suggest;

@@ -1337,7 +1337,8 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
         peer_indexes.push_back(other);
       }
     }
-    // A named local, not a conditional expression among the co_await's arguments: GCC 12 crashed on that.
+    // A named local, not a conditional expression among the co_await's arguments: with that, the program built by
+    // GCC 12 crashed here (GCC has known bugs with temporaries in co_await expressions).
     Peers shared;
     if (!peers->empty()) {
       shared = std::move(peers);

@@ -265,39 +265,39 @@ tell_all_apart(Context& ctx)
   }
 }
 
-/// Whether the client's address is in `network`/`prefix`; a peer for which the answer differs is marked apart.
+/// `test` of the client's address; a peer for which `test` answers otherwise is marked apart (Context::apart). Every
+/// decision that compares the client's address goes through here.
+template<typename Test>
+bool
+decide_for_client(Context& ctx, const Test& test)
+{
+  const bool answer = test(ctx.macro.ip);
+  if (ctx.peers) {
+    for (size_t i = 0; i < ctx.peers->size(); ++i) {
+      if (test((*ctx.peers)[i]) != answer) {
+        ctx.apart |= uint32_t{ 1 } << i;
+      }
+    }
+  }
+  return answer;
+}
+
+/// Whether the client's address is in `network`/`prefix` (decide_for_client).
 bool
 client_in_network(Context& ctx, const dns::IpAddress& network, unsigned prefix)
 {
-  const bool inside = ctx.macro.ip.in_network(network, prefix);
-  if (ctx.peers) {
-    for (size_t i = 0; i < ctx.peers->size(); ++i) {
-      if ((*ctx.peers)[i].in_network(network, prefix) != inside) {
-        ctx.apart |= uint32_t{ 1 } << i;
-      }
-    }
-  }
-  return inside;
+  return decide_for_client(ctx, [&](const dns::IpAddress& ip) { return ip.in_network(network, prefix); });
 }
 
-/// Whether the client's address is in any of `addresses` (each widened to `prefix`), as an `a` or `mx` term asks;
-/// a peer for which the answer differs is marked apart.
+/// Whether the client's address is in any of `addresses` (each widened to `prefix`), as an `a` or `mx` term asks
+/// (decide_for_client).
 bool
 client_in_any(Context& ctx, const std::vector<dns::IpAddress>& addresses, unsigned prefix)
 {
-  const auto in_any = [&](const dns::IpAddress& ip) {
+  return decide_for_client(ctx, [&](const dns::IpAddress& ip) {
     return std::any_of(addresses.begin(), addresses.end(),
                        [&](const dns::IpAddress& address) { return ip.in_network(address, prefix); });
-  };
-  const bool inside = in_any(ctx.macro.ip);
-  if (ctx.peers) {
-    for (size_t i = 0; i < ctx.peers->size(); ++i) {
-      if (in_any((*ctx.peers)[i]) != inside) {
-        ctx.apart |= uint32_t{ 1 } << i;
-      }
-    }
-  }
-  return inside;
+  });
 }
 
 /// Whether expanding `spec` uses the client's address: the letters i, c and v, and p (a PTR lookup of it).

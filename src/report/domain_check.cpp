@@ -398,7 +398,8 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
   spf_options.prefetch_share = spf::make_prefetch_share(); // the addresses' evaluations walk each record once
   const auto ips = profile.all_ips(options.bulk);
   // One evaluation serves every address it cannot tell apart (usually the four ordinary ones).
-  auto evaluations = co_await spf::check_hosts(resolver, ips, report.domain, "postmaster@" + report.domain, spf_options);
+  auto evaluations =
+    co_await spf::check_hosts(resolver, ips, report.domain, "postmaster@" + report.domain, spf_options);
   // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
   report.ips.reserve(ips.size());
   for (size_t i = 0; i < ips.size(); ++i) {

@@ -111,6 +111,9 @@ build_zone(const YAML::Node& zonedata, std::vector<std::string>& problems)
   return zone;
 }
 
+constexpr const char* k_usage =
+  "usage: run_conformance [--compare-prefetch] [--compare-memo] [--compare-shared] [--verbose] SUITE.yml\n";
+
 /// Directo's addresses, an IPv6 and an IPv4-mapped one: companions for every test's address in --compare-shared.
 const std::vector<std::string> k_companions = {"90.190.150.210", "90.190.150.211", "90.190.150.82",
                                                "2001:db8::1",    "::ffff:1.2.3.4"};
@@ -149,12 +152,12 @@ main(int argc, char** argv)
     } else if (path.empty()) {
       path = arg;
     } else {
-      std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--compare-shared] [--verbose] SUITE.yml\n");
+      std::fputs(k_usage, stderr);
       return 2;
     }
   }
   if (path.empty()) {
-    std::fprintf(stderr, "usage: run_conformance [--compare-prefetch] [--compare-memo] [--compare-shared] [--verbose] SUITE.yml\n");
+    std::fputs(k_usage, stderr);
     return 2;
   }
 

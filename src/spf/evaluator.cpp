@@ -195,7 +195,8 @@ class Lookahead;
 struct Context
 {
   dns::Resolver& resolver;
-  Options options;
+  /// The options of the check_host() or check_hosts() call, which outlives every evaluation it awaits.
+  const Options& options;
   MacroContext macro;
   Evaluation evaluation;
   /// The domain the `p` value was validated for (its preference for names in that domain depends on it).
@@ -1260,12 +1261,13 @@ struct ClientEvaluation
   uint32_t apart = 0;
 };
 
-/// check_host() for `ip`, standing also for `peers` (addresses of its family, at most 32; null: none).
+/// check_host() for `ip`, standing also for `peers` (addresses of its family, at most 32; null: none). `options` is
+/// the caller's, which awaits this evaluation to its end.
 util::Task<ClientEvaluation>
-evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options,
-                Peers peers)
+evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender,
+                const Options& options, Peers peers)
 {
-  Context ctx{resolver, std::move(options), {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0};
+  Context ctx{resolver, options, {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0};
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }
@@ -1312,7 +1314,7 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, 
 util::Task<Evaluation>
 check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
 {
-  auto outcome = co_await evaluate_client(resolver, ip, std::move(domain), std::move(sender), std::move(options), {});
+  auto outcome = co_await evaluate_client(resolver, ip, std::move(domain), std::move(sender), options, {});
   co_return std::move(outcome.evaluation);
 }
 

@@ -71,29 +71,29 @@ check_domain_end(const MacroString& spec, std::string_view mechanism)
                        util::escape_for_display(spec.text));
   }
   const std::string_view top = text.substr(dot + 1);
-  const std::string shown = util::escape_for_display(spec.text);
+  const auto shown = [&spec] { return util::escape_for_display(spec.text); }; // only for errors
   if (top.empty()) {
-    return fmt::format("'{}' is not a valid domain name: it ends with an empty label", shown);
+    return fmt::format("'{}' is not a valid domain name: it ends with an empty label", shown());
   }
   // An address written where a host name belongs is a common mistake; say so.
   if (all_digits(top)) {
     const auto looks_like_ip = dns::IpAddress::parse(text);
     if (looks_like_ip && looks_like_ip->is_v4()) {
-      return fmt::format("'{}' is an IP address, but '{}' expects a host name; write ip4:{} instead", shown,
+      return fmt::format("'{}' is an IP address, but '{}' expects a host name; write ip4:{} instead", shown(),
                          mechanism, util::escape_for_display(text));
     }
-    return fmt::format("'{}' is not a valid domain name: the last label '{}' is all digits", shown,
+    return fmt::format("'{}' is not a valid domain name: the last label '{}' is all digits", shown(),
                        util::escape_for_display(top));
   }
   const bool chars_ok = std::all_of(top.begin(), top.end(), [](char c) { return is_alnum(c) || c == '-'; });
   if (!chars_ok) {
     return fmt::format("'{}' is not a valid domain name: the last label '{}' may only hold letters, digits and "
                        "'-'",
-                       shown, util::escape_for_display(top));
+                       shown(), util::escape_for_display(top));
   }
   if (top.front() == '-' || top.back() == '-') {
     return fmt::format("'{}' is not a valid domain name: the last label '{}' must not begin or end with '-'",
-                       shown, util::escape_for_display(top));
+                       shown(), util::escape_for_display(top));
   }
   return {};
 }
@@ -140,20 +140,20 @@ parse_modifier(std::string_view term, size_t offset, size_t equals)
 {
   const std::string_view name = term.substr(0, equals);
   const std::string_view value = term.substr(equals + 1);
-  const std::string shown = util::escape_for_display(term);
+  const auto shown = [term] { return util::escape_for_display(term); }; // only for errors: most terms have none
   if (name.empty()) {
-    return term_error(term, offset, 0, fmt::format("'{}': a modifier needs a name before '='", shown));
+    return term_error(term, offset, 0, fmt::format("'{}': a modifier needs a name before '='", shown()));
   }
   if (!is_alpha(name[0])) {
     return term_error(term, offset, 0,
-                      fmt::format("'{}': a modifier name must start with a letter", shown));
+                      fmt::format("'{}': a modifier name must start with a letter", shown()));
   }
   for (size_t i = 1; i < name.size(); ++i) {
     const char c = name[i];
     if (!is_alnum(c) && c != '-' && c != '_' && c != '.') {
       return term_error(term, offset, i,
                         fmt::format("'{}': a modifier name may only hold letters, digits, '-', '_' and '.'",
-                                    shown));
+                                    shown()));
     }
   }
   Term result;
@@ -175,7 +175,7 @@ parse_modifier(std::string_view term, size_t offset, size_t equals)
   auto macro = parse_macro_string(value, MacroUse::explanation);
   if (!macro) {
     return term_error(term, offset, equals + 1 + macro.error().offset,
-                      fmt::format("'{}': {}", shown, macro.error().message));
+                      fmt::format("'{}': {}", shown(), macro.error().message));
   }
   result.domain_spec = std::move(*macro);
   return result;
@@ -184,7 +184,7 @@ parse_modifier(std::string_view term, size_t offset, size_t equals)
 util::Result<Term, ParseError>
 parse_mechanism(std::string_view term, size_t offset)
 {
-  const std::string shown = util::escape_for_display(term);
+  const auto shown = [term] { return util::escape_for_display(term); }; // only for errors: most terms have none
   Term result;
   result.kind = TermKind::mechanism;
   result.text = std::string(term);
@@ -218,11 +218,11 @@ parse_mechanism(std::string_view term, size_t offset)
   if (known == k_mechanisms.end()) {
     if (util::iequals(name, "redirect") || util::iequals(name, "exp")) {
       return term_error(term, offset, at,
-                        fmt::format("'{}': {} is a modifier and is written with '=': {}=domain", shown,
+                        fmt::format("'{}': {} is a modifier and is written with '=': {}=domain", shown(),
                                     util::to_lower(name), util::to_lower(name)));
     }
     if (name.empty()) {
-      return term_error(term, offset, at, fmt::format("'{}': a qualifier must be followed by a mechanism", shown));
+      return term_error(term, offset, at, fmt::format("'{}': a qualifier must be followed by a mechanism", shown()));
     }
     return term_error(term, offset, at,
                       fmt::format("unknown mechanism '{}'", util::escape_for_display(name)));
@@ -235,7 +235,7 @@ parse_mechanism(std::string_view term, size_t offset)
   switch (result.mechanism) {
   case MechanismKind::all:
     if (!rest.empty()) {
-      return term_error(term, offset, rest_at, fmt::format("'{}': 'all' takes no argument", shown));
+      return term_error(term, offset, rest_at, fmt::format("'{}': 'all' takes no argument", shown()));
     }
     return result;
 
@@ -243,13 +243,13 @@ parse_mechanism(std::string_view term, size_t offset)
   case MechanismKind::exists: {
     if (rest.empty() || rest[0] != ':') {
       return term_error(term, offset, rest_at,
-                        fmt::format("'{}': '{}' needs a domain: {}:example.com", shown, mech, mech));
+                        fmt::format("'{}': '{}' needs a domain: {}:example.com", shown(), mech, mech));
     }
     const std::string_view spec = rest.substr(1);
     const size_t slash = spec.rfind('/');
     if (slash != std::string_view::npos && all_digits(spec.substr(slash + 1))) {
       return term_error(term, offset, rest_at + 1 + slash,
-                        fmt::format("'{}': '{}' takes no prefix length", shown, mech));
+                        fmt::format("'{}': '{}' takes no prefix length", shown(), mech));
     }
     auto parsed = parse_domain_spec(term, offset, rest_at + 1, spec, mech);
     if (!parsed) {
@@ -264,7 +264,7 @@ parse_mechanism(std::string_view term, size_t offset)
       return result;
     }
     if (rest[0] != ':') {
-      return term_error(term, offset, rest_at, fmt::format("'{}': 'ptr' takes no prefix length", shown));
+      return term_error(term, offset, rest_at, fmt::format("'{}': 'ptr' takes no prefix length", shown()));
     }
     auto parsed = parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech);
     if (!parsed) {
@@ -305,7 +305,7 @@ parse_mechanism(std::string_view term, size_t offset)
       if (!value) {
         return term_error(term, offset, rest_at + rest.size(),
                           fmt::format("'{}': IPv4 prefix length must be 0-32 (written without leading zeros)",
-                                      shown));
+                                      shown()));
       }
       result.cidr4 = *value;
     }
@@ -314,7 +314,7 @@ parse_mechanism(std::string_view term, size_t offset)
       if (!value) {
         return term_error(term, offset, term.size() - cidr6_digits.size() - 2,
                           fmt::format("'{}': IPv6 prefix length must be 0-128 (written without leading zeros)",
-                                      shown));
+                                      shown()));
       }
       result.cidr6 = *value;
     }
@@ -323,7 +323,7 @@ parse_mechanism(std::string_view term, size_t offset)
     }
     if (rest[0] != ':') {
       return term_error(term, offset, rest_at,
-                        fmt::format("'{}': expected ':domain', '/prefix' or '//prefix' after '{}'", shown, mech));
+                        fmt::format("'{}': expected ':domain', '/prefix' or '//prefix' after '{}'", shown(), mech));
     }
     auto parsed = parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech);
     if (!parsed) {
@@ -339,7 +339,7 @@ parse_mechanism(std::string_view term, size_t offset)
     const auto family = v4 ? "IPv4" : "IPv6";
     if (rest.empty() || rest[0] != ':' || rest.size() == 1) {
       return term_error(term, offset, rest_at,
-                        fmt::format("'{}': '{}' needs an address: {}", shown, mech,
+                        fmt::format("'{}': '{}' needs an address: {}", shown(), mech,
                                     v4 ? "ip4:192.0.2.1 or ip4:192.0.2.0/24" : "ip6:2001:db8::1 or ip6:2001:db8::/32"));
     }
     const std::string_view value = rest.substr(1);
@@ -348,7 +348,7 @@ parse_mechanism(std::string_view term, size_t offset)
     const auto address = dns::IpAddress::parse(network);
     if (!address || address->is_v4() != v4 || (v4 && network.find(':') != std::string_view::npos)) {
       return term_error(term, offset, rest_at + 1,
-                        fmt::format("'{}': '{}' is not a valid {} address", shown,
+                        fmt::format("'{}': '{}' is not a valid {} address", shown(),
                                     util::escape_for_display(network), family));
     }
     result.network = *address;
@@ -357,7 +357,7 @@ parse_mechanism(std::string_view term, size_t offset)
       if (!value_prefix) {
         return term_error(term, offset, rest_at + 1 + slash,
                           fmt::format("'{}': {} prefix length must be {} (written as /N without leading zeros)",
-                                      shown, family, v4 ? "0-32" : "0-128"));
+                                      shown(), family, v4 ? "0-32" : "0-128"));
       }
       (v4 ? result.cidr4 : result.cidr6) = *value_prefix;
     }

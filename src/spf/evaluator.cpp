@@ -434,9 +434,11 @@ ensure_ptr(Context& ctx)
                                                         ctx.options.limits.ptr_names);
 }
 
-/// Expands a domain-spec for the current domain (the `p` lookup first when needed).
-util::Task<std::string>
-expand_target(Context& ctx, const MacroString& spec)
+/// Notes what expanding the domain-spec `spec` for the current domain depends on (Context::unmemoizable, the peers it
+/// tells apart); true when the expansion needs the `p` lookup first (co_await ensure_ptr). Not a coroutine itself, so
+/// that a target without `p` (nearly all) is expanded without making a coroutine frame.
+bool
+prepare_target(Context& ctx, const MacroString& spec)
 {
   if (depends_on_more_than_address_and_domain(spec)) {
     ++ctx.unmemoizable;
@@ -444,10 +446,7 @@ expand_target(Context& ctx, const MacroString& spec)
   if (uses_client_address(spec)) {
     tell_all_apart(ctx);
   }
-  if (spec.uses_ptr()) {
-    co_await ensure_ptr(ctx);
-  }
-  co_return expand(spec, ctx.macro, MacroUse::domain_spec);
+  return spec.uses_ptr();
 }
 
 /// exp=: fetch, parse and expand the explanation; empty when anything goes wrong (RFC 7208 §6.2).
@@ -456,7 +455,10 @@ explanation_for(Context& ctx, const Term& exp, TraceStep& step)
 {
   ++ctx.unmemoizable; // the text may use any macro letter, and it is only fetched for a fail that wants it
   tell_all_apart(ctx);
-  const std::string target = co_await expand_target(ctx, *exp.domain_spec);
+  if (prepare_target(ctx, *exp.domain_spec)) {
+    co_await ensure_ptr(ctx);
+  }
+  const std::string target = expand(*exp.domain_spec, ctx.macro, MacroUse::domain_spec);
   step.target = target;
   if (!is_queryable(target)) {
     step.note = "exp ignored: the expanded name is not a valid domain name";
@@ -853,11 +855,14 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     break;
   }
 
-  std::string target = domain;
-  if (term.domain_spec) {
-    target = co_await expand_target(ctx, *term.domain_spec);
+  if (term.domain_spec && prepare_target(ctx, *term.domain_spec)) {
+    co_await ensure_ptr(ctx);
   }
-  step.target = target;
+  const std::string target =
+    term.domain_spec ? expand(*term.domain_spec, ctx.macro, MacroUse::domain_spec) : std::string(domain);
+  if (ctx.tracing()) {
+    step.target = target;
+  }
   if (!is_queryable(target)) {
     if (term.mechanism == MechanismKind::include) {
       co_return fail_with(SpfResult::permerror, "spf.invalid_domain",
@@ -1156,7 +1161,10 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                                            ctx.options.limits.dns_terms, redirect->text, domain),
                                domain, record_text, redirect);
     }
-    const std::string target = co_await expand_target(ctx, *redirect->domain_spec);
+    if (prepare_target(ctx, *redirect->domain_spec)) {
+      co_await ensure_ptr(ctx);
+    }
+    const std::string target = expand(*redirect->domain_spec, ctx.macro, MacroUse::domain_spec);
     step.target = target;
     if (!is_queryable(target)) {
       step.result = SpfResult::permerror;

@@ -47,7 +47,12 @@ to_string(Status status)
 std::string
 TxtRecord::joined() const
 {
+  size_t size = 0;
+  for (const auto& piece : strings) {
+    size += piece.size();
+  }
   std::string text;
+  text.reserve(size);
   for (const auto& piece : strings) {
     text += piece;
   }

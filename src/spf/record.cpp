@@ -507,6 +507,23 @@ is_spf_record(std::string_view txt)
   return util::istarts_with(txt, k_version) && (txt.size() == k_version.size() || txt[k_version.size()] == ' ');
 }
 
+bool
+is_spf_record(const dns::TxtRecord& txt)
+{
+  // The joined text's first bytes, without joining: the version and the byte after it.
+  std::array<char, k_version.size() + 1> head{};
+  size_t size = 0;
+  for (const auto& piece : txt.strings) {
+    const size_t take = std::min(piece.size(), head.size() - size);
+    std::copy_n(piece.data(), take, head.data() + size);
+    size += take;
+    if (size == head.size()) {
+      break;
+    }
+  }
+  return is_spf_record(std::string_view(head.data(), size));
+}
+
 util::Result<Record, ParseError>
 parse_record(std::string_view text)
 {
@@ -623,20 +640,22 @@ select_record(const dns::Answer& answer)
     selection.status = SelectionStatus::dns_failure;
     return selection;
   }
+  size_t found = 0;
   for (const auto& txt : answer.txt) {
-    auto joined = txt.joined();
-    if (is_spf_record(joined)) {
-      selection.records.push_back(std::move(joined));
+    if (!is_spf_record(txt)) {
+      continue; // not joined: most TXT records beside SPF are never read
     }
+    if (++found == 1) {
+      selection.record = txt.joined();
+      continue;
+    }
+    if (found == 2) {
+      selection.records.push_back(std::move(selection.record));
+      selection.record.clear();
+    }
+    selection.records.push_back(txt.joined());
   }
-  if (selection.records.empty()) {
-    selection.status = SelectionStatus::none;
-  } else if (selection.records.size() == 1) {
-    selection.status = SelectionStatus::one;
-    selection.record = selection.records.front();
-  } else {
-    selection.status = SelectionStatus::multiple;
-  }
+  selection.status = found == 0 ? SelectionStatus::none : found == 1 ? SelectionStatus::one : SelectionStatus::multiple;
   return selection;
 }
 

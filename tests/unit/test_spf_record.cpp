@@ -166,6 +166,34 @@ TEST_CASE("spf::is_spf_record")
   CHECK_FALSE(spf::is_spf_record(""));
 }
 
+TEST_CASE("spf::is_spf_record of a TXT record: the joined text decides, wherever the strings are split")
+{
+  const auto is_spf = [](std::vector<std::string> strings) {
+    return spf::is_spf_record(dns::TxtRecord{std::move(strings)});
+  };
+  CHECK(is_spf({"v=spf1 -all"}));
+  CHECK(is_spf({"v=spf1"}));
+  CHECK(is_spf({"V=SpF1 ", "a"}));
+  CHECK(is_spf({"v", "=", "s", "p", "f", "1", " ", "-all"}));
+  CHECK(is_spf({"v=spf1", "", " mx"}));
+  CHECK(is_spf({"", "v=spf1"}));
+  CHECK_FALSE(is_spf({}));
+  CHECK_FALSE(is_spf({""}));
+  CHECK_FALSE(is_spf({"v=spf"}));
+  CHECK_FALSE(is_spf({"v=spf1", "x"}));
+  CHECK_FALSE(is_spf({"v=spf10 -all"}));
+  CHECK_FALSE(is_spf({"v=spf", "", "10"}));
+  CHECK_FALSE(is_spf({" v=spf1"}));
+  // Every split of every text gives the answer of the joined text.
+  for (const std::string text : {"v=spf1 -all", "v=spf1", "v=spf12", "v=spf", "x=spf1 a", "V=SPF1\ta"}) {
+    for (size_t at = 0; at <= text.size(); ++at) {
+      CAPTURE(text);
+      CAPTURE(at);
+      CHECK(is_spf({text.substr(0, at), text.substr(at)}) == spf::is_spf_record(text));
+    }
+  }
+}
+
 TEST_CASE("spf::select_record")
 {
   dns::Answer answer;
@@ -176,13 +204,16 @@ TEST_CASE("spf::select_record")
     const auto selection = spf::select_record(answer);
     CHECK(selection.status == spf::SelectionStatus::one);
     CHECK(selection.record == "v=spf1 ip4:192.0.2.5 -all");
+    CHECK(selection.records.empty());
   }
   SUBCASE("several")
   {
     answer.txt.push_back({{"v=spf1 -all"}});
+    answer.txt.push_back({{"v=sp", "f1 a"}});
     const auto selection = spf::select_record(answer);
     CHECK(selection.status == spf::SelectionStatus::multiple);
-    CHECK(selection.records.size() == 2);
+    CHECK(selection.record.empty());
+    CHECK(selection.records == std::vector<std::string>{"v=spf1 ip4:192.0.2.5 -all", "v=spf1 -all", "v=spf1 a"});
   }
   SUBCASE("none and DNS failure")
   {

@@ -149,6 +149,9 @@ std::string to_string(const Record& record);
 /// Whether a TXT string is an SPF record (RFC 7208 §4.5): `v=spf1`, case-insensitive, followed by a space or the end.
 bool is_spf_record(std::string_view txt);
 
+/// Whether a TXT record is an SPF record once its character-strings are joined (without joining them).
+bool is_spf_record(const dns::TxtRecord& txt);
+
 /// The outcome of choosing the SPF record among a domain's TXT records (RFC 7208 §4.5).
 enum class SelectionStatus : uint8_t {
   none,       ///< No SPF record (the name does not exist, has no TXT, or no TXT starts with `v=spf1`).
@@ -163,7 +166,7 @@ struct Selection
   SelectionStatus status = SelectionStatus::none;
   /// The selected record text (character-strings joined) when `status` is one.
   std::string record;
-  /// Every SPF record text found (two or more when `status` is multiple).
+  /// When `status` is multiple: every SPF record text found (two or more). Empty otherwise.
   std::vector<std::string> records;
 };
 

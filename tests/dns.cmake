@@ -4,6 +4,7 @@
 sendcheck_unit_test(dns_zone_file MODULES util dns)
 sendcheck_unit_test(dns_resolvers MODULES util dns)
 sendcheck_unit_test(dns_cares MODULES util dns)
+sendcheck_unit_test(dns_answer_records MODULES util dns)
 
 # CaresResolver against knotd on a free loopback port, started and stopped by the harness.
 add_executable(test_dns_cares_knot integration/test_dns_cares_knot.cpp)

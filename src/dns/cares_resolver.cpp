@@ -1,3 +1,4 @@
+#include <sendcheck/dns/answer_records.hpp>
 #include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/util/strings.hpp>
 
@@ -32,9 +33,6 @@ constexpr uint16_t k_type_cname = 5;
 constexpr uint16_t k_type_soa = 6;
 constexpr size_t k_header_size = 12;
 constexpr size_t k_rr_fixed_size = 10;   // type, class, TTL, RDLENGTH
-// Addresses read from one answer: more than a 65,535-octet message can hold (at most 4,093 A records of 16 octets),
-// so no answer is ever cut short (a cut would silently drop addresses an SPF `a` term must match).
-constexpr size_t k_max_addresses = 4096;
 
 /// ares_library_init's result, called once per process.
 int
@@ -167,82 +165,20 @@ server_label(const IpAddress& address, uint16_t port)
                          : fmt::format("{}:{}", address.to_string(), port);
 }
 
-/// Room for the addresses of one answer, reused from query to query (c-ares wants an array; allocating and zeroing
-/// 4,096 entries per answer cost more than the rest of the parse).
-struct AddressScratch
-{
-  std::vector<ares_addrttl> v4;
-  std::vector<ares_addr6ttl> v6;
-};
-
-/// Fills `answer` from a NOERROR message with records; returns false (with `answer->detail`) when malformed.
+/// Fills `answer` from a NOERROR message with records; returns false (with `answer->detail`) when malformed. The
+/// records are read by parse_answer_records, which accepts and refuses what c-ares 1.18's ares_parse_*_reply did.
 bool
-parse_records(Answer& answer, const unsigned char* abuf, int alen, AddressScratch& scratch)
+parse_records(Answer& answer, const unsigned char* abuf, int alen, RecordsScratch& scratch)
 {
-  int status = ARES_SUCCESS;
-  switch (answer.type) {
-    case RRType::a: {
-      auto& ttls = scratch.v4;
-      ttls.resize(k_max_addresses);
-      int count = static_cast<int>(ttls.size());
-      status = ares_parse_a_reply(abuf, alen, nullptr, ttls.data(), &count);
-      if (status == ARES_SUCCESS) {
-        for (int i = 0; i < count; ++i) {
-          std::array<uint8_t, 4> octets{};
-          std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ipaddr, 4);
-          answer.addresses.push_back(IpAddress::v4(octets));
-        }
-      }
-      break;
+  const auto status = parse_answer_records(std::span<const unsigned char>(abuf, static_cast<size_t>(alen)), answer,
+                                           scratch);
+  if (status == RecordsStatus::ok || status == RecordsStatus::no_data) {
+    if (answer.type == RRType::txt) {
+      sort_txt_records(answer.txt);
     }
-    case RRType::aaaa: {
-      auto& ttls = scratch.v6;
-      ttls.resize(k_max_addresses);
-      int count = static_cast<int>(ttls.size());
-      status = ares_parse_aaaa_reply(abuf, alen, nullptr, ttls.data(), &count);
-      if (status == ARES_SUCCESS) {
-        for (int i = 0; i < count; ++i) {
-          std::array<uint8_t, 16> octets{};
-          std::memcpy(octets.data(), &ttls[static_cast<size_t>(i)].ip6addr, 16);
-          answer.addresses.push_back(IpAddress::v6(octets));
-        }
-      }
-      break;
-    }
-    case RRType::mx: {
-      ares_mx_reply* mx = nullptr;
-      status = ares_parse_mx_reply(abuf, alen, &mx);
-      if (status == ARES_SUCCESS) {
-        for (const auto* p = mx; p != nullptr; p = p->next) {
-          answer.mx.push_back(MxRecord{ p->priority, util::normalize_name(p->host) });
-        }
-        ares_free_data(mx);
-      }
-      break;
-    }
-    case RRType::txt: {
-      ares_txt_ext* txt = nullptr;
-      status = ares_parse_txt_reply_ext(abuf, alen, &txt);
-      if (status == ARES_SUCCESS) {
-        for (const auto* p = txt; p != nullptr; p = p->next) {
-          if (p->record_start != 0 || answer.txt.empty()) {
-            answer.txt.emplace_back();
-          }
-          answer.txt.back().strings.emplace_back(reinterpret_cast<const char*>(p->txt), p->length);
-        }
-        ares_free_data(txt);
-        sort_txt_records(answer.txt);
-      }
-      break;
-    }
-    case RRType::ptr:
-      // Read by walk_message: ares_parse_ptr_reply wants the address asked and mixes targets with aliases.
-      break;
-  }
-  if (status == ARES_SUCCESS || status == ARES_ENODATA) {
     return true;
   }
-  answer.detail = fmt::format("malformed answer: {}", ares_strerror(status));
+  answer.detail = fmt::format("malformed answer: {}", ares_strerror(to_ares_status(status)));
   return false;
 }
 
@@ -507,7 +443,7 @@ const ares_socket_functions DatagramBatch::k_functions = { &DatagramBatch::open,
 struct CaresResolver::Channel
 {
   ares_channel handle = nullptr;
-  AddressScratch scratch; ///< For parse_records.
+  RecordsScratch scratch; ///< For parse_records.
   DatagramBatch batch;    ///< Outlives `handle`: ares_destroy closes the sockets through it.
 
   ~Channel()

@@ -55,9 +55,15 @@ CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
 void
 CachingResolver::query(std::string_view name, RRType type, Callback done)
 {
-  ++m_stats.queries;
   std::string storage;
-  const KeyView key = make_key(util::normalize_name(name, storage), type);
+  query_normalized(util::normalize_name(name, storage), type, std::move(done));
+}
+
+void
+CachingResolver::query_normalized(std::string_view name, RRType type, Callback done)
+{
+  ++m_stats.queries;
+  const KeyView key = make_key(name, type);
   const auto it = m_entries.find(key);
   if (it != m_entries.end()) {
     Entry& entry = it->second;
@@ -78,28 +84,35 @@ CachingResolver::query(std::string_view name, RRType type, Callback done)
   }
   auto& node = *m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first;
   node.second.first_waiter = std::move(done);
-  send(node, name);
+  send(node);
 }
 
 void
 CachingResolver::prefetch(std::string_view name, RRType type)
 {
   std::string storage;
-  const KeyView key = make_key(util::normalize_name(name, storage), type);
+  prefetch_normalized(util::normalize_name(name, storage), type);
+}
+
+void
+CachingResolver::prefetch_normalized(std::string_view name, RRType type)
+{
+  const KeyView key = make_key(name, type);
   if (m_entries.find(key) != m_entries.end()) {
     return;
   }
   ++m_stats.prefetches;
-  send(*m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first, name);
+  send(*m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first);
 }
 
 void
-CachingResolver::send(Entries::value_type& entry, std::string_view name)
+CachingResolver::send(Entries::value_type& entry)
 {
   ++m_stats.upstream;
   // Two pointers: small enough for std::function to hold without allocating. The node stays put until evicted,
-  // and an entry in flight is never evicted.
-  m_upstream.query(name, entry.first.type, [this, &entry](AnswerPtr answer) { complete(entry, std::move(answer)); });
+  // and an entry in flight is never evicted (so its name, viewed here, too).
+  m_upstream.query_normalized(
+    entry.first.name, entry.first.type, [this, &entry](AnswerPtr answer) { complete(entry, std::move(answer)); });
 }
 
 void

@@ -685,7 +685,14 @@ CaresResolver::create(const CaresOptions& options)
 void
 CaresResolver::query(std::string_view name, RRType type, Callback done)
 {
-  auto key = util::normalize_name(name);
+  std::string storage;
+  query_normalized(util::normalize_name(name, storage), type, std::move(done));
+}
+
+void
+CaresResolver::query_normalized(std::string_view name, RRType type, Callback done)
+{
+  std::string key(name);
   if (auto reason = unaskable_name_reason(key); !reason.empty()) {
     done(make_status_answer(key, type, Status::error, {}, std::move(reason)));
     return;

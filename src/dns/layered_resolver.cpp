@@ -70,7 +70,12 @@ void
 LayeredResolver::query(std::string_view name, RRType type, Callback done)
 {
   std::string storage;
-  const std::string_view key = util::normalize_name(name, storage);
+  query_normalized(util::normalize_name(name, storage), type, std::move(done));
+}
+
+void
+LayeredResolver::query_normalized(std::string_view key, RRType type, Callback done)
+{
   const ZoneResolver* zone = zone_for_normalized(key);
   if (zone == nullptr) {
     ask_outside(key, type, std::move(done));
@@ -87,7 +92,7 @@ LayeredResolver::query(std::string_view name, RRType type, Callback done)
     done(std::move(answer));
     return;
   }
-  query(target, type, [answer, done = std::move(done)](AnswerPtr rest) {
+  query_normalized(target, type, [answer, done = std::move(done)](AnswerPtr rest) {
     auto merged = std::make_shared<Answer>(*rest);
     merged->name = answer->name;
     merged->cname_chain = answer->cname_chain;
@@ -108,7 +113,7 @@ void
 LayeredResolver::ask_outside(std::string_view name, RRType type, Callback done)
 {
   if (m_fallback != nullptr) {
-    m_fallback->query(name, type, std::move(done));
+    m_fallback->query_normalized(name, type, std::move(done));
     return;
   }
   ++m_outside_queries;
@@ -127,8 +132,17 @@ LayeredResolver::run()
 void
 LayeredResolver::prefetch(std::string_view name, RRType type)
 {
-  if (m_fallback != nullptr && zone_for(name) == nullptr) {
-    m_fallback->prefetch(name, type);
+  if (m_fallback != nullptr) {
+    std::string storage;
+    prefetch_normalized(util::normalize_name(name, storage), type);
+  }
+}
+
+void
+LayeredResolver::prefetch_normalized(std::string_view name, RRType type)
+{
+  if (m_fallback != nullptr && zone_for_normalized(name) == nullptr) {
+    m_fallback->prefetch_normalized(name, type);
   }
 }
 

@@ -89,4 +89,16 @@ Resolver::prefetch(std::string_view /*name*/, RRType /*type*/)
 {
 }
 
+void
+Resolver::query_normalized(std::string_view name, RRType type, Callback done)
+{
+  query(name, type, std::move(done));
+}
+
+void
+Resolver::prefetch_normalized(std::string_view name, RRType type)
+{
+  prefetch(name, type);
+}
+
 } // namespace sendcheck::dns

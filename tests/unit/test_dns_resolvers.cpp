@@ -388,14 +388,14 @@ TEST_CASE("dns::CachingResolver keys and waiters")
   {
     dns::CachingResolver cache(upstream);
     AnswerPtr answer;
-    for (const char* spelling : { "example.ee", "EXAMPLE.EE.", "Example.ee", "example.ee." }) {
+    for (const char* spelling : { "EXAMPLE.EE.", "example.ee", "Example.ee", "example.ee." }) {
       cache.query(spelling, RRType::txt, store(answer));
       cache.query(spelling, RRType::a, store(answer));
     }
     cache.run();
     CHECK(upstream.queries() == 2);
     CHECK(cache.size() == 2);
-    // The first spelling asked is the one sent upstream.
+    // Upstream is asked the normalized name (query_normalized), whichever spelling came first.
     CHECK(upstream.asked() == std::vector<std::string>{ "example.ee", "example.ee" });
     REQUIRE(cache.cached("EXAMPLE.ee.", RRType::txt));
     CHECK(cache.cached("EXAMPLE.ee.", RRType::txt)->status == Status::ok);
@@ -419,7 +419,7 @@ TEST_CASE("dns::CachingResolver keys and waiters")
   SUBCASE("a prefetched entry's first waiter and later waiters are all answered")
   {
     dns::CachingResolver cache(upstream);
-    cache.prefetch("EXAMPLE.EE", RRType::txt);
+    cache.prefetch("EXAMPLE.EE.", RRType::txt);
     std::vector<AnswerPtr> answers(3);
     for (auto& answer : answers) {
       cache.query("example.ee", RRType::txt, store(answer));
@@ -429,7 +429,7 @@ TEST_CASE("dns::CachingResolver keys and waiters")
       REQUIRE(answer);
       CHECK(answer->status == Status::ok);
     }
-    CHECK(upstream.asked() == std::vector<std::string>{ "EXAMPLE.EE" });
+    CHECK(upstream.asked() == std::vector<std::string>{ "example.ee" });
   }
   SUBCASE("a bound of one: each answer evicts the one before, the waiters still get theirs")
   {
@@ -460,6 +460,78 @@ TEST_CASE("dns::CachingResolver keys and waiters")
     CHECK(answers[0]->name == "sloppy.example");
     CHECK(answers[0]->detail == "no answer given");
     CHECK(cache.cached("sloppy.example", RRType::txt) == answers[0]);
+  }
+}
+
+namespace {
+
+/// A resolver that notes which entry point each query and prefetch came through, and never answers.
+class EntryRecorder : public dns::Resolver
+{
+public:
+  void
+  query(std::string_view name, RRType /*type*/, Callback /*done*/) override
+  {
+    m_calls.push_back("query " + std::string(name));
+  }
+  void
+  prefetch(std::string_view name, RRType /*type*/) override
+  {
+    m_calls.push_back("prefetch " + std::string(name));
+  }
+  void
+  query_normalized(std::string_view name, RRType /*type*/, Callback /*done*/) override
+  {
+    m_calls.push_back("query_normalized " + std::string(name));
+  }
+  void
+  prefetch_normalized(std::string_view name, RRType /*type*/) override
+  {
+    m_calls.push_back("prefetch_normalized " + std::string(name));
+  }
+  void run() override {}
+
+  const std::vector<std::string>& calls() const { return m_calls; }
+
+private:
+  std::vector<std::string> m_calls;
+};
+
+} // namespace
+
+TEST_CASE("dns::Resolver::query_normalized")
+{
+  SUBCASE("the layers of a stack hand the name they normalized down, through the _normalized entry points")
+  {
+    EntryRecorder network;
+    dns::CachingResolver cache(network);
+    dns::LayeredResolver layered(cache);
+    layered.query("Mail.Example.EE.", RRType::a, [](AnswerPtr) {});
+    layered.prefetch("_SPF.example.ee", RRType::txt);
+    // The cache sends a prefetch upstream as a query.
+    CHECK(network.calls()
+          == std::vector<std::string>{ "query_normalized mail.example.ee", "query_normalized _spf.example.ee" });
+    EntryRecorder fallback;
+    dns::LayeredResolver direct(fallback);
+    direct.prefetch("_SPF.example.ee", RRType::txt);
+    CHECK(fallback.calls() == std::vector<std::string>{ "prefetch_normalized _spf.example.ee" });
+  }
+  SUBCASE("a resolver without its own query_normalized answers through query")
+  {
+    dns::ZoneResolver zone;
+    zone.add_txt("example.ee", { "v=spf1 -all" });
+    AnswerPtr answer;
+    static_cast<dns::Resolver&>(zone).query_normalized("example.ee", RRType::txt, store(answer));
+    REQUIRE(answer);
+    CHECK(answer->status == Status::ok);
+  }
+  SUBCASE("a cache asks upstream once for the prefetched name, however spelled, and upstream gets it normalized")
+  {
+    EntryRecorder network;
+    dns::CachingResolver cache(network);
+    cache.prefetch("EXAMPLE.ee.", RRType::txt);
+    cache.query("example.EE", RRType::txt, [](AnswerPtr) {});
+    CHECK(network.calls() == std::vector<std::string>{ "query_normalized example.ee" });
   }
 }
 

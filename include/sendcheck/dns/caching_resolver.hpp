@@ -51,6 +51,12 @@ public:
   /// Sends the query for (`name`, `type`) upstream now unless it is cached or in flight; its answer is cached.
   void prefetch(std::string_view name, RRType type) override;
 
+  /// `query` without normalizing `name` again; the upstream query gets the normalized name the same way.
+  void query_normalized(std::string_view name, RRType type, Callback done) override;
+
+  /// `prefetch` without normalizing `name` again.
+  void prefetch_normalized(std::string_view name, RRType type) override;
+
   /// The counters so far.
   const CacheStats& stats() const { return m_stats; }
 
@@ -114,8 +120,8 @@ private:
   };
   using Entries = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
 
-  /// Asks upstream for `entry`'s key (`name` as the caller spelled it); the answer goes to `complete`.
-  void send(Entries::value_type& entry, std::string_view name);
+  /// Asks upstream for `entry`'s key (its normalized name); the answer goes to `complete`.
+  void send(Entries::value_type& entry);
   /// Stores `answer` in `entry` and calls the entry's waiters.
   void complete(Entries::value_type& entry, AnswerPtr answer);
   /// Drops the least recently used answers beyond the entry limit.

@@ -70,6 +70,9 @@ public:
   /// `error` at once. `done` runs from `run`.
   void query(std::string_view name, RRType type, Callback done) override;
 
+  /// `query` without normalizing `name` again.
+  void query_normalized(std::string_view name, RRType type, Callback done) override;
+
   /// Polls the channel's sockets and delivers answers until no query is queued, in flight or undelivered.
   /// Callbacks run here (never inside c-ares), so they may call `query` again.
   void run() override;

@@ -49,6 +49,10 @@ public:
   void run() override;
   /// Passes the hint to the fallback for names outside the zones.
   void prefetch(std::string_view name, RRType type) override;
+  /// `query` without normalizing `name` again; the fallback gets it the same way.
+  void query_normalized(std::string_view name, RRType type, Callback done) override;
+  /// `prefetch` without normalizing `name` again; the fallback gets it the same way.
+  void prefetch_normalized(std::string_view name, RRType type) override;
 
 private:
   /// `zone_for` of a name normalized already.

@@ -119,6 +119,16 @@ public:
   /// Hints that the answer for (`name`, `type`) will be wanted soon, so that a network resolver can send the query
   /// now. The default does nothing; a prefetch is never counted toward any limit.
   virtual void prefetch(std::string_view name, RRType type);
+
+  /// `query` for a `name` that is normalized already (util::is_normalized_name: lower-case, no trailing dot), which
+  /// is not checked. The layers of a resolver stack normalize a name once, where it enters the stack, and hand it
+  /// down through this, so that no layer below scans it again. `name` need only stay valid until `done` is called
+  /// (a resolver copies what it keeps before answering): a cache passes the name of an entry that the answer may
+  /// evict. The default calls `query`.
+  virtual void query_normalized(std::string_view name, RRType type, Callback done);
+
+  /// `prefetch` for a `name` that is normalized already, as for `query_normalized`. The default calls `prefetch`.
+  virtual void prefetch_normalized(std::string_view name, RRType type);
 };
 
 /// Awaitable lookup: `AnswerPtr answer = co_await lookup(resolver, name, type);`. It keeps a view of `name`, not a

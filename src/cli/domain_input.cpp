@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <idn2.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 
@@ -127,6 +128,45 @@ parse_domain_input(std::string_view input)
     result.unicode = result.ascii;
   }
   return result;
+}
+
+std::optional<DomainLine>
+DomainFileReader::next()
+{
+  std::string line;
+  while (true) {
+    const int c = std::fgetc(m_file);
+    if (c == EOF) {
+      if (std::ferror(m_file)) {
+        m_read_error = errno;
+      }
+      if (line.empty()) {
+        return std::nullopt;
+      }
+    } else if (c == '\0') {
+      m_binary = m_binary || m_line_number < 2;
+      line += '\0';
+      continue;
+    } else if (c != '\n') {
+      line += static_cast<char>(c);
+      continue;
+    }
+    ++m_line_number;
+    if (const auto hash = line.find('#'); hash != std::string::npos) {
+      line.erase(hash);
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.pop_back();
+    }
+    const auto text = util::trim(line);
+    if (!text.empty()) {
+      return DomainLine{std::string(text), m_line_number};
+    }
+    line.clear();
+    if (c == EOF) {
+      return std::nullopt;
+    }
+  }
 }
 
 } // namespace sendcheck::cli

@@ -60,12 +60,25 @@ flush_out(std::FILE* stream)
   }
 }
 
+/// A domain as written, and where it came from.
+struct SourceDomain
+{
+  std::string text;
+  std::string_view file; ///< "stdin" or the path of `-f`; empty for an argument.
+  size_t line = 0;       ///< The line in `file`.
+};
+
 /// The domains to check: the arguments first, then the lines of `-f FILE` (read as needed, so a file of any size
 /// is streamed).
 class DomainSource
 {
 public:
-  explicit DomainSource(const Options& options) : m_arguments(options.domains), m_path(options.domain_file) {}
+  explicit DomainSource(const Options& options)
+    : m_arguments(options.domains),
+      m_path(options.domain_file),
+      m_file_name(m_path == "-" ? "stdin" : m_path)
+  {
+  }
 
   ~DomainSource()
   {
@@ -89,13 +102,14 @@ public:
     if (m_file == nullptr) {
       return fmt::format("-f: cannot read {}: {}", shown, std::strerror(errno));
     }
-    m_pending = read_line();
-    if (m_binary) {
+    m_reader.emplace(m_file);
+    m_pending = m_reader->next();
+    if (m_reader->binary()) {
       return fmt::format("-f: {} is not a text file (it contains NUL bytes); give a file with one domain a line",
                          shown);
     }
-    if (m_read_error) {
-      return fmt::format("-f: cannot read {}: {}", shown, std::strerror(m_read_errno));
+    if (const auto error = m_reader->read_error()) {
+      return fmt::format("-f: cannot read {}: {}", shown, std::strerror(*error));
     }
     if (!m_pending && m_arguments.empty()) {
       return fmt::format("-f: {} holds no domains (one domain a line; '#' starts a comment)", shown);
@@ -103,76 +117,29 @@ public:
     return {};
   }
 
-  /// The next domain as written (and where it came from), or nullopt at the end.
-  std::optional<std::pair<std::string, std::string>>
+  /// The next domain, or nullopt at the end.
+  std::optional<SourceDomain>
   next()
   {
     if (m_next_argument < m_arguments.size()) {
-      return std::pair{m_arguments[m_next_argument++], std::string()};
+      return SourceDomain{m_arguments[m_next_argument++], {}, 0};
     }
     if (!m_pending) {
       return std::nullopt;
     }
-    auto current = std::move(*m_pending);
-    m_pending = read_line();
+    SourceDomain current{std::move(m_pending->text), m_file_name, m_pending->number};
+    m_pending = m_reader->next();
     return current;
   }
 
 private:
-  /// The next non-blank, non-comment line with its location, or nullopt at the end of the file.
-  std::optional<std::pair<std::string, std::string>>
-  read_line()
-  {
-    if (m_file == nullptr) {
-      return std::nullopt;
-    }
-    std::string line;
-    while (true) {
-      const int c = std::fgetc(m_file);
-      if (c == EOF) {
-        if (std::ferror(m_file)) {
-          m_read_error = true;
-          m_read_errno = errno;
-        }
-        if (line.empty()) {
-          return std::nullopt;
-        }
-      } else if (c == '\0') {
-        m_binary = m_binary || m_line_number < 2;
-        line += '\0';
-        continue;
-      } else if (c != '\n') {
-        line += static_cast<char>(c);
-        continue;
-      }
-      ++m_line_number;
-      if (const auto hash = line.find('#'); hash != std::string::npos) {
-        line.erase(hash);
-      }
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-        line.pop_back();
-      }
-      const auto text = util::trim(line);
-      if (!text.empty()) {
-        const std::string where = fmt::format("{}:{}", m_path == "-" ? "stdin" : m_path, m_line_number);
-        return std::pair{std::string(text), where};
-      }
-      line.clear();
-      if (c == EOF) {
-        return std::nullopt;
-      }
-    }
-  }
-
   std::vector<std::string> m_arguments;
   size_t m_next_argument = 0;
   std::string m_path;
+  std::string m_file_name; ///< How error messages name the file.
   std::FILE* m_file = nullptr;
-  std::optional<std::pair<std::string, std::string>> m_pending;
-  size_t m_line_number = 0;
-  bool m_binary = false;
-  bool m_read_error = false;
-  int m_read_errno = 0;
+  std::optional<DomainFileReader> m_reader;
+  std::optional<DomainLine> m_pending;
 };
 
 /// Whether the text report is coloured.
@@ -376,8 +343,7 @@ private:
 struct Taken
 {
   size_t sequence = 0;
-  std::string input;
-  std::string where; ///< "FILE:LINE" for file input.
+  SourceDomain domain;
 };
 
 /// Where the workers take domains from and hand their output back, and where the writer takes the output in input
@@ -403,7 +369,7 @@ public:
       return std::nullopt;
     }
     m_pending.emplace_back();
-    return Taken{m_taken++, std::move(next->first), std::move(next->second)};
+    return Taken{m_taken++, std::move(*next)};
   }
 
   /// Blocks until take() may give a domain (true) or never will (false: the input is done or the run is stopping).
@@ -729,11 +695,12 @@ private:
   void
   start(Taken taken)
   {
-    auto domain = parse_domain_input(taken.input);
+    const SourceDomain& input = taken.domain;
+    auto domain = parse_domain_input(input.text);
     if (!domain) {
       const std::string error =
-        taken.where.empty() ? domain.error() : fmt::format("{}: {}", taken.where, domain.error());
-      deliver(taken.sequence, m_renderer.invalid(taken.input, error));
+        input.file.empty() ? domain.error() : fmt::format("{}:{}: {}", input.file, input.line, domain.error());
+      deliver(taken.sequence, m_renderer.invalid(input.text, error));
       return;
     }
     ++m_in_flight;

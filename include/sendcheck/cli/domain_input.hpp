@@ -2,6 +2,8 @@
 
 #include <sendcheck/util/result.hpp>
 
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +22,37 @@ struct DomainInput
 /// message naming the problem and what to type instead: URLs, spaces, empty labels, labels over 63 octets, names
 /// over 253, characters not allowed in host names, and single-label names.
 util::Result<DomainInput, std::string> parse_domain_input(std::string_view input);
+
+/// A domain as written on a line of a domain file (`-f FILE`).
+struct DomainLine
+{
+  std::string text;  ///< The line without its comment and the blanks around it; never empty.
+  size_t number = 0; ///< The line's number, from 1.
+};
+
+/// Reads the domains of a domain file as they are asked for, so that a file of any size is streamed: one domain a
+/// line; '#' starts a comment; lines left blank (spaces, tabs) are skipped; a line may end in LF or CR LF, and the last
+/// one may have no line end. A line's other bytes, NUL among them, are kept for `parse_domain_input` to refuse.
+class DomainFileReader
+{
+public:
+  /// Reads from `file`, which stays the caller's to close.
+  explicit DomainFileReader(std::FILE* file) : m_file(file) {}
+
+  /// The next line that holds a domain, or nullopt at the end of the file (or when reading failed: `read_error`).
+  std::optional<DomainLine> next();
+
+  /// Whether a NUL byte was read in the first two lines: the file is not text.
+  bool binary() const { return m_binary; }
+
+  /// The errno of a failed read, if one failed.
+  std::optional<int> read_error() const { return m_read_error; }
+
+private:
+  std::FILE* m_file;
+  size_t m_line_number = 0;
+  bool m_binary = false;
+  std::optional<int> m_read_error;
+};
 
 } // namespace sendcheck::cli

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <idn2.h>
 
+#include <stdio.h> // getline (POSIX)
+#include <sys/types.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -130,41 +133,38 @@ parse_domain_input(std::string_view input)
   return result;
 }
 
+DomainFileReader::~DomainFileReader()
+{
+  std::free(m_buffer);
+}
+
 std::optional<DomainLine>
 DomainFileReader::next()
 {
-  std::string line;
   while (true) {
-    const int c = std::fgetc(m_file);
-    if (c == EOF) {
+    // getline keeps NUL bytes and gives the length read; the buffer grows to the longest line.
+    const ssize_t read = getline(&m_buffer, &m_capacity, m_file);
+    if (read < 0) {
       if (std::ferror(m_file)) {
         m_read_error = errno;
       }
-      if (line.empty()) {
-        return std::nullopt;
-      }
-    } else if (c == '\0') {
-      m_binary = m_binary || m_line_number < 2;
-      line += '\0';
-      continue;
-    } else if (c != '\n') {
-      line += static_cast<char>(c);
-      continue;
+      return std::nullopt;
+    }
+    std::string_view line(m_buffer, static_cast<size_t>(read));
+    if (m_line_number < 2 && line.find('\0') != std::string_view::npos) {
+      m_binary = true;
     }
     ++m_line_number;
-    if (const auto hash = line.find('#'); hash != std::string::npos) {
-      line.erase(hash);
+    if (line.back() == '\n') {
+      line.remove_suffix(1);
     }
+    line = line.substr(0, line.find('#'));
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-      line.pop_back();
+      line.remove_suffix(1);
     }
     const auto text = util::trim(line);
     if (!text.empty()) {
       return DomainLine{std::string(text), m_line_number};
-    }
-    line.clear();
-    if (c == EOF) {
-      return std::nullopt;
     }
   }
 }

@@ -38,6 +38,9 @@ class DomainFileReader
 public:
   /// Reads from `file`, which stays the caller's to close.
   explicit DomainFileReader(std::FILE* file) : m_file(file) {}
+  ~DomainFileReader();
+  DomainFileReader(const DomainFileReader&) = delete;
+  DomainFileReader& operator=(const DomainFileReader&) = delete;
 
   /// The next line that holds a domain, or nullopt at the end of the file (or when reading failed: `read_error`).
   std::optional<DomainLine> next();
@@ -50,6 +53,8 @@ public:
 
 private:
   std::FILE* m_file;
+  char* m_buffer = nullptr; ///< getline's line buffer (malloc'd).
+  size_t m_capacity = 0;
   size_t m_line_number = 0;
   bool m_binary = false;
   std::optional<int> m_read_error;

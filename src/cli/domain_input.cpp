@@ -8,6 +8,7 @@
 #include <stdio.h> // getline (POSIX)
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -35,38 +36,57 @@ is_ascii(std::string_view text)
   return true;
 }
 
-/// What is wrong with the ASCII host name `name`, or empty when nothing is.
+/// How an input is shown in a message: escaped, and cut at 80 bytes. Built only for a message.
 std::string
-host_name_problem(std::string_view name, std::string_view shown)
+shown_input(std::string_view input)
+{
+  return input.size() > 80 ? util::escape_for_display(input.substr(0, 80)) + "..." : util::escape_for_display(input);
+}
+
+/// Whether `c` may appear in a label of a host name (lower case: the name is lower-cased first).
+bool
+is_host_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/// What is wrong with the ASCII host name `name` (read from `input`), or empty when nothing is. The labels are
+/// checked in order, each in turn for being empty, too long, a character not allowed and a hyphen at either end;
+/// the first problem found is the one told.
+std::string
+host_name_problem(std::string_view name, std::string_view input)
 {
   if (name.size() > 253) {
-    return fmt::format("'{}' is {} characters long; a domain name can have at most 253", shown, name.size());
+    return fmt::format("'{}' is {} characters long; a domain name can have at most 253", shown_input(input),
+                       name.size());
   }
-  const auto labels = util::split(name, '.');
-  if (labels.size() < 2) {
+  if (name.find('.') == std::string_view::npos) {
     return fmt::format("'{}' is not a full domain name; give the domain mail is sent from, such as example.ee",
-                       shown);
+                       shown_input(input));
   }
-  for (const auto label : labels) {
+  size_t start = 0;
+  while (true) {
+    const size_t end = std::min(name.find('.', start), name.size());
+    const auto label = name.substr(start, end - start);
     if (label.empty()) {
-      return fmt::format("'{}' has an empty label (two dots in a row, or a dot at the start)", shown);
+      return fmt::format("'{}' has an empty label (two dots in a row, or a dot at the start)", shown_input(input));
     }
     if (label.size() > 63) {
-      return fmt::format("'{}' has a label of {} characters; each part between dots can have at most 63", shown,
-                         label.size());
+      return fmt::format("'{}' has a label of {} characters; each part between dots can have at most 63",
+                         shown_input(input), label.size());
     }
-    for (const char c : label) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-      if (!ok) {
-        return fmt::format("'{}' contains '{}', which is not allowed in a domain name", shown,
-                           util::escape_for_display(std::string_view(&c, 1)));
-      }
+    if (const auto bad = std::find_if_not(label.begin(), label.end(), is_host_char); bad != label.end()) {
+      return fmt::format("'{}' contains '{}', which is not allowed in a domain name", shown_input(input),
+                         util::escape_for_display(std::string_view(&*bad, 1)));
     }
     if (label.front() == '-' || label.back() == '-') {
-      return fmt::format("'{}' has a label that starts or ends with '-'", shown);
+      return fmt::format("'{}' has a label that starts or ends with '-'", shown_input(input));
     }
+    if (end == name.size()) {
+      return {};
+    }
+    start = end + 1;
   }
-  return {};
 }
 
 } // namespace
@@ -74,27 +94,27 @@ host_name_problem(std::string_view name, std::string_view shown)
 util::Result<DomainInput, std::string>
 parse_domain_input(std::string_view input)
 {
-  const std::string shown = util::escape_for_display(input.size() > 80 ? input.substr(0, 80) : input);
-  const std::string shown_full = input.size() > 80 ? shown + "..." : shown;
   const auto trimmed = util::trim(input);
   if (trimmed.empty()) {
     return unexpected(std::string("an empty domain name was given"));
   }
-  if (trimmed.find("://") != std::string_view::npos) {
-    auto rest = trimmed.substr(trimmed.find("://") + 3);
+  if (const auto scheme = trimmed.find("://"); scheme != std::string_view::npos) {
+    auto rest = trimmed.substr(scheme + 3);
     rest = rest.substr(0, rest.find_first_of("/:?#"));
-    return unexpected(fmt::format("'{}' is a web address; give only the domain name, e.g. {}", shown_full,
+    return unexpected(fmt::format("'{}' is a web address; give only the domain name, e.g. {}", shown_input(input),
                                   util::escape_for_display(rest)));
   }
-  if (trimmed.find_first_of(" \t\r\n") != std::string_view::npos) {
-    return unexpected(fmt::format("'{}' contains a space; give one domain name per argument", shown_full));
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  if (std::any_of(trimmed.begin(), trimmed.end(), is_space)) {
+    return unexpected(fmt::format("'{}' contains a space; give one domain name per argument", shown_input(input)));
   }
 
   DomainInput result;
   std::string_view name = trimmed;
   if (const auto at = name.rfind('@'); at != std::string_view::npos) {
     name = name.substr(at + 1);
-    result.note = fmt::format("checking the domain {} of the address {}", util::escape_for_display(name), shown_full);
+    result.note = fmt::format("checking the domain {} of the address {}", util::escape_for_display(name),
+                              shown_input(input));
   }
   if (!name.empty() && name.back() == '.') {
     name.remove_suffix(1);
@@ -112,12 +132,12 @@ parse_domain_input(std::string_view input)
     const int rc = idn2_to_ascii_8z(owned.c_str(), &converted, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
     IdnString holder(converted);
     if (rc != IDN2_OK) {
-      return unexpected(fmt::format("'{}' is not a valid internationalized domain name: {}", shown_full,
+      return unexpected(fmt::format("'{}' is not a valid internationalized domain name: {}", shown_input(input),
                                     idn2_strerror(rc)));
     }
     result.ascii = util::to_lower(holder.get());
   }
-  if (auto problem = host_name_problem(result.ascii, shown_full); !problem.empty()) {
+  if (auto problem = host_name_problem(result.ascii, input); !problem.empty()) {
     return unexpected(std::move(problem));
   }
 

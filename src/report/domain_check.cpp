@@ -234,12 +234,15 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
   }
 }
 
-/// Errors first, then warnings, then notes; the order within a severity is kept.
+/// Errors first, then warnings, then notes; the order within a severity is kept. Findings often come in that order
+/// already, and then nothing is moved (stable_sort would allocate a buffer and move every finding through it).
 void
 sort_findings(Findings& findings)
 {
-  std::stable_sort(findings.begin(), findings.end(),
-                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  const auto more_severe = [](const Finding& a, const Finding& b) { return a.severity > b.severity; };
+  if (!std::is_sorted(findings.begin(), findings.end(), more_severe)) {
+    std::stable_sort(findings.begin(), findings.end(), more_severe);
+  }
 }
 
 DomainStatus

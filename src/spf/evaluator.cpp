@@ -800,6 +800,32 @@ evaluate_target(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   co_return decision;
 }
 
+/// The match of a mechanism that needs no DNS (all, ip4, ip6), decided without a coroutine; nullopt for the others.
+std::optional<Match>
+match_without_dns(Context& ctx, const Term& term)
+{
+  const dns::IpAddress& ip = ctx.macro.ip;
+  switch (term.mechanism) {
+  case MechanismKind::all:
+    return Match::yes;
+  case MechanismKind::ip4:
+  case MechanismKind::ip6:
+    if (!term.network || term.network->family() != ip.family()) {
+      return Match::no;
+    }
+    return client_in_network(ctx, *term.network, ip.is_v4() ? term.effective_cidr4() : term.effective_cidr6())
+             ? Match::yes
+             : Match::no;
+  case MechanismKind::a:
+  case MechanismKind::mx:
+  case MechanismKind::exists:
+  case MechanismKind::ptr:
+  case MechanismKind::include:
+    break;
+  }
+  return std::nullopt;
+}
+
 /// Evaluates one mechanism; on Match::error, `error` holds the decision.
 util::Task<Match>
 evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, const std::string& record_text,
@@ -834,25 +860,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   };
   const auto address_type = ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
   const unsigned prefix = ip.is_v4() ? term.effective_cidr4() : term.effective_cidr6();
-
-  switch (term.mechanism) {
-  case MechanismKind::all:
-    co_return Match::yes;
-
-  case MechanismKind::ip4:
-  case MechanismKind::ip6: {
-    if (!term.network || term.network->family() != ip.family()) {
-      co_return Match::no;
-    }
-    co_return client_in_network(ctx, *term.network, prefix) ? Match::yes : Match::no;
-  }
-
-  case MechanismKind::a:
-  case MechanismKind::mx:
-  case MechanismKind::exists:
-  case MechanismKind::ptr:
-  case MechanismKind::include:
-    break;
+  if (const auto match = match_without_dns(ctx, term)) {
+    co_return *match;
   }
 
   if (term.domain_spec && prepare_target(ctx, *term.domain_spec)) {
@@ -1104,7 +1113,13 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
       }
     };
     Decision error;
-    const Match match = co_await evaluate_mechanism(ctx, term, domain, record_text, depth, step, error);
+    // all, ip4 and ip6 (most terms) are decided here, without the coroutine frame of evaluate_mechanism.
+    Match match = Match::no;
+    if (const auto quick = match_without_dns(ctx, term)) {
+      match = *quick;
+    } else {
+      match = co_await evaluate_mechanism(ctx, term, domain, record_text, depth, step, error);
+    }
     if (match == Match::error) {
       step.result = error.result;
       if (step.note.empty()) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -324,19 +325,29 @@ is_queryable(std::string_view name)
   if (name.empty() || name.size() > 253) {
     return false;
   }
-  size_t label = 0; // the length of the label so far
-  for (const char c : name) {
-    const auto octet = static_cast<unsigned char>(c);
-    if (c == '.') {
-      if (label == 0) {
-        return false;
-      }
-      label = 0;
-    } else if (octet < 0x20 || octet >= 0x7f || c == '\\' || ++label > 63) {
+  // What each byte is: part of a label, a dot, or a byte no query name may hold (a control byte, DEL, non-ASCII, a
+  // backslash). One table lookup a byte; the labels are measured between dots.
+  enum : uint8_t { label_byte, dot, refused };
+  static constexpr std::array<uint8_t, 256> k_kind = [] {
+    std::array<uint8_t, 256> kind{};
+    for (size_t byte = 0; byte < kind.size(); ++byte) {
+      kind[byte] = byte < 0x20 || byte >= 0x7f || byte == '\\' ? refused : byte == '.' ? dot : label_byte;
+    }
+    return kind;
+  }();
+  size_t label_start = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const uint8_t kind = k_kind[static_cast<unsigned char>(name[i])];
+    if (kind == label_byte) {
+      continue;
+    }
+    if (kind == refused || i == label_start || i - label_start > 63) {
       return false;
     }
+    label_start = i + 1;
   }
-  return label != 0;
+  const size_t last = name.size() - label_start;
+  return last != 0 && last <= 63;
 }
 
 bool

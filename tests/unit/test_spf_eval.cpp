@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
+#include <random>
 
 using namespace sendcheck;
 using spf::SpfResult;
@@ -410,4 +412,50 @@ TEST_CASE("spf::is_valid_domain: labels of 1-63 octets, at most 253 in all, two 
   CHECK(spf::is_valid_domain(long_name));
   CHECK(spf::is_valid_domain(long_name + "."));
   CHECK_FALSE(spf::is_valid_domain(long_name + "b"));
+}
+
+TEST_CASE("spf::is_valid_domain agrees with the rule written out, on random names built to hit every edge")
+{
+  // The rule, one byte at a time: an optional final dot; 1-253 octets; labels of 1-63 octets from 0x20-0x7e without
+  // a backslash; at least two labels; not starting with '['.
+  const auto rule = [](std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+      name.remove_suffix(1);
+    }
+    if (name.empty() || name.size() > 253 || name.front() == '[') {
+      return false;
+    }
+    size_t labels = 1;
+    size_t label = 0;
+    for (const char c : name) {
+      const auto octet = static_cast<unsigned char>(c);
+      if (c == '.') {
+        if (label == 0) {
+          return false;
+        }
+        ++labels;
+        label = 0;
+      } else if (octet < 0x20 || octet > 0x7e || c == '\\' || ++label > 63) {
+        return false;
+      }
+    }
+    return label != 0 && labels >= 2;
+  };
+  std::mt19937 random(20261130);
+  const std::string odd_bytes = std::string("\\\x00\x1f\x7f\x80\xff ~[", 9);
+  for (int round = 0; round < 20000; ++round) {
+    std::string name;
+    const size_t labels = 1 + random() % 6;
+    for (size_t l = 0; l < labels; ++l) {
+      const size_t length = std::array<size_t, 8>{0, 1, 2, 62, 63, 64, 5, 40}[random() % 8];
+      for (size_t i = 0; i < length; ++i) {
+        name += random() % 50 == 0 ? odd_bytes[random() % odd_bytes.size()] : static_cast<char>('a' + random() % 26);
+      }
+      if (l + 1 < labels || random() % 4 == 0) {
+        name += '.';
+      }
+    }
+    CAPTURE(name);
+    CHECK(spf::is_valid_domain(name) == rule(name));
+  }
 }

@@ -27,18 +27,30 @@ enum class Role : uint8_t { top, include, redirect };
 /// Whether the caller will use an explanation for a fail.
 enum class WantExplanation : uint8_t { no, yes };
 
-/// The outcome of one domain's evaluation (check_host() on that domain).
+/// The outcome of one domain's evaluation (check_host() on that domain). The deciding term and the record text stay
+/// in the parsed record, which the decision shares: decisions are copied and discarded often (an include that does
+/// not match, memo entries), and copying a term and a record text each time was a fifth of all allocations.
 struct Decision
 {
   SpfResult result = SpfResult::neutral;
-  std::optional<Term> term;
+  /// The deciding term, one of `parsed`'s terms; null when none.
+  const Term* term = nullptr;
   std::string domain;
-  std::string record;
+  /// The record the decision was made in, as parsed (keeps `term` alive); null when no record was read.
+  RecordCache::Entry parsed;
+  /// The record text when it did not parse (a syntax error); empty otherwise.
+  std::string unparsed_record;
   std::string reason;
   std::string code;
   std::optional<LookupInfo> dns_failure;
   std::optional<ParseError> parse_error;
   std::string explanation;
+
+  /// The text of the record the decision was made in (empty when none was read).
+  std::string_view record() const
+  {
+    return parsed && parsed->has_value() ? std::string_view(parsed->value().text) : std::string_view(unparsed_record);
+  }
 };
 
 /// What a memo entry is found by: a view into the caller's strings, so a lookup allocates nothing.
@@ -359,19 +371,18 @@ ends_with_domain(std::string_view name, std::string_view domain)
   return name.size() == domain.size() || name[name.size() - domain.size() - 1] == '.';
 }
 
+/// An error decision in `domain`, made at `term` (null: none) of the record `parsed` (null: none read).
 Decision
 error_decision(SpfResult result, std::string code, std::string reason, const std::string& domain,
-               const std::string& record, const Term* term)
+               const RecordCache::Entry& parsed, const Term* term)
 {
   Decision decision;
   decision.result = result;
   decision.code = std::move(code);
   decision.reason = std::move(reason);
   decision.domain = domain;
-  decision.record = record;
-  if (term) {
-    decision.term = *term;
-  }
+  decision.parsed = parsed;
+  decision.term = term;
   return decision;
 }
 
@@ -839,12 +850,12 @@ match_without_dns(Context& ctx, const Term& term)
 
 /// Evaluates one mechanism; on Match::error, `error` holds the decision.
 util::Task<Match>
-evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, const std::string& record_text,
+evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, const RecordCache::Entry& parsed,
                    unsigned depth, TraceStep& step, Decision& error)
 {
   const dns::IpAddress& ip = ctx.macro.ip;
   const auto fail_with = [&](SpfResult result, std::string code, std::string reason) {
-    error = error_decision(result, std::move(code), std::move(reason), domain, record_text, &term);
+    error = error_decision(result, std::move(code), std::move(reason), domain, parsed, &term);
     return Match::error;
   };
   // The outcome of an a/mx/exists term's main lookup when it gave nothing to match against: temperror when it
@@ -855,7 +866,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     if (dns::is_failure(answer.status)) {
       error = error_decision(SpfResult::temperror, "spf.dns_failure",
                              fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(*info)), domain,
-                             record_text, &term);
+                             parsed, &term);
       error.dns_failure = *info;
       return Match::error;
     }
@@ -950,7 +961,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
         error = error_decision(SpfResult::temperror, "spf.dns_failure",
                                fmt::format("the DNS lookup of MX host {} for '{}' failed: {}", mx.exchange,
                                            term.text, describe(*host_info)),
-                               domain, record_text, &term);
+                               domain, parsed, &term);
         error.dns_failure = *host_info;
         co_return Match::error;
       }
@@ -1057,21 +1068,15 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     co_return decision;
   }
 
-  RecordCache::Entry cached;
-  std::optional<util::Result<Record, ParseError>> local;
-  const util::Result<Record, ParseError>* parsed = nullptr;
-  if (ctx.options.cache) {
-    cached = ctx.options.cache->parse(record_text);
-    parsed = cached.get();
-  } else {
-    local.emplace(parse_record(record_text));
-    parsed = &*local;
-  }
+  const RecordCache::Entry parsed = ctx.options.cache
+                                      ? ctx.options.cache->parse(record_text)
+                                      : std::make_shared<const util::Result<Record, ParseError>>(parse_record(record_text));
   if (!parsed->has_value()) {
     decision = error_decision(SpfResult::permerror, "spf.syntax",
                               fmt::format("the SPF record of {} has a syntax error: {}", domain,
                                           parsed->error().message),
-                              domain, record_text, nullptr);
+                              domain, nullptr, nullptr);
+    decision.unparsed_record = std::move(record_text);
     decision.parse_error = parsed->error();
     fetch.result = decision.result;
     fetch.note = decision.reason;
@@ -1105,7 +1110,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                                  fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, "
                                              "exists, redirect); '{}' in {}'s record is one too many",
                                              ctx.options.limits.dns_terms, term.text, domain),
-                                 domain, record_text, &term);
+                                 domain, parsed, &term);
       }
     }
     TraceStep step;
@@ -1129,7 +1134,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     if (const auto quick = match_without_dns(ctx, term)) {
       match = *quick;
     } else {
-      match = co_await evaluate_mechanism(ctx, term, domain, record_text, depth, step, error);
+      match = co_await evaluate_mechanism(ctx, term, domain, parsed, depth, step, error);
     }
     if (match == Match::error) {
       step.result = error.result;
@@ -1149,9 +1154,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     step.result = result;
     finish_step();
     decision.result = result;
-    decision.term = term;
+    decision.term = &term;
     decision.domain = domain;
-    decision.record = record_text;
+    decision.parsed = parsed;
     if (result == SpfResult::fail && want_explanation == WantExplanation::yes) {
       if (const Term* exp = record.exp()) {
         TraceStep exp_step;
@@ -1185,7 +1190,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                                fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, exists, "
                                            "redirect); '{}' in {}'s record is one too many",
                                            ctx.options.limits.dns_terms, redirect->text, domain),
-                               domain, record_text, redirect);
+                               domain, parsed, redirect);
     }
     if (prepare_target(ctx, *redirect->domain_spec)) {
       co_await ensure_ptr(ctx);
@@ -1199,7 +1204,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
       co_return error_decision(SpfResult::permerror, "spf.invalid_domain",
                                fmt::format("'{}' names '{}', which is not a valid domain name", redirect->text,
                                            util::escape_for_display(target)),
-                               domain, record_text, redirect);
+                               domain, parsed, redirect);
     }
     ctx.record(std::move(step));
     Decision inner = co_await evaluate_target(ctx, target, depth + 1, Role::redirect, want_explanation);
@@ -1209,7 +1214,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
 
   decision.result = SpfResult::neutral;
   decision.domain = domain;
-  decision.record = record_text;
+  decision.parsed = parsed;
   ctx.macro.domain = saved_domain;
   co_return decision;
 }
@@ -1329,9 +1334,11 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, 
 
   Decision decision = co_await evaluate_domain(ctx, domain, 0, Role::top, WantExplanation::yes);
   evaluation.result = decision.result;
-  evaluation.deciding_term = std::move(decision.term);
+  if (decision.term != nullptr) {
+    evaluation.deciding_term = *decision.term;
+  }
   evaluation.deciding_domain = std::move(decision.domain);
-  evaluation.deciding_record = std::move(decision.record);
+  evaluation.deciding_record = decision.record();
   evaluation.reason = std::move(decision.reason);
   evaluation.error_code = std::move(decision.code);
   evaluation.dns_failure = std::move(decision.dns_failure);

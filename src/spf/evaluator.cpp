@@ -569,7 +569,7 @@ private:
   dns::Resolver& m_resolver;
   std::shared_ptr<RecordCache> m_cache;
   unsigned m_mx_names;
-  MacroContext m_macro;                                   ///< Only `ip` and `domain`: targets have no macros.
+  MacroContext m_macro;                                   ///< Only `ip`: the targets followed have no macros.
   unsigned m_names = 0;                                   ///< Names prefetched from the budget.
   std::vector<std::pair<std::string, dns::RRType>> m_followed; ///< Every (name, type) followed, once each.
   /// The (domain, depth) of every record walked to its end. The resolver gives one answer per name for the whole
@@ -587,7 +587,6 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
     return;
   }
   const auto address_type = m_macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
-  m_macro.domain = domain;
   bool same_for_every_address = true; // `ptr` prefetches the client's own reverse name
   for (const auto& term : record.terms) {
     std::optional<dns::RRType> type;
@@ -626,7 +625,7 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
       continue;
     }
     const std::string target =
-      term.domain_spec ? expand(*term.domain_spec, m_macro, MacroUse::domain_spec) : m_macro.domain;
+      term.domain_spec ? expand(*term.domain_spec, m_macro, MacroUse::domain_spec) : domain;
     if (!is_queryable(target)) {
       continue;
     }
@@ -638,7 +637,6 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
     } else if (*type == dns::RRType::mx) {
       follow(target, *type, depth);
     }
-    m_macro.domain = domain; // a synchronous answer may have followed another record
   }
   if (same_for_every_address) {
     m_walked.emplace_back(domain, depth);

@@ -411,8 +411,9 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
       && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();
-    // Built in place from the evaluation (a default IpResult and a move assignment cost twice as much).
-    report.ips.emplace_back(ip, bulk ? IpRole::bulk : IpRole::ordinary, std::move(evaluations[i]));
+    // Built from the moved evaluation (a default IpResult and a move assignment cost twice as much). Braces, not
+    // emplace_back's parentheses: clang 14 (the fuzz build) has no parenthesized aggregate initialization.
+    report.ips.push_back(IpResult{ ip, bulk ? IpRole::bulk : IpRole::ordinary, std::move(evaluations[i]) });
   }
 
   spf::LintOptions lint_options;

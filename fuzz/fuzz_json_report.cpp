@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 using namespace sendcheck;
@@ -54,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   ip.evaluation.reason = field(f, 5);
   ip.evaluation.error_code = "spf.syntax";
   ip.evaluation.deciding_domain = field(f, 6);
-  ip.evaluation.deciding_record = field(f, 7);
+  ip.evaluation.deciding_record = std::make_shared<const std::string>(field(f, 7));
   spf::Term term;
   term.text = field(f, 8);
   ip.evaluation.deciding_term = term;

@@ -38,18 +38,21 @@ struct Decision
   std::string domain;
   /// The record the decision was made in, as parsed (keeps `term` alive); null when no record was read.
   RecordCache::Entry parsed;
-  /// The record text when it did not parse (a syntax error); empty otherwise.
-  std::string unparsed_record;
+  /// The record text when it did not parse (a syntax error); null otherwise.
+  std::shared_ptr<const std::string> unparsed_record;
   std::string reason;
   std::string code;
   std::optional<LookupInfo> dns_failure;
   std::optional<ParseError> parse_error;
   std::string explanation;
 
-  /// The text of the record the decision was made in (empty when none was read).
-  std::string_view record() const
+  /// The text of the record the decision was made in, sharing ownership with `parsed` (null when none was read).
+  std::shared_ptr<const std::string> record() const
   {
-    return parsed && parsed->has_value() ? std::string_view(parsed->value().text) : std::string_view(unparsed_record);
+    if (parsed && parsed->has_value()) {
+      return std::shared_ptr<const std::string>(parsed, &parsed->value().text);
+    }
+    return unparsed_record;
   }
 };
 
@@ -1074,7 +1077,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                               fmt::format("the SPF record of {} has a syntax error: {}", domain,
                                           parsed->error().message),
                               domain, nullptr, nullptr);
-    decision.unparsed_record = std::move(record_text);
+    decision.unparsed_record = std::make_shared<const std::string>(std::move(record_text));
     decision.parse_error = parsed->error();
     fetch.result = decision.result;
     fetch.note = decision.reason;

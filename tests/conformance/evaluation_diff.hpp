@@ -74,8 +74,11 @@ evaluation_difference(const spf::Evaluation& left, const spf::Evaluation& right)
   if (left.deciding_domain != right.deciding_domain) {
     return differ("deciding_domain", left.deciding_domain, right.deciding_domain);
   }
-  if (left.deciding_record != right.deciding_record) {
-    return differ("deciding_record", left.deciding_record, right.deciding_record);
+  const auto record_of = [](const spf::Evaluation& evaluation) {
+    return evaluation.deciding_record ? "'" + *evaluation.deciding_record + "'" : std::string("none");
+  };
+  if (record_of(left) != record_of(right)) {
+    return differ("deciding_record", record_of(left), record_of(right));
   }
   if (left.reason != right.reason) {
     return differ("reason", left.reason, right.reason);

@@ -130,8 +130,9 @@ struct Evaluation
   std::optional<Term> deciding_term;
   /// The domain whose record held `deciding_term` (or where the error happened).
   std::string deciding_domain;
-  /// That domain's record text.
-  std::string deciding_record;
+  /// That domain's record text; null when no record was read. Shared by the copies of the evaluation (the addresses
+  /// of a check_hosts() call often get copies of one evaluation), so that a copy does not copy the record.
+  std::shared_ptr<const std::string> deciding_record;
   /// For none, temperror and permerror: a plain-English reason ("example.com has 2 SPF records; a domain must publish
   /// exactly one", "more than 10 DNS-querying terms", ...).
   std::string reason;

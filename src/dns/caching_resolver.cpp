@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 namespace sendcheck::dns {
 
@@ -52,6 +53,133 @@ CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
 {
 }
 
+size_t
+CachingResolver::find_slot(std::string_view name, RRType type, size_t hash) const noexcept
+{
+  const size_t mask = m_slots.size() - 1;
+  const uint32_t tag = tag_of(hash);
+  for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    const Slot& candidate = m_slots[slot];
+    if (candidate.entry == k_none) {
+      return slot;
+    }
+    if (candidate.tag == tag) {
+      const Entry& entry = m_entries[candidate.entry];
+      if (entry.hash == hash && entry.type == type && entry.name == name) {
+        return slot;
+      }
+    }
+  }
+}
+
+CachingResolver::Index
+CachingResolver::find(std::string_view name, RRType type, size_t hash) const noexcept
+{
+  if (m_slots.empty()) {
+    return k_none;
+  }
+  return m_slots[find_slot(name, type, hash)].entry;
+}
+
+CachingResolver::Index
+CachingResolver::insert(std::string_view name, RRType type, size_t hash)
+{
+  // At most half full, so that probes stay short.
+  if (2 * (m_indexed + 1) > m_slots.size()) {
+    grow_slots();
+  }
+  Index index = m_free;
+  if (index != k_none) {
+    m_free = m_entries[index].older;
+  } else {
+    if (m_entries.size() >= k_none) {
+      throw std::length_error("CachingResolver: too many entries");
+    }
+    index = static_cast<Index>(m_entries.size());
+    m_entries.emplace_back();
+  }
+  Entry& entry = m_entries[index];
+  entry.name.assign(name);
+  entry.hash = hash;
+  entry.type = type;
+  entry.state = State::in_flight;
+  entry.older = k_none;
+  entry.newer = k_none;
+  m_slots[find_slot(name, type, hash)] = Slot{ tag_of(hash), index };
+  ++m_indexed;
+  return index;
+}
+
+void
+CachingResolver::erase(Index index)
+{
+  Entry& entry = m_entries[index];
+  // Backward-shift deletion: the entries after the hole in its probe run move up into it when their home slot
+  // allows, so that every entry stays reachable from its home without tombstones.
+  const size_t mask = m_slots.size() - 1;
+  size_t hole = entry.hash & mask;
+  while (m_slots[hole].entry != index) {
+    hole = (hole + 1) & mask;
+  }
+  for (size_t slot = (hole + 1) & mask; m_slots[slot].entry != k_none; slot = (slot + 1) & mask) {
+    const size_t home = m_entries[m_slots[slot].entry].hash & mask;
+    // The entry at `slot` may move to `hole` unless its home lies after the hole, up to `slot` (cyclically).
+    if (((slot - home) & mask) >= ((slot - hole) & mask)) {
+      m_slots[hole] = m_slots[slot];
+      hole = slot;
+    }
+  }
+  m_slots[hole] = Slot{};
+  --m_indexed;
+
+  entry.name.clear(); // keeps the buffer for the next name
+  entry.answer = nullptr;
+  entry.state = State::free;
+  entry.older = m_free;
+  m_free = index;
+}
+
+void
+CachingResolver::grow_slots()
+{
+  m_slots.assign(m_slots.empty() ? 64 : 2 * m_slots.size(), Slot{});
+  const size_t mask = m_slots.size() - 1;
+  for (Index index = 0; index < m_entries.size(); ++index) {
+    if (m_entries[index].state == State::free) {
+      continue;
+    }
+    size_t slot = m_entries[index].hash & mask;
+    while (m_slots[slot].entry != k_none) {
+      slot = (slot + 1) & mask;
+    }
+    m_slots[slot] = Slot{ tag_of(m_entries[index].hash), index };
+  }
+}
+
+void
+CachingResolver::link_newest(Index index) noexcept
+{
+  Entry& entry = m_entries[index];
+  entry.older = m_newest;
+  entry.newer = k_none;
+  if (m_newest != k_none) {
+    m_entries[m_newest].newer = index;
+  } else {
+    m_oldest = index;
+  }
+  m_newest = index;
+}
+
+void
+CachingResolver::unlink(Index index) noexcept
+{
+  Entry& entry = m_entries[index];
+  (entry.older != k_none ? m_entries[entry.older].newer : m_oldest) = entry.newer;
+  (entry.newer != k_none ? m_entries[entry.newer].older : m_newest) = entry.older;
+  entry.older = k_none;
+  entry.newer = k_none;
+}
+
 void
 CachingResolver::query(std::string_view name, RRType type, Callback done)
 {
@@ -63,28 +191,31 @@ void
 CachingResolver::query_normalized(std::string_view name, RRType type, Callback done)
 {
   ++m_stats.queries;
-  const KeyView key = make_key(name, type);
-  const auto it = m_entries.find(key);
-  if (it != m_entries.end()) {
-    Entry& entry = it->second;
-    if (entry.answer) {
-      ++m_stats.hits;
-      m_lru.splice(m_lru.end(), m_lru, entry.lru_position);
-      const AnswerPtr answer = entry.answer; // the callback may query again and rehash the map
-      done(answer);
-    } else {
-      ++m_stats.coalesced;
-      if (entry.first_waiter) {
-        entry.more_waiters.push_back(std::move(done));
-      } else {
-        entry.first_waiter = std::move(done);
-      }
-    }
+  const size_t hash = hash_key(name, type);
+  const Index index = find(name, type, hash);
+  if (index == k_none) {
+    const Index added = insert(name, type, hash);
+    m_entries[added].first_waiter = std::move(done);
+    send(added);
     return;
   }
-  auto& node = *m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first;
-  node.second.first_waiter = std::move(done);
-  send(node);
+  Entry& entry = m_entries[index];
+  if (entry.state == State::answered) {
+    ++m_stats.hits;
+    if (index != m_newest) {
+      unlink(index);
+      link_newest(index);
+    }
+    const AnswerPtr answer = entry.answer; // the callback may query again and move the entries
+    done(answer);
+    return;
+  }
+  ++m_stats.coalesced;
+  if (entry.first_waiter) {
+    entry.more_waiters.push_back(std::move(done));
+  } else {
+    entry.first_waiter = std::move(done);
+  }
 }
 
 void
@@ -97,40 +228,46 @@ CachingResolver::prefetch(std::string_view name, RRType type)
 void
 CachingResolver::prefetch_normalized(std::string_view name, RRType type)
 {
-  const KeyView key = make_key(name, type);
-  if (m_entries.find(key) != m_entries.end()) {
+  const size_t hash = hash_key(name, type);
+  if (find(name, type, hash) != k_none) {
     return;
   }
   ++m_stats.prefetches;
-  send(*m_entries.emplace(Key{ std::string(key.name), type, key.hash }, Entry{}).first);
+  send(insert(name, type, hash));
 }
 
 void
-CachingResolver::send(Entries::value_type& entry)
+CachingResolver::send(Index index)
 {
   ++m_stats.upstream;
-  // Two pointers: small enough for std::function to hold without allocating. The node stays put until evicted,
-  // and an entry in flight is never evicted (so its name, viewed here, too).
+  Entry& entry = m_entries[index];
+  const uint32_t serial = m_next_query_serial++;
+  entry.query_serial = serial;
+  // The entry's name stays valid until the answer comes (an entry in flight is never evicted, and the entries only
+  // move when one is added, which an upstream that answers at once does after calling back). The callback holds
+  // 16 octets, small enough for std::function to keep without allocating.
   m_upstream.query_normalized(
-    entry.first.name, entry.first.type, [this, &entry](AnswerPtr answer) { complete(entry, std::move(answer)); });
+    entry.name, entry.type, [this, index, serial](AnswerPtr answer) { complete(index, serial, std::move(answer)); });
 }
 
 void
-CachingResolver::complete(Entries::value_type& node, AnswerPtr answer)
+CachingResolver::complete(Index index, uint32_t query_serial, AnswerPtr answer)
 {
-  Entry& entry = node.second;
-  if (entry.answer) {
-    return; // an upstream that broke its contract and answered twice
+  Entry& entry = m_entries[index];
+  if (entry.state != State::in_flight || entry.query_serial != query_serial) {
+    return; // an upstream that broke its contract and answered twice (the entry may even be another key's by now)
   }
   if (!answer) {
-    answer = make_status_answer(node.first.name, RRType::a, Status::error, {}, "no answer given");
+    answer = make_status_answer(entry.name, RRType::a, Status::error, {}, "no answer given");
   }
   Callback first = std::move(entry.first_waiter);
   entry.first_waiter = nullptr;
   std::vector<Callback> more = std::move(entry.more_waiters);
   entry.more_waiters.clear();
   entry.answer = answer;
-  entry.lru_position = m_lru.insert(m_lru.end(), &node.first);
+  entry.state = State::answered;
+  link_newest(index);
+  ++m_answered;
   evict(); // may drop this very entry (when the limit is tiny): only locals are used from here on
   if (first) {
     first(answer);
@@ -146,10 +283,11 @@ CachingResolver::evict()
   if (m_max_entries == 0) {
     return;
   }
-  while (m_lru.size() > m_max_entries) {
-    const Key* oldest = m_lru.front();
-    m_lru.pop_front();
-    m_entries.erase(m_entries.find(KeyView{ oldest->name, oldest->type, oldest->hash }));
+  while (m_answered > m_max_entries) {
+    const Index oldest = m_oldest;
+    unlink(oldest);
+    --m_answered;
+    erase(oldest);
     ++m_stats.evictions;
   }
 }
@@ -158,8 +296,9 @@ AnswerPtr
 CachingResolver::cached(std::string_view name, RRType type) const
 {
   std::string storage;
-  const auto it = m_entries.find(make_key(util::normalize_name(name, storage), type));
-  return it == m_entries.end() ? nullptr : it->second.answer;
+  const std::string_view key = util::normalize_name(name, storage);
+  const Index index = find(key, type, hash_key(key, type));
+  return index == k_none ? nullptr : m_entries[index].answer;
 }
 
 void

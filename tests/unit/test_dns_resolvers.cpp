@@ -5,7 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
+#include <list>
+#include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -460,6 +464,176 @@ TEST_CASE("dns::CachingResolver keys and waiters")
     CHECK(answers[0]->name == "sloppy.example");
     CHECK(answers[0]->detail == "no answer given");
     CHECK(cache.cached("sloppy.example", RRType::txt) == answers[0]);
+  }
+}
+
+namespace {
+
+/// A resolver that keeps every query's callback until the test answers it, any number of times.
+class ManualResolver : public dns::Resolver
+{
+public:
+  void
+  query(std::string_view name, RRType type, Callback done) override
+  {
+    m_asked.emplace_back(name);
+    m_types.push_back(type);
+    m_callbacks.push_back(std::move(done));
+  }
+  void run() override {}
+
+  /// Calls the callback of the `i`th query with an ok answer naming its name.
+  void
+  answer(size_t i)
+  {
+    m_callbacks.at(i)(dns::make_status_answer(m_asked.at(i), m_types.at(i), Status::ok, "manual"));
+  }
+
+  const std::vector<std::string>& asked() const { return m_asked; }
+
+private:
+  std::vector<std::string> m_asked;
+  std::vector<RRType> m_types;
+  std::vector<Callback> m_callbacks;
+};
+
+/// The key names of the table tests: "k17.example" and so on, some long enough to leave std::string's inline room.
+std::string
+key_name(size_t i)
+{
+  return (i % 3 == 0 ? "a-longer-name-to-leave-the-small-string-room.k" : "k") + std::to_string(i) + ".example";
+}
+
+} // namespace
+
+TEST_CASE("dns::CachingResolver table")
+{
+  dns::ZoneResolver zone("upstream");
+  DeferredResolver upstream(zone);
+
+  SUBCASE("growth: 20,000 keys without a bound are all kept and found, each asked upstream once")
+  {
+    dns::CachingResolver cache(upstream, 0);
+    AnswerPtr answer;
+    for (size_t i = 0; i < 10000; ++i) {
+      cache.query(key_name(i), RRType::txt, store(answer));
+      cache.query(key_name(i), RRType::a, store(answer));
+    }
+    cache.run();
+    CHECK(cache.size() == 20000);
+    CHECK(upstream.queries() == 20000);
+    for (size_t i = 0; i < 10000; ++i) {
+      for (const RRType type : { RRType::txt, RRType::a, RRType::mx }) {
+        const auto cached = cache.cached(key_name(i), type);
+        REQUIRE((cached != nullptr) == (type != RRType::mx));
+        if (cached) {
+          CHECK(cached->name == key_name(i));
+          CHECK(cached->type == type);
+        }
+      }
+    }
+    for (size_t i = 0; i < 10000; ++i) {
+      cache.query(key_name(i), RRType::a, store(answer));
+    }
+    CHECK(cache.stats().hits == 10000);
+    CHECK(upstream.queries() == 20000);
+    CHECK_FALSE(cache.cached("k10000.example", RRType::a));
+    CHECK_FALSE(cache.cached("", RRType::a));
+  }
+  SUBCASE("the LRU bound, with queries in flight, against a model: random batches of queries over 300 keys")
+  {
+    for (const size_t bound : { size_t{ 1 }, size_t{ 2 }, size_t{ 7 }, size_t{ 40 }, size_t{ 250 } }) {
+      CAPTURE(bound);
+      DeferredResolver network(zone);
+      dns::CachingResolver cache(network, bound);
+      std::list<size_t> lru;        // the model: answered keys, most recently used last
+      std::vector<size_t> flying;   // keys in flight, in the order they were sent
+      size_t hits = 0;
+      size_t evictions = 0;
+      std::mt19937 random(static_cast<unsigned>(bound));
+      AnswerPtr answer;
+      const auto key_of = [](size_t key) { return key_name(key / 2); };
+      const auto type_of = [](size_t key) { return key % 2 == 0 ? RRType::a : RRType::txt; };
+      for (int round = 0; round < 400; ++round) {
+        const size_t batch = 1 + random() % 12;
+        for (size_t q = 0; q < batch; ++q) {
+          // Skewed toward low keys, so that some stay in use and others age out.
+          const size_t key = std::min(random() % 600, random() % 600);
+          cache.query(key_of(key), type_of(key), store(answer));
+          if (const auto it = std::find(lru.begin(), lru.end(), key); it != lru.end()) {
+            lru.splice(lru.end(), lru, it);
+            ++hits;
+          } else if (std::find(flying.begin(), flying.end(), key) == flying.end()) {
+            flying.push_back(key);
+          }
+        }
+        cache.run();
+        for (const size_t key : flying) {
+          lru.push_back(key);
+          if (lru.size() > bound) {
+            lru.pop_front();
+            ++evictions;
+          }
+        }
+        flying.clear();
+        REQUIRE(cache.size() == lru.size());
+        REQUIRE(cache.stats().hits == hits);
+        REQUIRE(cache.stats().evictions == evictions);
+        if (round % 50 == 49) {
+          const std::set<size_t> kept(lru.begin(), lru.end());
+          for (size_t key = 0; key < 600; ++key) {
+            CAPTURE(key);
+            const auto cached = cache.cached(key_of(key), type_of(key));
+            REQUIRE((cached != nullptr) == (kept.count(key) == 1));
+            if (cached) {
+              CHECK(cached->name == key_of(key));
+            }
+          }
+        }
+      }
+      CHECK(network.queries() == cache.stats().upstream);
+    }
+  }
+  SUBCASE("an evicted entry's late second answer is ignored, also when a new key reuses the entry")
+  {
+    ManualResolver manual;
+    dns::CachingResolver cache(manual, 1);
+    std::vector<std::string> got;
+    const auto note = [&got](AnswerPtr answer) { got.push_back(answer->name); };
+    cache.query("first.example", RRType::a, note);
+    manual.answer(0);
+    cache.query("second.example", RRType::a, note);
+    manual.answer(1); // evicts first.example
+    CHECK_FALSE(cache.cached("first.example", RRType::a));
+    cache.query("third.example", RRType::a, note); // in flight, in the entry first.example had
+    manual.answer(0);                              // first.example's query answered again
+    CHECK(got == std::vector<std::string>{ "first.example", "second.example" });
+    CHECK_FALSE(cache.cached("third.example", RRType::a));
+    manual.answer(2);
+    CHECK(got == std::vector<std::string>{ "first.example", "second.example", "third.example" });
+    REQUIRE(cache.cached("third.example", RRType::a));
+    CHECK(cache.cached("third.example", RRType::a)->name == "third.example");
+    CHECK(manual.asked() == std::vector<std::string>{ "first.example", "second.example", "third.example" });
+  }
+  SUBCASE("entries in flight are never evicted, however many")
+  {
+    ManualResolver manual;
+    dns::CachingResolver cache(manual, 2);
+    std::vector<std::string> got;
+    for (size_t i = 0; i < 100; ++i) {
+      cache.query(key_name(i), RRType::txt, [&got](AnswerPtr answer) { got.push_back(answer->name); });
+    }
+    for (size_t i = 0; i < 100; ++i) {
+      manual.answer(99 - i);
+    }
+    REQUIRE(got.size() == 100);
+    for (size_t i = 0; i < 100; ++i) {
+      CHECK(got[i] == key_name(99 - i));
+    }
+    CHECK(cache.size() == 2);
+    CHECK(cache.cached(key_name(0), RRType::txt));
+    CHECK(cache.cached(key_name(1), RRType::txt));
+    CHECK(cache.stats().evictions == 98);
   }
 }
 

@@ -3,10 +3,9 @@
 #include <sendcheck/dns/resolver.hpp>
 
 #include <cstddef>
-#include <list>
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace sendcheck::dns {
@@ -31,6 +30,12 @@ struct CacheStats
 /// about 500 bytes, so the default bound keeps the cache near 10 MiB, while 100,000 domains unbounded (4 queries
 /// each) took about 200 MiB (measured). The bound only costs repeated queries for answers nobody asked for lately:
 /// a shared include stays cached because every domain asks for it.
+///
+/// The entries live in one vector, named by index and reused once evicted (with their name's buffer); an
+/// open-addressing index of 8-octet slots (an entry's index and half its hash) finds them, and the LRU order is a
+/// list threaded through the entries. A lookup reads one or two slots and then the entry it finds, and storing an
+/// answer allocates nothing once the vectors have grown: a node-based map and list cost three allocations per key and
+/// a cache miss at each of bucket, node and key (about 4.5% of a run's CPU cycles).
 class CachingResolver : public Resolver
 {
 public:
@@ -61,76 +66,85 @@ public:
   const CacheStats& stats() const { return m_stats; }
 
   /// How many answers are stored now (not counting queries in flight).
-  size_t size() const { return m_lru.size(); }
+  size_t size() const { return m_answered; }
 
   /// The stored answer for (`name`, `type`), or null when there is none (yet).
   AnswerPtr cached(std::string_view name, RRType type) const;
 
 private:
-  /// What an answer is stored under: the normalized name and the type, with their hash.
-  struct Key
-  {
-    std::string name; ///< Normalized.
-    RRType type;      ///< The type asked.
-    size_t hash;      ///< `hash_key(name, type)`, kept: the map asks again for the hash of every key it steps over.
+  /// Where an entry is in m_entries (entries move when the vector grows, so they are named by index).
+  using Index = uint32_t;
+  static constexpr Index k_none = UINT32_MAX; ///< No entry: the end of a list, or an empty slot.
+
+  /// What an entry holds.
+  enum class State : uint8_t {
+    free,      ///< Nothing: it waits in the free list to be reused.
+    in_flight, ///< A key whose upstream query has not been answered yet.
+    answered,  ///< A key and its answer; it is in the LRU list.
   };
-  /// A key to look up without building a Key (C++20 heterogeneous lookup).
-  struct KeyView
-  {
-    std::string_view name; ///< Normalized.
-    RRType type;           ///< The type asked.
-    size_t hash;           ///< `hash_key(name, type)`.
-  };
-  /// The hash of (`name`, `type`).
-  static size_t hash_key(std::string_view name, RRType type) noexcept;
-  /// The KeyView of (`name` (normalized), `type`), with its hash.
-  static KeyView make_key(std::string_view name, RRType type) noexcept { return { name, type, hash_key(name, type) }; }
-  /// Gives the hash that Key and KeyView carry, so that no key is hashed twice.
-  struct KeyHash
-  {
-    using is_transparent = void; ///< Lets find() take a KeyView.
-    /// The hash of `key` (a Key or a KeyView).
-    template<typename K>
-    size_t
-    operator()(const K& key) const noexcept
-    {
-      return key.hash;
-    }
-  };
-  /// Compares Key and KeyView alike.
-  struct KeyEqual
-  {
-    using is_transparent = void; ///< Lets find() take a KeyView.
-    /// Whether `a` and `b` (each a Key or a KeyView) name the same (name, type). The hashes are compared first: a
-    /// bucket's other keys nearly always differ there, and comparing them is cheaper than comparing names.
-    template<typename A, typename B>
-    bool
-    operator()(const A& a, const B& b) const noexcept
-    {
-      return a.hash == b.hash && a.type == b.type && std::string_view(a.name) == std::string_view(b.name);
-    }
-  };
-  /// One stored answer, or a query in flight with who waits for it.
+
+  /// One stored answer, or a query in flight with who waits for it, or (free) an entry to reuse.
   struct Entry
   {
-    AnswerPtr answer;                   ///< Null while the upstream query is in flight.
+    std::string name;                   ///< Normalized; kept when the entry is freed, so that reuse need not allocate.
+    size_t hash = 0;                    ///< `hash_key(name, type)`.
+    RRType type = RRType::a;            ///< The type asked.
+    State state = State::free;          ///< What the entry holds.
+    uint32_t query_serial = 0;          ///< Which upstream query answers the entry in flight (others are ignored).
+    AnswerPtr answer;                   ///< Set once answered.
     Callback first_waiter;              ///< The first who waits for the answer in flight (usually the only one).
     std::vector<Callback> more_waiters; ///< Who else waits, in the order they asked.
-    std::list<const Key*>::iterator lru_position; ///< Valid once answered.
+    Index older = k_none;               ///< Answered: the entry used just before this one. Free: the next free entry.
+    Index newer = k_none;               ///< Answered: the entry used just after this one.
   };
-  using Entries = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
 
-  /// Asks upstream for `entry`'s key (its normalized name); the answer goes to `complete`.
-  void send(Entries::value_type& entry);
-  /// Stores `answer` in `entry` and calls the entry's waiters.
-  void complete(Entries::value_type& entry, AnswerPtr answer);
+  /// A slot of the open-addressing index: which entry it holds, and the high half of the entry's hash, so that a
+  /// probe steps over other keys without reading their entries. Eight slots share a cache line.
+  struct Slot
+  {
+    uint32_t tag = 0;      ///< `hash >> 32` of the entry.
+    Index entry = k_none;  ///< k_none: the slot is empty.
+  };
+
+  /// The hash of (`name`, `type`).
+  static size_t hash_key(std::string_view name, RRType type) noexcept;
+  /// The high half of `hash`, as slots keep it.
+  static uint32_t tag_of(size_t hash) noexcept { return static_cast<uint32_t>(static_cast<uint64_t>(hash) >> 32); }
+
+  /// The index of the slot that holds (`name` (normalized), `type`) with `hash`, or of the empty slot where it
+  /// would go. There must be slots.
+  size_t find_slot(std::string_view name, RRType type, size_t hash) const noexcept;
+  /// The entry for (`name`, `type`) with `hash`, or k_none.
+  Index find(std::string_view name, RRType type, size_t hash) const noexcept;
+  /// Makes an entry for (`name`, `type`), which must not have one, and indexes it; nothing waits on it yet.
+  Index insert(std::string_view name, RRType type, size_t hash);
+  /// Unindexes entry `index` (answered and out of the LRU list already) and frees it for reuse.
+  void erase(Index index);
+  /// Doubles the slots (or makes the first ones) and puts every entry back in its place.
+  void grow_slots();
+
+  /// Appends answered entry `index` to the LRU list (most recently used).
+  void link_newest(Index index) noexcept;
+  /// Takes answered entry `index` out of the LRU list.
+  void unlink(Index index) noexcept;
+
+  /// Asks upstream for entry `index`'s name and type; the answer goes to `complete`.
+  void send(Index index);
+  /// Stores `answer` in entry `index` if `query_serial` is its query in flight, and calls the entry's waiters.
+  void complete(Index index, uint32_t query_serial, AnswerPtr answer);
   /// Drops the least recently used answers beyond the entry limit.
   void evict();
 
   Resolver& m_upstream;
   size_t m_max_entries;
-  Entries m_entries;           ///< Nodes never move, so the LRU list and callbacks point at them.
-  std::list<const Key*> m_lru; ///< Keys (in m_entries) of answered entries, most recently used last.
+  std::vector<Entry> m_entries;    ///< Every entry, answered, in flight or free.
+  Index m_free = k_none;           ///< The first free entry; they are chained through Entry::older.
+  std::vector<Slot> m_slots;       ///< Linear probing; a power of two in size, at most half full.
+  size_t m_indexed = 0;            ///< How many slots hold an entry (answered or in flight).
+  Index m_oldest = k_none;         ///< The least recently used answered entry.
+  Index m_newest = k_none;         ///< The most recently used answered entry.
+  size_t m_answered = 0;           ///< How many entries hold an answer (the LRU list's length).
+  uint32_t m_next_query_serial = 0; ///< The serial of the next upstream query.
   CacheStats m_stats;
 };
 

@@ -105,7 +105,7 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
     }
     pos += *length + 4;
   }
-  std::string current = asked;
+  const std::string* current = &asked; // the name whose CNAME comes next: `asked`, then the chain's last target
   for (unsigned i = 0; i < unsigned{ answers } + authorities; ++i) {
     const size_t owner_at = pos;
     const auto length = wire_name_length(message, pos);
@@ -127,7 +127,7 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
       continue;
     }
     if (i < answers) {
-      if (rr_type == k_type_cname && expand_name(abuf + owner_at, abuf, alen) == current) {
+      if (rr_type == k_type_cname && expand_name(abuf + owner_at, abuf, alen) == *current) {
         const auto target = expand_name(rdata, abuf, alen);
         if (!target) {
           return facts;
@@ -137,7 +137,7 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
           facts.cname_loop = true;
         }
         facts.cname_chain.push_back(*target);
-        current = *target;
+        current = &facts.cname_chain.back();
       } else if (rr_type == static_cast<uint16_t>(type)) {
         facts.ttl = std::min(ttl, facts.ttl.value_or(ttl));
         if (type == RRType::ptr) {
@@ -692,14 +692,19 @@ CaresResolver::query(std::string_view name, RRType type, Callback done)
 void
 CaresResolver::query_normalized(std::string_view name, RRType type, Callback done)
 {
-  std::string key(name);
-  if (auto reason = unaskable_name_reason(key); !reason.empty()) {
-    done(make_status_answer(key, type, Status::error, {}, std::move(reason)));
+  if (auto reason = unaskable_name_reason(name); !reason.empty()) {
+    done(make_status_answer(name, type, Status::error, {}, std::move(reason)));
     return;
   }
-  auto pending = std::make_unique<Pending>();
-  pending->self = this;
-  pending->name = std::move(key);
+  std::unique_ptr<Pending> pending;
+  if (m_spare.empty()) {
+    pending = std::make_unique<Pending>();
+    pending->self = this;
+  } else {
+    pending = std::move(m_spare.back());
+    m_spare.pop_back();
+  }
+  pending->name.assign(name);
   pending->type = type;
   pending->done = std::move(done);
   if (m_in_flight < m_options.max_in_flight && m_queue.empty()) {
@@ -816,6 +821,11 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
     }
   }
   m_done.emplace_back(std::move(pending->done), std::move(answer));
+  pending->done = nullptr;
+  // Enough spares for every query on the network to be followed by a new one; the rest are freed.
+  if (m_spare.size() < m_options.max_in_flight) {
+    m_spare.push_back(std::move(pending));
+  }
 }
 
 void

@@ -68,8 +68,11 @@ Answer::record_count() const
 void
 sort_txt_records(std::vector<TxtRecord>& records)
 {
-  std::stable_sort(records.begin(), records.end(),
-                   [](const TxtRecord& a, const TxtRecord& b) { return a.strings < b.strings; });
+  const auto by_strings = [](const TxtRecord& a, const TxtRecord& b) { return a.strings < b.strings; };
+  // Nearly every answer has one record or is in order already, and stable_sort allocates a buffer even for one.
+  if (!std::is_sorted(records.begin(), records.end(), by_strings)) {
+    std::stable_sort(records.begin(), records.end(), by_strings);
+  }
 }
 
 AnswerPtr

@@ -546,8 +546,8 @@ TEST_CASE("dns::CachingResolver table")
       CAPTURE(bound);
       DeferredResolver network(zone);
       dns::CachingResolver cache(network, bound);
-      std::list<size_t> lru;        // the model: answered keys, most recently used last
-      std::vector<size_t> flying;   // keys in flight, in the order they were sent
+      std::list<size_t> lru;      // the model: answered keys, most recently used last
+      std::vector<size_t> flying; // keys in flight, in the order they were sent
       size_t hits = 0;
       size_t evictions = 0;
       std::mt19937 random(static_cast<unsigned>(bound));

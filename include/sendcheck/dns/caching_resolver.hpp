@@ -102,8 +102,8 @@ private:
   /// probe steps over other keys without reading their entries. Eight slots share a cache line.
   struct Slot
   {
-    uint32_t tag = 0;      ///< `hash >> 32` of the entry.
-    Index entry = k_none;  ///< k_none: the slot is empty.
+    uint32_t tag = 0;     ///< `hash >> 32` of the entry.
+    Index entry = k_none; ///< k_none: the slot is empty.
   };
 
   /// The hash of (`name`, `type`).
@@ -137,13 +137,13 @@ private:
 
   Resolver& m_upstream;
   size_t m_max_entries;
-  std::vector<Entry> m_entries;    ///< Every entry, answered, in flight or free.
-  Index m_free = k_none;           ///< The first free entry; they are chained through Entry::older.
-  std::vector<Slot> m_slots;       ///< Linear probing; a power of two in size, at most half full.
-  size_t m_indexed = 0;            ///< How many slots hold an entry (answered or in flight).
-  Index m_oldest = k_none;         ///< The least recently used answered entry.
-  Index m_newest = k_none;         ///< The most recently used answered entry.
-  size_t m_answered = 0;           ///< How many entries hold an answer (the LRU list's length).
+  std::vector<Entry> m_entries;     ///< Every entry, answered, in flight or free.
+  Index m_free = k_none;            ///< The first free entry; they are chained through Entry::older.
+  std::vector<Slot> m_slots;        ///< Linear probing; a power of two in size, at most half full.
+  size_t m_indexed = 0;             ///< How many slots hold an entry (answered or in flight).
+  Index m_oldest = k_none;          ///< The least recently used answered entry.
+  Index m_newest = k_none;          ///< The most recently used answered entry.
+  size_t m_answered = 0;            ///< How many entries hold an answer (the LRU list's length).
   uint32_t m_next_query_serial = 0; ///< The serial of the next upstream query.
   CacheStats m_stats;
 };

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <span>
 #include <system_error>
 #include <utility>
@@ -32,7 +34,8 @@ constexpr int k_class_in = 1;
 constexpr uint16_t k_type_cname = 5;
 constexpr uint16_t k_type_soa = 6;
 constexpr size_t k_header_size = 12;
-constexpr size_t k_rr_fixed_size = 10;   // type, class, TTL, RDLENGTH
+constexpr size_t k_rr_fixed_size = 10;      // type, class, TTL, RDLENGTH
+constexpr size_t k_question_fixed_size = 4; // type, class
 
 /// ares_library_init's result, called once per process.
 int
@@ -439,12 +442,82 @@ const ares_socket_functions DatagramBatch::k_functions = { &DatagramBatch::open,
 
 } // namespace
 
+/// Query ids drawn at random (from getrandom(2), a batch at a time), none given twice while a query holds it, as
+/// ares_query draws them (c-ares 1.18: ares__generate_new_id, then a look for a query in flight with the id).
+class QueryIds
+{
+public:
+  QueryIds()
+    : m_in_use(k_ids / 64, 0)
+  {
+  }
+
+  /// A random id that no query holds; it is held until `release`.
+  uint16_t
+  take()
+  {
+    for (;;) {
+      const uint16_t id = next_random();
+      uint64_t& word = m_in_use[id / 64];
+      const uint64_t bit = uint64_t{ 1 } << (id % 64);
+      if ((word & bit) == 0) {
+        word |= bit;
+        return id;
+      }
+    }
+  }
+
+  /// Frees `id`.
+  void
+  release(uint16_t id)
+  {
+    m_in_use[id / 64] &= ~(uint64_t{ 1 } << (id % 64));
+  }
+
+private:
+  static constexpr size_t k_ids = 65536;
+
+  uint16_t
+  next_random()
+  {
+    if (m_next == m_random.size()) {
+      fill(std::as_writable_bytes(std::span(m_random)));
+      m_next = 0;
+    }
+    return m_random[m_next++];
+  }
+
+  /// Fills `bytes` from the kernel's random source (std::random_device where getrandom is missing).
+  static void
+  fill(std::span<std::byte> bytes)
+  {
+    while (!bytes.empty()) {
+      const ssize_t got = ::getrandom(bytes.data(), bytes.size(), 0);
+      if (got > 0) {
+        bytes = bytes.subspan(static_cast<size_t>(got));
+      } else if (got < 0 && errno != EINTR) {
+        std::random_device device;
+        for (auto& byte : bytes) {
+          byte = static_cast<std::byte>(device());
+        }
+        return;
+      }
+    }
+  }
+
+  std::array<uint16_t, 256> m_random{};
+  size_t m_next = m_random.size();
+  std::vector<uint64_t> m_in_use; ///< A bit per id.
+};
+
 /// Owns the ares_channel.
 struct CaresResolver::Channel
 {
   ares_channel handle = nullptr;
-  RecordsScratch scratch; ///< For parse_records.
-  DatagramBatch batch;    ///< Outlives `handle`: ares_destroy closes the sockets through it.
+  RecordsScratch scratch;             ///< For parse_records.
+  QueryIds ids;                       ///< The ids of queries in flight.
+  std::vector<unsigned char> message; ///< The query being sent (ares_send copies it).
+  DatagramBatch batch;                ///< Outlives `handle`: ares_destroy closes the sockets through it.
 
   ~Channel()
   {
@@ -460,6 +533,7 @@ struct CaresResolver::Pending
   CaresResolver* self = nullptr;
   std::string name;
   RRType type = RRType::a;
+  uint16_t id = 0; ///< The query id, held while in flight.
   Callback done;
 };
 
@@ -718,9 +792,30 @@ void
 CaresResolver::start(std::unique_ptr<Pending> pending)
 {
   ++m_in_flight;
-  Pending* raw = pending.release();
-  ares_query(
-    m_channel->handle, raw->name.c_str(), k_class_in, static_cast<int>(raw->type), &CaresResolver::query_callback, raw);
+  // What ares_query does, without its allocations: the message is written into a buffer kept for the next query
+  // (ares_create_query allocated it) and the callback is ours (ares_query allocated a record to call us through).
+  pending->id = take_query_id();
+  if (!write_query(pending->name, pending->type, pending->id, m_channel->message)) {
+    query_callback(pending.release(), ARES_EBADNAME, 0, nullptr, 0);
+    return;
+  }
+  ares_send(m_channel->handle,
+            m_channel->message.data(),
+            static_cast<int>(m_channel->message.size()),
+            &CaresResolver::send_callback,
+            pending.release());
+}
+
+uint16_t
+CaresResolver::take_query_id()
+{
+  return m_channel->ids.take();
+}
+
+void
+CaresResolver::release_query_id(uint16_t id)
+{
+  m_channel->ids.release(id);
 }
 
 void
@@ -734,6 +829,25 @@ CaresResolver::start_queued()
 }
 
 void
+CaresResolver::send_callback(void* arg, int status, int timeouts, unsigned char* abuf, int alen)
+{
+  // ares_send reports any answer as success; ares_query turned the rcode into the status (qcallback in
+  // ares_query.c), and so do we. Other rcodes stay ARES_SUCCESS, as there.
+  if (status == ARES_SUCCESS && abuf != nullptr && alen >= static_cast<int>(k_header_size)) {
+    // By rcode: NOERROR (ARES_ENODATA without answer records), FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED.
+    constexpr std::array k_status_by_rcode = { ARES_SUCCESS,   ARES_EFORMERR, ARES_ESERVFAIL,
+                                               ARES_ENOTFOUND, ARES_ENOTIMP,  ARES_EREFUSED };
+    const size_t rcode = abuf[3] & 0x0f;
+    if (rcode == 0 && read16(abuf + 6) == 0) {
+      status = ARES_ENODATA;
+    } else if (rcode < k_status_by_rcode.size()) {
+      status = k_status_by_rcode[rcode];
+    }
+  }
+  query_callback(arg, status, timeouts, abuf, alen);
+}
+
+void
 CaresResolver::query_callback(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen)
 {
   std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
@@ -741,7 +855,51 @@ CaresResolver::query_callback(void* arg, int status, int /*timeouts*/, unsigned 
     return;
   }
   CaresResolver* self = pending->self;
+  self->release_query_id(pending->id);
   self->finish(std::move(pending), status, abuf, alen);
+}
+
+bool
+write_query(std::string_view name, RRType type, uint16_t id, std::vector<unsigned char>& message)
+{
+  constexpr size_t k_max_label = 63;      // MAXLABEL
+  constexpr size_t k_max_wire_name = 255; // MAXCDNAME
+  constexpr unsigned char k_recursion_desired = 0x01;
+  message.clear();
+  if (name.empty() || name.size() + 2 > k_max_wire_name) {
+    return false; // ares_create_query writes "" as the root name, but an empty name is never asked
+  }
+  message.resize(k_header_size + name.size() + 2 + k_question_fixed_size);
+  unsigned char* out = message.data();
+  const auto put16 = [](unsigned char* at, uint16_t value) {
+    at[0] = static_cast<unsigned char>(value >> 8);
+    at[1] = static_cast<unsigned char>(value & 0xff);
+  };
+  // Header: the id, opcode QUERY with RD, one question, no other records.
+  std::fill(out, out + k_header_size, 0);
+  put16(out, id);
+  out[2] = k_recursion_desired;
+  put16(out + 4, 1);
+  // The name goes in one piece after its first length octet; each dot then becomes the length octet of the label
+  // after it.
+  unsigned char* wire = out + k_header_size;
+  std::memcpy(wire + 1, name.data(), name.size());
+  unsigned char* length_octet = wire;
+  for (size_t start = 0; start <= name.size();) {
+    const size_t end = std::min(name.find('.', start), name.size());
+    const size_t length = end - start;
+    if (length == 0 || length > k_max_label) {
+      message.clear();
+      return false;
+    }
+    *length_octet = static_cast<unsigned char>(length);
+    length_octet = wire + 1 + end;
+    start = end + 1;
+  }
+  *length_octet = 0; // the root label that ends the name
+  put16(length_octet + 1, static_cast<uint16_t>(type));
+  put16(length_octet + 3, k_class_in);
+  return true;
 }
 
 void

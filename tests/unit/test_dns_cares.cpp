@@ -14,9 +14,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -148,20 +152,28 @@ reply_with(const std::string& query, uint16_t answers, uint16_t authorities, std
   return reply;
 }
 
+/// A resolver that asks `server` once per query, waiting `timeout` for an answer.
+std::unique_ptr<dns::CaresResolver>
+resolver_for(const ScriptedServer& server, std::chrono::milliseconds timeout)
+{
+  dns::CaresOptions options;
+  options.servers = { server.address() };
+  options.timeout = timeout;
+  options.tries = 1;
+  auto resolver = dns::CaresResolver::create(options);
+  REQUIRE(resolver);
+  return std::move(*resolver);
+}
+
 /// The answer of one TXT query for "x.example" to a server that replies with `reply`.
 AnswerPtr
 ask_scripted(ScriptedServer::Reply reply)
 {
   ScriptedServer server(std::move(reply));
-  dns::CaresOptions options;
-  options.servers = { server.address() };
-  options.timeout = std::chrono::milliseconds(1000);
-  options.tries = 1;
-  auto resolver = dns::CaresResolver::create(options);
-  REQUIRE(resolver);
+  auto resolver = resolver_for(server, std::chrono::milliseconds(1000));
   AnswerPtr answer;
-  (*resolver)->query("x.example", RRType::txt, [&answer](AnswerPtr a) { answer = std::move(a); });
-  (*resolver)->run();
+  resolver->query("x.example", RRType::txt, [&answer](AnswerPtr a) { answer = std::move(a); });
+  resolver->run();
   REQUIRE(answer);
   return answer;
 }
@@ -519,5 +531,122 @@ TEST_CASE("dns::CaresResolver malformed answers")
     });
     CHECK(answer->status == Status::error);
     CHECK(answer->detail == "malformed answer");
+  }
+}
+
+TEST_CASE("dns::write_query")
+{
+  // The message must be the one ares_create_query makes (recursion desired, no EDNS): c-ares matches each answer's
+  // question against it, and the server sees nothing new.
+  const auto same_as_cares = [](const std::string& name, RRType type, uint16_t id) {
+    CAPTURE(name);
+    std::vector<unsigned char> ours;
+    const bool written = dns::write_query(name, type, id, ours);
+    unsigned char* buffer = nullptr;
+    int length = 0;
+    const int status = ares_create_query(name.c_str(), 1, static_cast<int>(type), id, 1, &buffer, &length, 0);
+    const std::vector<unsigned char> theirs =
+      status == ARES_SUCCESS ? std::vector<unsigned char>(buffer, buffer + length) : std::vector<unsigned char>{};
+    if (buffer != nullptr) {
+      ares_free_string(buffer);
+    }
+    CHECK(written == (status == ARES_SUCCESS));
+    CHECK(ours == theirs);
+  };
+  SUBCASE("names at the length limits, and names ares_create_query refuses")
+  {
+    const std::string label63(63, 'a');
+    const std::string long_name = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'b'); // 253
+    for (const std::string& name : { std::string("x"), std::string("d1234.bench.test"), label63 + ".example",
+                                     std::string(64, 'a') + ".example", long_name, long_name + "c",
+                                     long_name + "cd", std::string("a..b"), std::string(".a"),
+                                     std::string("_spf.x-y_z/1.example") }) {
+      same_as_cares(name, RRType::txt, 0x1234);
+    }
+  }
+  SUBCASE("random names, types and ids")
+  {
+    std::mt19937 random(8);
+    const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < 2000; ++i) {
+      std::string name;
+      const size_t labels = 1 + random() % 6;
+      for (size_t label = 0; label < labels; ++label) {
+        if (label > 0) {
+          name += '.';
+        }
+        const size_t length = 1 + random() % (random() % 8 == 0 ? 70 : 12);
+        for (size_t c = 0; c < length; ++c) {
+          name += alphabet[random() % alphabet.size()];
+        }
+      }
+      const RRType type =
+        std::array{ RRType::a, RRType::aaaa, RRType::mx, RRType::txt, RRType::ptr }[random() % 5];
+      same_as_cares(name, type, static_cast<uint16_t>(random()));
+    }
+  }
+}
+
+TEST_CASE("dns::CaresResolver rcodes and query ids")
+{
+  SUBCASE("each rcode of an answer without records gives the status ares_query gave")
+  {
+    struct Expected
+    {
+      int rcode;
+      Status status;
+      std::string detail;
+    };
+    const std::vector<Expected> cases = {
+      { 0, Status::nodata, "" },
+      { 1, Status::error, ares_strerror(ARES_EFORMERR) },
+      { 2, Status::servfail, "the server answered SERVFAIL" },
+      { 3, Status::nxdomain, "" },
+      { 4, Status::error, ares_strerror(ARES_ENOTIMP) },
+      { 5, Status::refused, "the server refused to answer (REFUSED)" },
+      { 6, Status::nodata, "" }, // YXDOMAIN and the rest: ares_query left ARES_SUCCESS
+      { 9, Status::nodata, "" },
+    };
+    for (const auto& expected : cases) {
+      CAPTURE(expected.rcode);
+      const auto answer = ask_scripted([&](const std::string& query) {
+        std::string reply = reply_with(query, 0, 0, "");
+        reply[3] = static_cast<char>(0x80 | expected.rcode);
+        return reply;
+      });
+      CHECK(answer->status == expected.status);
+      CHECK(answer->detail == expected.detail);
+    }
+  }
+  SUBCASE("300 queries, 128 in flight: every one answered, with ids drawn at random")
+  {
+    std::vector<uint16_t> ids;
+    std::mutex ids_mutex;
+    ScriptedServer server([&](const std::string& query) {
+      {
+        const std::lock_guard lock(ids_mutex);
+        ids.push_back(static_cast<uint16_t>((static_cast<unsigned char>(query[0]) << 8) | static_cast<unsigned char>(query[1])));
+      }
+      return reply_with(query, 1, 0, std::string(k_to_question) + std::string(k_txt_in_ttl_300) + std::string(k_spf_rdata));
+    });
+    auto resolver = resolver_for(server, std::chrono::milliseconds(2000));
+    size_t answered = 0;
+    for (int i = 0; i < 300; ++i) {
+      resolver->query(fmt::format("q{}.example", i), RRType::txt, [&answered](AnswerPtr answer) {
+        CHECK(answer->status == Status::ok);
+        ++answered;
+      });
+    }
+    resolver->run();
+    CHECK(answered == 300);
+    const std::lock_guard lock(ids_mutex);
+    REQUIRE(ids.size() == 300);
+    size_t steps_of_one = 0;
+    for (size_t i = 1; i < ids.size(); ++i) {
+      steps_of_one += static_cast<uint16_t>(ids[i] - ids[i - 1]) == 1 ? 1 : 0;
+    }
+    CHECK(steps_of_one < 10);
+    std::sort(ids.begin(), ids.end());
+    CHECK(std::unique(ids.begin(), ids.end()) - ids.begin() > 280);
   }
 }

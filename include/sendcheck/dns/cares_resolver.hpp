@@ -94,9 +94,17 @@ private:
   void start(std::unique_ptr<Pending> pending);
   void start_queued();
   void finish(std::unique_ptr<Pending> pending, int status, const unsigned char* abuf, int alen);
+  /// The id for a new query: random, and not the id of a query in flight (c-ares 1.18's ares_send takes the id the
+  /// message holds; ares_query drew it so).
+  uint16_t take_query_id();
+  /// Makes `id` free for another query.
+  void release_query_id(uint16_t id);
   void on_socket_state(int fd, bool readable, bool writable);
 
   static void socket_state_callback(void* data, int fd, int readable, int writable);
+  /// What ares_send calls: the rcode becomes the status as ares_query's own callback makes it, then query_callback.
+  static void send_callback(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+  /// Ends the query `arg` (a Pending) with `status`, as ares_query would call it.
   static void query_callback(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
 
   std::unique_ptr<Channel> m_channel;
@@ -113,6 +121,12 @@ private:
 
 /// Why `name` (normalized) cannot be asked in DNS, or empty when it can.
 std::string unaskable_name_reason(std::string_view name);
+
+/// Writes to `message` (replacing what it held) the DNS query that c-ares 1.18's ares_create_query makes for `name`
+/// (normalized, without escapes), class IN, `type` and query id `id`, with the options CaresResolver gives c-ares:
+/// recursion desired and no EDNS (ARES_FLAG_EDNS is not set). False, with `message` empty, when `name` cannot be
+/// written: an empty label, a label over 63 octets, or over 255 octets on the wire.
+bool write_query(std::string_view name, RRType type, uint16_t id, std::vector<unsigned char>& message);
 
 /// Parses a server given as "IP", "IP:PORT" or "[IPv6]:PORT" into the address and port (53 when none);
 /// nullopt when it is not one of these.

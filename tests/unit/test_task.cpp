@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <coroutine>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -177,4 +179,108 @@ TEST_CASE("util::Task frames are recycled without mixing up values")
     const int n = round % 40;
     CHECK(*seen == n * (n + 1) / 2);
   }
+}
+
+namespace {
+
+/// Counts how often values of this type are copied and moved.
+struct Counted
+{
+  static inline int copies = 0;
+  static inline int moves = 0;
+
+  int value = 0;
+
+  explicit Counted(int v) : value(v) {}
+  Counted(const Counted& other) : value(other.value) { ++copies; }
+  Counted(Counted&& other) noexcept : value(other.value) { ++moves; }
+  Counted& operator=(const Counted&) = delete;
+  Counted& operator=(Counted&&) = delete;
+  ~Counted() = default;
+};
+
+util::Task<Counted>
+counted_value(int value)
+{
+  Counted local(value);
+  co_return local; // moved into the task's promise: the one move
+}
+
+util::Task<Counted>
+gated_counted(Gate& gate, int value)
+{
+  co_await gate.wait();
+  co_return Counted(value);
+}
+
+util::Task<int>
+read_in_place(Gate& gate, int value)
+{
+  auto task = gated_counted(gate, value);
+  const Counted& kept = co_await task.in_place();
+  co_return kept.value;
+}
+
+} // namespace
+
+TEST_CASE("util::spawn hands the value over where the task keeps it")
+{
+  // The one move is the co_return's, into the task's promise; none on the way to the handler.
+  Counted::copies = 0;
+  Counted::moves = 0;
+  std::optional<int> seen;
+  auto keep = [&](Counted&& counted) { seen = counted.value; };
+  auto fail = [](std::exception_ptr) { FAIL("unexpected exception"); };
+
+  SUBCASE("finished at once")
+  {
+    util::spawn<Counted>(counted_value(4), keep, fail);
+    REQUIRE(seen);
+    CHECK(*seen == 4);
+    CHECK(Counted::moves == 1);
+  }
+  SUBCASE("finished later")
+  {
+    Gate gate;
+    util::spawn<Counted>(gated_counted(gate, 5), keep, fail);
+    CHECK_FALSE(seen);
+    gate.open();
+    REQUIRE(seen);
+    CHECK(*seen == 5);
+    CHECK(Counted::moves == 1);
+  }
+  SUBCASE("taken by a handler that keeps it")
+  {
+    std::optional<Counted> taken;
+    util::spawn<Counted>(counted_value(6), [&](Counted&& counted) { taken.emplace(std::move(counted)); }, fail);
+    REQUIRE(taken);
+    CHECK(taken->value == 6);
+    CHECK(Counted::moves == 2); // and the handler's own
+  }
+  CHECK(Counted::copies == 0);
+}
+
+TEST_CASE("util::spawn keeps move-only handlers without copying them")
+{
+  auto owned = std::make_unique<int>(7);
+  std::optional<int> seen;
+  util::spawn<int>(
+    ready_value(8), [owned = std::move(owned), &seen](int&& value) { seen = value + *owned; },
+    [](std::exception_ptr) { FAIL("unexpected exception"); });
+  REQUIRE(seen);
+  CHECK(*seen == 15);
+}
+
+TEST_CASE("util::Task::in_place yields the value where the task keeps it")
+{
+  Counted::copies = 0;
+  Counted::moves = 0;
+  Gate gate;
+  std::optional<int> seen;
+  util::spawn<int>(read_in_place(gate, 9), [&](int value) { seen = value; }, [](std::exception_ptr) { FAIL(""); });
+  gate.open();
+  REQUIRE(seen);
+  CHECK(*seen == 9);
+  CHECK(Counted::copies == 0);
+  CHECK(Counted::moves == 1); // the co_return's, into the promise, where it is read
 }

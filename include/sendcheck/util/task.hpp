@@ -1,10 +1,10 @@
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -178,10 +178,17 @@ template<typename T> struct Promise : PromiseBase
   T
   take()
   {
+    return std::move(kept());
+  }
+
+  /// The value where the promise keeps it (or the task's exception rethrown).
+  T&
+  kept()
+  {
     if (m_exception) {
       std::rethrow_exception(m_exception);
     }
-    return std::move(*m_value);
+    return *m_value;
   }
 };
 
@@ -224,35 +231,47 @@ public:
   ~Task() { destroy(); }
 
   /// Starts the task and suspends the caller until it completes; yields its value (or rethrows its exception).
-  auto
-  operator co_await() && noexcept
-  {
-    struct Awaiter
-    {
-      Handle handle;
+  auto operator co_await() && noexcept { return Awaiter<Yield::value>{m_handle}; }
 
-      bool await_ready() noexcept { return false; }
-
-      bool
-      await_suspend(std::coroutine_handle<> caller) noexcept
-      {
-        auto& promise = handle.promise();
-        promise.m_continuation = caller;
-        promise.m_state = detail::TaskState::running_inline;
-        handle.resume();
-        if (promise.m_state == detail::TaskState::finished_inline) {
-          return false; // Done already: the caller goes on, on this same stack frame.
-        }
-        promise.m_state = detail::TaskState::suspended;
-        return true;
-      }
-
-      T await_resume() { return handle.promise().take(); }
-    };
-    return Awaiter{m_handle};
-  }
+  /// As `co_await std::move(task)`, but yields a reference to the value where the task keeps it, valid while this
+  /// Task lives: for an awaiter that only hands a large value on (`spawn`), which then is not moved out first.
+  auto in_place() & noexcept { return Awaiter<Yield::reference>{m_handle}; }
 
 private:
+  /// What awaiting a task yields: its value moved out, or a reference to it.
+  enum class Yield : uint8_t { value, reference };
+
+  template<Yield yield> struct Awaiter
+  {
+    Handle handle;
+
+    bool await_ready() noexcept { return false; }
+
+    bool
+    await_suspend(std::coroutine_handle<> caller) noexcept
+    {
+      auto& promise = handle.promise();
+      promise.m_continuation = caller;
+      promise.m_state = detail::TaskState::running_inline;
+      handle.resume();
+      if (promise.m_state == detail::TaskState::finished_inline) {
+        return false; // Done already: the caller goes on, on this same stack frame.
+      }
+      promise.m_state = detail::TaskState::suspended;
+      return true;
+    }
+
+    decltype(auto)
+    await_resume()
+    {
+      if constexpr (yield == Yield::reference) {
+        return handle.promise().kept();
+      } else {
+        return handle.promise().take();
+      }
+    }
+  };
+
   void
   destroy() noexcept
   {
@@ -296,16 +315,24 @@ struct Detached
   };
 };
 
-template<typename T>
+/// What spawn calls with a task's value: the value is handed over as an rvalue to take.
+template<typename F, typename T>
+concept DoneHandler = std::invocable<F&, T&&>;
+
+/// What spawn calls with a task's exception.
+template<typename F>
+concept ErrorHandler = std::invocable<F&, std::exception_ptr>;
+
+template<typename T, DoneHandler<T> OnDone, ErrorHandler OnError>
 Detached
-run_detached(Task<T> task,
-             std::function<void(T&&)> on_done,
-             std::function<void(std::exception_ptr)> on_error)
+run_detached(Task<T> task, OnDone on_done, OnError on_error)
 {
-  std::optional<T> value;
+  // The value stays in the task's frame, which `task` keeps until this coroutine ends, and goes to `on_done` from
+  // there: not moved into a local first.
+  T* value = nullptr;
   std::exception_ptr error;
   try {
-    value.emplace(co_await std::move(task));
+    value = &co_await task.in_place();
   } catch (...) {
     error = std::current_exception();
   }
@@ -319,11 +346,12 @@ run_detached(Task<T> task,
 } // namespace detail
 
 /// Starts `task` now, without an awaiting coroutine. When it completes, `on_done` gets its value (as an rvalue to take,
-/// so that a large value such as a domain's report is not moved on the way); when it throws, `on_error` gets the
-/// exception. Whoever drives the resolver's event loop keeps the task going.
-template<typename T>
+/// straight from where the task keeps it, so that a large value such as a domain's report is not moved on the way);
+/// when it throws, `on_error` gets the exception. Both are kept, with the task, in one coroutine frame (no
+/// std::function, no allocation of their own). Whoever drives the resolver's event loop keeps the task going.
+template<typename T, detail::DoneHandler<T> OnDone, detail::ErrorHandler OnError>
 void
-spawn(Task<T> task, std::function<void(T&&)> on_done, std::function<void(std::exception_ptr)> on_error)
+spawn(Task<T> task, OnDone on_done, OnError on_error)
 {
   detail::run_detached<T>(std::move(task), std::move(on_done), std::move(on_error));
 }
@@ -340,7 +368,7 @@ public:
   {
     spawn<T>(
       std::move(task),
-      [state = m_state](T value) {
+      [state = m_state](T&& value) {
         state->value.emplace(std::move(value));
         finish(*state);
       },

@@ -704,12 +704,13 @@ private:
       return;
     }
     ++m_in_flight;
-    auto checked = std::make_shared<DomainInput>(std::move(*domain));
+    // The names go along in the callback, which spawn keeps in the check's frame until the check ends.
     util::spawn<report::DomainReport>(
-      report::check_domain(m_stack.top(), checked->ascii, m_check),
-      [this, checked, sequence = taken.sequence](report::DomainReport&& result) {
-        result.unicode = checked->unicode;
-        result.note = checked->note;
+      report::check_domain(m_stack.top(), std::move(domain->ascii), m_check),
+      [this, unicode = std::move(domain->unicode), note = std::move(domain->note),
+       sequence = taken.sequence](report::DomainReport&& result) mutable {
+        result.unicode = std::move(unicode);
+        result.note = std::move(note);
         --m_in_flight;
         deliver(sequence, m_renderer.report(result));
         fill();

@@ -321,7 +321,7 @@ exit_code(DomainStatus status)
 }
 
 util::Task<DomainReport>
-check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
+check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& options)
 {
   const SenderProfile& profile = *options.profile;
   const std::string selector = options.selector.empty() ? profile.dkim_selector : options.selector;
@@ -329,7 +329,7 @@ check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options)
     options.dkim_reference.empty() ? profile.dkim_reference_domain : util::normalize_name(options.dkim_reference);
 
   DomainReport report;
-  report.domain = util::normalize_name(domain);
+  report.domain = util::is_normalized_name(domain) ? std::move(domain) : util::normalize_name(domain);
   report.unicode = report.domain;
   report.checks = options.checks;
 

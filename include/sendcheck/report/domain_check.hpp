@@ -135,8 +135,9 @@ struct DomainReport
   std::optional<suggest::Suggestion> suggestion; ///< The record to publish, when asked for (`--suggest`).
 };
 
-/// Checks `domain` (already validated, ASCII) for the sender in `options.profile`.
-util::Task<DomainReport> check_domain(dns::Resolver& resolver, std::string domain, CheckOptions options);
+/// Checks `domain` (already validated, ASCII) for the sender in `options.profile`. `options` is read as the check
+/// goes on, so it must outlive the task (a worker's options, or a caller's that awaits the task at once).
+util::Task<DomainReport> check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& options);
 
 /// The verdict from the parts of a report (SPF results per address, DKIM and DMARC); exposed for tests.
 Verdict decide_verdict(const DomainReport& report, const SenderProfile& profile);

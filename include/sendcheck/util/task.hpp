@@ -41,9 +41,9 @@ namespace detail {
 /// Recycles coroutine frames. Every call of a coroutine allocates its frame, and most frames here (the SPF
 /// evaluator's, a whole domain check's) are larger than glibc's per-thread cache serves, so each call went through
 /// malloc's slow path and free's consolidation: about a third of all instructions of a run. Freed frames are kept
-/// per size class (64-byte steps up to 8 KiB, at most 256 per class) for the next call of the same size; one thread
-/// (the resolver's event loop) runs all tasks. Under AddressSanitizer frames come from plain new/delete, so that a
-/// use of a freed frame is still caught.
+/// per size class (64-byte steps up to 16 KiB, at most 256 per class; a whole domain check's frame is about 9 KiB)
+/// for the next call of the same size; one thread (the resolver's event loop) runs all tasks. Under AddressSanitizer
+/// frames come from plain new/delete, so that a use of a freed frame is still caught.
 class FramePool
 {
 public:
@@ -103,7 +103,7 @@ private:
 
   static constexpr bool k_pooling = !SENDCHECK_ADDRESS_SANITIZER;
   static constexpr std::size_t k_step = 64;
-  static constexpr std::size_t k_classes = 8192 / k_step + 1;
+  static constexpr std::size_t k_classes = 16384 / k_step + 1;
   static constexpr uint16_t k_max_per_class = 256;
 
   static std::size_t class_of(std::size_t size) { return (size + k_step - 1) / k_step; }

@@ -200,8 +200,12 @@ combine_exit(int current, int next)
 struct Rendered
 {
   std::string err;    ///< For standard error, written first (standard output is flushed before it).
-  std::string out;    ///< For standard output.
+  /// For standard output. An entry starts with what goes between it and the entry before (see `Renderer::separator`).
+  std::string out;
   bool entry = false; ///< A member of the JSON "domains" array or a text report: the writer separates entries.
+  /// For an entry: how many bytes at the start of `out` are written only when an entry came before (the comma before
+  /// a JSON member, the blank line before a text report); the writer leaves them out of the first entry.
+  size_t only_after_entry = 0;
   std::optional<report::DomainStatus> status; ///< Nullopt for input that is not a valid domain.
   int exit_code = 0;
 };
@@ -234,8 +238,8 @@ public:
     Rendered rendered;
     rendered.exit_code = static_cast<int>(ExitCode::usage);
     if (m_options.json) {
-      rendered.entry = true;
-      rendered.out = report::entry_json(report::invalid_input_to_json(input, error), m_json.layout);
+      start_entry(rendered);
+      rendered.out += report::entry_json(report::invalid_input_to_json(input, error), m_json.layout);
     } else {
       rendered.err = fmt::format("sendcheck: {}\n", util::terminal_safe(error));
     }
@@ -253,26 +257,32 @@ public:
     if (result.suggestion && !m_options.json) {
       write_suggestion(rendered, result, *result.suggestion);
     } else if (m_options.json) {
-      rendered.entry = true;
+      start_entry(rendered);
       report::write_domain_json(rendered.out, result, m_json);
     } else {
-      rendered.entry = true;
-      rendered.out = report::render_text(result, m_text);
+      start_entry(rendered);
+      report::render_text(rendered.out, result, m_text);
     }
     return rendered;
   }
 
-  /// What goes between two entries: JSON array members are separated by commas, text reports by a blank line.
-  std::string_view
-  separator(size_t entries_before) const
+private:
+  /// Makes `rendered` an entry and starts its output with the separator (so that the writer writes an entry with
+  /// one call): JSON array members are separated by commas (the first is preceded by a line end only), text reports
+  /// by a blank line.
+  void
+  start_entry(Rendered& rendered) const
   {
+    rendered.entry = true;
     if (m_options.json) {
-      return entries_before == 0 ? "\n" : ",\n";
+      rendered.out.append(",\n");
+      rendered.only_after_entry = 1;
+    } else if (m_text.detail != report::Detail::quiet) {
+      rendered.out.append("\n");
+      rendered.only_after_entry = 1;
     }
-    return entries_before > 0 && m_text.detail != report::Detail::quiet ? "\n" : "";
   }
 
-private:
   /// --suggest: the record (or zone-file line) alone on stdout, the explanation on stderr.
   void
   write_suggestion(Rendered& rendered, const report::DomainReport& result,
@@ -596,10 +606,11 @@ private:
       flush_out(stdout);
       write_out(stderr, rendered.err);
     }
-    if (rendered.entry) {
-      write_out(stdout, m_renderer.separator(m_entries++));
+    std::string_view out = rendered.out;
+    if (rendered.entry && m_entries++ == 0) {
+      out.remove_prefix(rendered.only_after_entry);
     }
-    write_out(stdout, rendered.out);
+    write_out(stdout, out);
     ++m_finished;
     show_progress();
   }

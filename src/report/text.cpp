@@ -307,13 +307,20 @@ wrap(std::string_view text, size_t width, size_t indent)
 std::string
 render_text(const DomainReport& report, const TextOptions& options)
 {
-  const Painter paint(options.color);
   std::string out;
+  render_text(out, report, options);
+  return out;
+}
+
+void
+render_text(std::string& out, const DomainReport& report, const TextOptions& options)
+{
+  const Painter paint(options.color);
 
   if (options.detail == Detail::quiet) {
     if (report.status == DomainStatus::not_found) {
-      return fmt::format("{}: {} (the domain does not exist)\n", safe(report.unicode),
-                         paint("not found", k_red));
+      out += fmt::format("{}: {} (the domain does not exist)\n", safe(report.unicode), paint("not found", k_red));
+      return;
     }
     std::string streams;
     for (const auto& stream : report.verdict.streams) {
@@ -325,9 +332,10 @@ render_text(const DomainReport& report, const TextOptions& options)
     const std::string problems = errors == 0 ? std::string()
                                  : errors == 1 ? std::string("; 1 problem to fix")
                                                : fmt::format("; {} problems to fix", errors);
-    return fmt::format("{}: {} ({}{})\n", safe(report.unicode),
+    out += fmt::format("{}: {} ({}{})\n", safe(report.unicode),
                        paint(to_string(report.verdict.overall), delivery_color(report.verdict.overall)), streams,
                        problems);
+    return;
   }
 
   std::string title = report.unicode == report.domain ? report.domain
@@ -383,7 +391,6 @@ render_text(const DomainReport& report, const TextOptions& options)
   for (const auto& fix : fixes) {
     out += fmt::format("{}{}\n", std::string(11, ' '), wrap("Fix: " + safe(fix), options.width - 11, 11));
   }
-  return out;
 }
 
 std::string

@@ -29,6 +29,9 @@ struct TextOptions
 /// The text report of one domain, ending with a newline. Bytes from DNS are escaped (never printed raw).
 std::string render_text(const DomainReport& report, const TextOptions& options);
 
+/// `render_text(report, options)` appended to `out`.
+void render_text(std::string& out, const DomainReport& report, const TextOptions& options);
+
 /// The line for an input that is not a valid domain.
 std::string render_invalid_input(const std::string& input, const std::string& error, const TextOptions& options);
 

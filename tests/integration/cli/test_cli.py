@@ -259,6 +259,29 @@ def online_tests(server):
         finally:
             os.unlink(path)
 
+    def entries_separated():
+        # Text reports are separated by a blank line (none before the first, none with -q); JSON members by a comma
+        # and a line end. Lines that are not domains go to standard error and are not entries, also when they come
+        # first.
+        names = ["good-shop.example", "no-spf.example", "nothing-here.example"]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.write("\n".join(["bad..name"] + names[:2] + ["not a domain"] + names[2:]) + "\n")
+            path = handle.name
+        try:
+            for form, between in [((), "\n"), (("-q",), "")]:
+                alone = [run(*live, *form, name)[1] for name in names]
+                code, out, err = run(*live, *form, "-f", path)
+                check(code == 2, f"{form}: exit {code}")
+                check(out == between.join(alone), f"{form}: {out[:600]!r}")
+                check(err.count("sendcheck: ") == 2, f"{form}: {err!r}")
+            code, out, _ = run("--json=lines", *live, "-f", path)
+            members = out.splitlines()[1:-1]
+            check(len(members) == 5 and all(line.endswith("},") for line in members[:-1])
+                  and members[-1].endswith("}") and not members[-1].endswith(","), out[:600])
+            check(out.splitlines()[0].endswith('"domains":['), out[:300])
+        finally:
+            os.unlink(path)
+
     def only_spf():
         # The good domain's DMARC policy and DKIM key are left out: neither looked up nor reported, SPF decides.
         code, doc, _ = run_json(*live, "--only", "spf", "good-shop.example", "vendor-advice.example")
@@ -364,7 +387,8 @@ def online_tests(server):
 
     for function in [suggest_record_only_on_stdout, suggest_refuses_and_zone_form, good_domain, vendor_advice_partial, vendor_advice_text, two_records, too_many_lookups,
                      wrong_include, no_spf, pdf_damaged_key, long_record_over_tcp, cname_domain,
-                     domain_does_not_exist, many_domains_in_order, json_matches_schema, json_layouts, only_spf,
+                     domain_does_not_exist, many_domains_in_order, json_matches_schema, json_layouts, entries_separated,
+                     only_spf,
                      workers_agree,
                      offline_and_online_agree]:
         test(function)

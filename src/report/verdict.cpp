@@ -2,6 +2,8 @@
 
 #include "concat.hpp"
 
+#include <array>
+
 namespace sendcheck::report {
 
 namespace {
@@ -45,20 +47,21 @@ outcome_for(spf::SpfResult result, bool dkim_aligned, const std::optional<dmarc:
   return Delivery::spam;
 }
 
-std::string
+/// What DMARC says, in pieces to put one after the other ("DMARC says '", the policy, "'").
+std::array<std::string_view, 3>
 policy_words(const DomainReport& domain)
 {
   if (!domain.checks.dmarc) {
-    return "DMARC was not checked";
+    return {"DMARC was not checked", "", ""};
   }
   const auto& report = domain.dmarc;
   if (report.status == dmarc::DmarcStatus::temperror) {
-    return "the DMARC policy could not be fetched";
+    return {"the DMARC policy could not be fetched", "", ""};
   }
   if (!report.policy) {
-    return "there is no DMARC policy";
+    return {"there is no DMARC policy", "", ""};
   }
-  return concat({"DMARC says '", dmarc::to_string(*report.policy), "'"});
+  return {"DMARC says '", dmarc::to_string(*report.policy), "'"};
 }
 
 } // namespace
@@ -115,9 +118,10 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
                               "), so the outcome is unknown."});
       stream.fix = "Check that the domain's DNS servers answer, then run the check again.";
     } else {
+      const auto dmarc_words = policy_words(report);
       stream.reason = concat({what, ": ", Decimal(stream.passing), " of ", Decimal(stream.total),
                               " addresses pass SPF (the worst gets '", spf::to_string(worst_result), "') and ",
-                              policy_words(report), "."});
+                              dmarc_words[0], dmarc_words[1], dmarc_words[2], "."});
       stream.fix = concat({"Authorize ", profile.name, " in SPF: 'sendcheck --suggest ", report.domain,
                            "' prints the record to publish. If you cannot change DNS, switch ", profile.name,
                            " to the \"", profile.name, "-Reply-To\" sender mode (From: ", profile.reply_to_sender,

@@ -107,11 +107,16 @@ short_reason(std::string_view code)
   return code;
 }
 
-/// Text from DNS or from a finding, made safe for the terminal (text escaped already stays as it is).
+/// Text from DNS or from a finding, made safe for the terminal (text escaped already stays as it is). Printable
+/// ASCII, nearly all text, is what terminal_safe leaves as it is: copied without going through it byte by byte.
 std::string
 safe(std::string_view text)
 {
-  return util::terminal_safe(text);
+  const bool printable = std::all_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7f;
+  });
+  return printable ? std::string(text) : util::terminal_safe(text);
 }
 
 void
@@ -284,12 +289,17 @@ wrap(std::string_view text, size_t width, size_t indent)
     width = 10;
   }
   std::string out;
+  out.reserve(text.size());
   size_t column = 0;
-  for (auto word : util::split(text, ' ')) {
+  // The words between single spaces, taken in place (runs of spaces give empty words, which add nothing).
+  for (size_t start = 0; start <= text.size();) {
+    const size_t end = std::min(text.find(' ', start), text.size());
+    auto word = text.substr(start, end - start);
+    start = end + 1;
     while (!word.empty()) {
       if (column > 0 && column + 1 + word.size() > width) {
         out += '\n';
-        out += std::string(indent, ' ');
+        out.append(indent, ' ');
         column = 0;
       } else if (column > 0) {
         out += ' ';

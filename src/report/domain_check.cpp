@@ -413,9 +413,12 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
     const bool bulk =
       std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
       && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();
-    // Built from the moved evaluation (a default IpResult and a move assignment cost twice as much). Braces, not
-    // emplace_back's parentheses: clang 14 (the fuzz build) has no parenthesized aggregate initialization.
-    report.ips.push_back(IpResult{ ip, bulk ? IpRole::bulk : IpRole::ordinary, std::move(evaluations[i]) });
+    // Filled in place: an IpResult built first and then pushed would move its evaluation twice, and emplace_back with
+    // the members as arguments needs parenthesized aggregate initialization, which clang 14 (the fuzz build) lacks.
+    IpResult& entry = report.ips.emplace_back();
+    entry.ip = ip;
+    entry.role = bulk ? IpRole::bulk : IpRole::ordinary;
+    entry.evaluation = std::move(evaluations[i]);
   }
 
   spf::LintOptions lint_options;

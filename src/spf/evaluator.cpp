@@ -1069,9 +1069,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     co_return decision;
   }
 
-  const RecordCache::Entry parsed = ctx.options.cache
-                                      ? ctx.options.cache->parse(record_text)
-                                      : std::make_shared<const util::Result<Record, ParseError>>(parse_record(record_text));
+  using Parsed = util::Result<Record, ParseError>;
+  const RecordCache::Entry parsed = ctx.options.cache ? ctx.options.cache->parse(record_text)
+                                                      : std::make_shared<const Parsed>(parse_record(record_text));
   if (!parsed->has_value()) {
     decision = error_decision(SpfResult::permerror, "spf.syntax",
                               fmt::format("the SPF record of {} has a syntax error: {}", domain,

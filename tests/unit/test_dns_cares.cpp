@@ -625,9 +625,12 @@ TEST_CASE("dns::CaresResolver rcodes and query ids")
     ScriptedServer server([&](const std::string& query) {
       {
         const std::lock_guard lock(ids_mutex);
-        ids.push_back(static_cast<uint16_t>((static_cast<unsigned char>(query[0]) << 8) | static_cast<unsigned char>(query[1])));
+        const auto high = static_cast<unsigned char>(query[0]);
+        const auto low = static_cast<unsigned char>(query[1]);
+        ids.push_back(static_cast<uint16_t>((high << 8) | low));
       }
-      return reply_with(query, 1, 0, std::string(k_to_question) + std::string(k_txt_in_ttl_300) + std::string(k_spf_rdata));
+      return reply_with(query, 1, 0,
+                        std::string(k_to_question) + std::string(k_txt_in_ttl_300) + std::string(k_spf_rdata));
     });
     auto resolver = resolver_for(server, std::chrono::milliseconds(2000));
     size_t answered = 0;

@@ -202,15 +202,20 @@ parse_macro_string(std::string_view text, MacroUse use)
   while (i < n) {
     const char c = text[i];
     if (c != '%') {
-      const auto byte = static_cast<unsigned char>(c);
-      const bool allowed = use == MacroUse::explanation ? (byte >= 0x20 && byte <= 0x7e) : (byte >= 0x21 && byte <= 0x7e);
-      if (!allowed) {
-        return util::unexpected(MacroError{
-          i, fmt::format("the byte {} is not allowed here (only visible ASCII characters are)",
-                         util::escape_for_display(text.substr(i, 1)))});
+      // A run of literal bytes up to the next '%', appended at once.
+      size_t end = i;
+      for (; end < n && text[end] != '%'; ++end) {
+        const auto byte = static_cast<unsigned char>(text[end]);
+        const bool allowed =
+          use == MacroUse::explanation ? (byte >= 0x20 && byte <= 0x7e) : (byte >= 0x21 && byte <= 0x7e);
+        if (!allowed) {
+          return util::unexpected(MacroError{
+            end, fmt::format("the byte {} is not allowed here (only visible ASCII characters are)",
+                             util::escape_for_display(text.substr(end, 1)))});
+        }
       }
-      append_literal(result.tokens, text.substr(i, 1), i);
-      ++i;
+      append_literal(result.tokens, text.substr(i, end - i), i);
+      i = end;
       continue;
     }
     if (i + 1 >= n) {

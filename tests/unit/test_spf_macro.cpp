@@ -138,6 +138,23 @@ TEST_CASE("spf::parse_macro_string")
     CHECK_FALSE(spf::parse_macro_string("\xEF\xBB\xBF" "Explanation", MacroUse::explanation));
     CHECK(spf::parse_macro_string("two words", MacroUse::explanation));
     CHECK_FALSE(spf::parse_macro_string("two words", MacroUse::domain_spec));
+    // A refused byte inside a run of literal bytes is reported where it is, after a macro too.
+    const auto space = spf::parse_macro_string("%{d}.ab cd.example", MacroUse::domain_spec);
+    REQUIRE_FALSE(space);
+    CHECK(space.error().offset == 7);
+    CHECK(space.error().message.find("is not allowed here") != std::string::npos);
+  }
+  SUBCASE("literal runs")
+  {
+    // The bytes between macros form one literal token each, with the escapes turned into their text.
+    const auto macro = spf::parse_macro_string("a.b%%c%{d}_x%_y%-z.", MacroUse::explanation);
+    REQUIRE(macro);
+    REQUIRE(macro->tokens.size() == 3);
+    CHECK(macro->tokens[0].literal == "a.b%c");
+    CHECK(macro->tokens[0].offset == 0);
+    CHECK(macro->tokens[1].letter == 'd');
+    CHECK(macro->tokens[2].literal == "_x y%20z.");
+    CHECK(macro->tokens[2].offset == 10);
   }
 }
 

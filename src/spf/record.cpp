@@ -510,6 +510,9 @@ is_spf_record(std::string_view txt)
 bool
 is_spf_record(const dns::TxtRecord& txt)
 {
+  if (!txt.strings.empty() && txt.strings.front().size() > k_version.size()) {
+    return is_spf_record(std::string_view(txt.strings.front()).substr(0, k_version.size() + 1)); // nearly always
+  }
   // The joined text's first bytes, without joining: the version and the byte after it.
   std::array<char, k_version.size() + 1> head{};
   size_t size = 0;

@@ -2,6 +2,8 @@
 #include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/util/strings.hpp>
 
+#include "wire.hpp"
+
 #include <ares.h>
 
 #include <array>
@@ -16,19 +18,14 @@ namespace sendcheck::dns {
 
 namespace {
 
-constexpr size_t k_header_size = 12;         // HFIXEDSZ
-constexpr size_t k_question_fixed_size = 4;  // QFIXEDSZ: type, class
-constexpr size_t k_rr_fixed_size = 10;       // RRFIXEDSZ: type, class, TTL, RDLENGTH
-constexpr uint16_t k_class_in = 1;           // C_IN
-constexpr uint16_t k_class_chaos = 3;        // C_CHAOS
-constexpr uint16_t k_type_cname = 5;         // T_CNAME
-constexpr unsigned k_pointer_prefix = 0xc0;  // INDIR_MASK
-
-uint16_t
-read16(const unsigned char* p)
-{
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
+using wire::k_class_chaos;
+using wire::k_class_in;
+using wire::k_header_size;
+using wire::k_pointer_prefix;
+using wire::k_question_fixed_size;
+using wire::k_rr_fixed_size;
+using wire::k_type_cname;
+using wire::read16;
 
 /// What ares_expand_name does with an octet of a label.
 enum class OctetClass : uint8_t {

@@ -2,6 +2,8 @@
 #include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/util/strings.hpp>
 
+#include "wire.hpp"
+
 #include <ares.h>
 #include <fmt/format.h>
 
@@ -30,12 +32,14 @@ namespace sendcheck::dns {
 
 namespace {
 
-constexpr int k_class_in = 1;
-constexpr uint16_t k_type_cname = 5;
-constexpr uint16_t k_type_soa = 6;
-constexpr size_t k_header_size = 12;
-constexpr size_t k_rr_fixed_size = 10;      // type, class, TTL, RDLENGTH
-constexpr size_t k_question_fixed_size = 4; // type, class
+using wire::k_class_in;
+using wire::k_header_size;
+using wire::k_question_fixed_size;
+using wire::k_rr_fixed_size;
+using wire::k_type_cname;
+using wire::k_type_soa;
+using wire::read16;
+using wire::read32;
 
 /// ares_library_init's result, called once per process.
 int
@@ -45,18 +49,6 @@ library_init()
   static int status = ARES_SUCCESS;
   std::call_once(once, [] { status = ares_library_init(ARES_LIB_INIT_ALL); });
   return status;
-}
-
-uint16_t
-read16(const unsigned char* p)
-{
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
-
-uint32_t
-read32(const unsigned char* p)
-{
-  return (uint32_t{ p[0] } << 24) | (uint32_t{ p[1] } << 16) | (uint32_t{ p[2] } << 8) | uint32_t{ p[3] };
 }
 
 /// Expands the (possibly compressed) name at `at` in the message, normalized; nullopt when malformed.
@@ -574,7 +566,7 @@ wire_name_length(std::span<const unsigned char> message, size_t at)
   // The checks of c-ares 1.18's name_length (ares_expand_name.c), in the same order, so that a name is refused
   // here exactly when ares_expand_name refuses it.
   constexpr size_t k_max_pointers = 50; // c-ares's MAX_INDIRS
-  constexpr unsigned k_pointer_prefix = 0xc0;
+  using wire::k_pointer_prefix;
   const size_t size = message.size();
   if (at >= size) {
     return std::nullopt;

@@ -10,7 +10,7 @@
 // ares_parse_aaaa_reply, ares_parse_mx_reply and ares_parse_txt_reply_ext: those expand every name into a malloc'ed
 // string and malloc every TXT string and MX entry, which we then copied and freed (6% of a run's instructions).
 // The parser accepts and refuses exactly the messages that c-ares 1.18 does, with the same records and the same
-// error; tests/unit/test_dns_cares.cpp compares the two on thousands of random and mutated answers.
+// error; tests/unit/test_dns_answer_records.cpp compares the two on thousands of random and mutated answers.
 
 namespace sendcheck::dns {
 

@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   ip.evaluation.deciding_record = std::make_shared<const std::string>(field(f, 7));
   spf::Term term;
   term.text = field(f, 8);
-  ip.evaluation.deciding_term = term;
+  ip.evaluation.deciding_term = std::make_shared<const spf::Term>(term);
   spf::TraceStep step;
   step.domain = field(f, 9);
   step.term = field(f, 10);

@@ -1336,7 +1336,7 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, 
   Decision decision = co_await evaluate_domain(ctx, domain, 0, Role::top, WantExplanation::yes);
   evaluation.result = decision.result;
   if (decision.term != nullptr) {
-    evaluation.deciding_term = *decision.term;
+    evaluation.deciding_term = std::shared_ptr<const Term>(decision.parsed, decision.term);
   }
   evaluation.deciding_domain = std::move(decision.domain);
   evaluation.deciding_record = decision.record();

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@ namespace detail {
 
 /// A term as text: its source text, offset and canonical form.
 inline std::string
-describe_term(const std::optional<spf::Term>& term)
+describe_term(const std::shared_ptr<const spf::Term>& term)
 {
   if (!term) {
     return "(none)";

@@ -185,7 +185,7 @@ full_report(const std::string& text)
   first.evaluation.explanation = text;
   spf::Term term;
   term.text = text;
-  first.evaluation.deciding_term = term;
+  first.evaluation.deciding_term = std::make_shared<const spf::Term>(term);
   first.evaluation.deciding_domain = text;
   first.evaluation.reason = text;
   first.evaluation.error_code = "spf.dns_failure";

@@ -52,7 +52,7 @@ check_same(const spf::Evaluation& on, const spf::Evaluation& off)
   CHECK_FALSE(on.trace.empty());
   CHECK(off.result == on.result);
   CHECK(off.explanation == on.explanation);
-  REQUIRE(off.deciding_term.has_value() == on.deciding_term.has_value());
+  REQUIRE((off.deciding_term != nullptr) == (on.deciding_term != nullptr));
   if (on.deciding_term) {
     CHECK(off.deciding_term->text == on.deciding_term->text);
   }

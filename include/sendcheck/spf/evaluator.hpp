@@ -125,9 +125,10 @@ struct Evaluation
   std::string explanation;
   /// The term that decided the result: the matching mechanism (an include: that matched, not the term inside it),
   /// or the term where an error arose (inside an include or a redirect= target, where it happened). After
-  /// redirect=, the deciding term of the target's record. Absent when the result came from falling off the end of a
+  /// redirect=, the deciding term of the target's record. Null when the result came from falling off the end of a
   /// record or from record selection (no record, several records, syntax error, DNS failure of the TXT lookup).
-  std::optional<Term> deciding_term;
+  /// Shared with the parsed record it belongs to, like `deciding_record`, so that a copy does not copy the term.
+  std::shared_ptr<const Term> deciding_term;
   /// The domain whose record held `deciding_term` (or where the error happened).
   std::string deciding_domain;
   /// That domain's record text; null when no record was read. Shared by the copies of the evaluation (the addresses

@@ -327,44 +327,6 @@ uses_client_address(const MacroString& spec)
   });
 }
 
-/// Whether `name` can be sent as a DNS question: no empty label (other than a trailing one), labels of at most 63
-/// octets, at most 253 octets in all, and only printable ASCII other than a backslash (what a resolver can ask; a
-/// macro-expanded local-part with a control byte must give "no match", not a temperror). Spaces and '%' can be
-/// asked (the RFC 7208 suite's macro-mania-in-domain).
-bool
-is_queryable(std::string_view name)
-{
-  if (!name.empty() && name.back() == '.') {
-    name.remove_suffix(1);
-  }
-  if (name.empty() || name.size() > 253) {
-    return false;
-  }
-  // What each byte is: part of a label, a dot, or a byte no query name may hold (a control byte, DEL, non-ASCII, a
-  // backslash). One table lookup a byte; the labels are measured between dots.
-  enum : uint8_t { label_byte, dot, refused };
-  static constexpr std::array<uint8_t, 256> k_kind = [] {
-    std::array<uint8_t, 256> kind{};
-    for (size_t byte = 0; byte < kind.size(); ++byte) {
-      kind[byte] = byte < 0x20 || byte >= 0x7f || byte == '\\' ? refused : byte == '.' ? dot : label_byte;
-    }
-    return kind;
-  }();
-  size_t label_start = 0;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const uint8_t kind = k_kind[static_cast<unsigned char>(name[i])];
-    if (kind == label_byte) {
-      continue;
-    }
-    if (kind == refused || i == label_start || i - label_start > 63) {
-      return false;
-    }
-    label_start = i + 1;
-  }
-  const size_t last = name.size() - label_start;
-  return last != 0 && last <= 63;
-}
-
 bool
 ends_with_domain(std::string_view name, std::string_view domain)
 {
@@ -474,6 +436,25 @@ prepare_target(Context& ctx, const MacroString& spec)
   return spec.uses_ptr();
 }
 
+/// The name the domain-spec `spec` names in this evaluation: its fixed target when it has no macros (expanded once,
+/// when the record was parsed), else expanded now into `expanded`. Call prepare_target (and ensure_ptr) first.
+const std::string&
+target_of(const Context& ctx, const MacroString& spec, std::string& expanded)
+{
+  if (spec.fixed_target) {
+    return spec.fixed_target->name;
+  }
+  expanded = expand(spec, ctx.macro, MacroUse::domain_spec);
+  return expanded;
+}
+
+/// Whether `target`, what `spec` names in this evaluation (target_of), can be asked for.
+bool
+target_is_queryable(const MacroString& spec, std::string_view target)
+{
+  return spec.fixed_target ? spec.fixed_target->queryable : is_queryable(target);
+}
+
 /// exp=: fetch, parse and expand the explanation; empty when anything goes wrong (RFC 7208 §6.2).
 util::Task<std::string>
 explanation_for(Context& ctx, const Term& exp, TraceStep& step)
@@ -483,9 +464,10 @@ explanation_for(Context& ctx, const Term& exp, TraceStep& step)
   if (prepare_target(ctx, *exp.domain_spec)) {
     co_await ensure_ptr(ctx);
   }
-  const std::string target = expand(*exp.domain_spec, ctx.macro, MacroUse::domain_spec);
+  std::string expanded;
+  const std::string& target = target_of(ctx, *exp.domain_spec, expanded);
   step.target = target;
-  if (!is_queryable(target)) {
+  if (!target_is_queryable(*exp.domain_spec, target)) {
     step.note = "exp ignored: the expanded name is not a valid domain name";
     co_return std::string();
   }
@@ -624,12 +606,11 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
     if (!type) {
       continue;
     }
-    if (term.domain_spec && term.domain_spec->has_macros()) {
-      continue;
+    if (term.domain_spec && !term.domain_spec->fixed_target) {
+      continue; // a macro: the name is only known when the term is evaluated
     }
-    const std::string target =
-      term.domain_spec ? expand(*term.domain_spec, m_macro, MacroUse::domain_spec) : domain;
-    if (!is_queryable(target)) {
+    const std::string& target = term.domain_spec ? term.domain_spec->fixed_target->name : domain;
+    if (term.domain_spec ? !term.domain_spec->fixed_target->queryable : !is_queryable(target)) {
       continue;
     }
     if (!hint(target, *type, source)) {
@@ -890,12 +871,12 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   if (term.domain_spec && prepare_target(ctx, *term.domain_spec)) {
     co_await ensure_ptr(ctx);
   }
-  const std::string target =
-    term.domain_spec ? expand(*term.domain_spec, ctx.macro, MacroUse::domain_spec) : std::string(domain);
+  std::string expanded;
+  const std::string& target = term.domain_spec ? target_of(ctx, *term.domain_spec, expanded) : domain;
   if (ctx.tracing()) {
     step.target = target;
   }
-  if (!is_queryable(target)) {
+  if (term.domain_spec ? !target_is_queryable(*term.domain_spec, target) : !is_queryable(target)) {
     if (term.mechanism == MechanismKind::include) {
       co_return fail_with(SpfResult::permerror, "spf.invalid_domain",
                           fmt::format("'{}' includes '{}', which is not a valid domain name", term.text,
@@ -1196,9 +1177,10 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     if (prepare_target(ctx, *redirect->domain_spec)) {
       co_await ensure_ptr(ctx);
     }
-    const std::string target = expand(*redirect->domain_spec, ctx.macro, MacroUse::domain_spec);
+    std::string expanded;
+    const std::string& target = target_of(ctx, *redirect->domain_spec, expanded);
     step.target = target;
-    if (!is_queryable(target)) {
+    if (!target_is_queryable(*redirect->domain_spec, target)) {
       step.result = SpfResult::permerror;
       ctx.record(std::move(step));
       ctx.macro.domain = saved_domain;

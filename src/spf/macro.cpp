@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 namespace sendcheck::spf {
 
@@ -178,6 +180,40 @@ ends_with_domain(std::string_view name, std::string_view domain)
 } // namespace
 
 bool
+is_queryable(std::string_view name)
+{
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  // What each byte is: part of a label, a dot, or a byte no query name may hold (a control byte, DEL, non-ASCII, a
+  // backslash). One table lookup a byte; the labels are measured between dots.
+  enum : uint8_t { label_byte, dot, refused };
+  static constexpr std::array<uint8_t, 256> k_kind = [] {
+    std::array<uint8_t, 256> kind{};
+    for (size_t byte = 0; byte < kind.size(); ++byte) {
+      kind[byte] = byte < 0x20 || byte >= 0x7f || byte == '\\' ? refused : byte == '.' ? dot : label_byte;
+    }
+    return kind;
+  }();
+  size_t label_start = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const uint8_t kind = k_kind[static_cast<unsigned char>(name[i])];
+    if (kind == label_byte) {
+      continue;
+    }
+    if (kind == refused || i == label_start || i - label_start > 63) {
+      return false;
+    }
+    label_start = i + 1;
+  }
+  const size_t last = name.size() - label_start;
+  return last != 0 && last <= 63;
+}
+
+bool
 MacroString::has_macros() const
 {
   return std::any_of(tokens.begin(), tokens.end(),
@@ -296,6 +332,11 @@ parse_macro_string(std::string_view text, MacroUse use)
     }
     result.tokens.push_back(std::move(token));
     i = close + 1;
+  }
+  if (use == MacroUse::domain_spec && !result.has_macros()) {
+    std::string name = expand(result, MacroContext{}, use);
+    const bool queryable = is_queryable(name);
+    result.fixed_target = FixedTarget{std::move(name), queryable};
   }
   return result;
 }

@@ -4,6 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+#include <random>
+#include <string>
+
 using namespace sendcheck;
 
 namespace {
@@ -155,6 +159,55 @@ TEST_CASE("spf::parse_macro_string")
     CHECK(macro->tokens[1].letter == 'd');
     CHECK(macro->tokens[2].literal == "_x y%20z.");
     CHECK(macro->tokens[2].offset == 10);
+  }
+  SUBCASE("a domain-spec without macros carries its expansion")
+  {
+    // What the evaluator uses instead of expanding: it must be what expand() gives in any context, and whether that
+    // can be asked.
+    spf::MacroContext v6 = rfc_context("2001:db8::cb01");
+    v6.domain = "other.example";
+    const auto check_fixed = [&](const std::string& text) {
+      const auto macro = spf::parse_macro_string(text, MacroUse::domain_spec);
+      REQUIRE(macro);
+      REQUIRE(macro->fixed_target);
+      CHECK(macro->fixed_target->name == spf::expand(*macro, rfc_context(), MacroUse::domain_spec));
+      CHECK(macro->fixed_target->name == spf::expand(*macro, v6, MacroUse::domain_spec));
+      CHECK(macro->fixed_target->queryable == spf::is_queryable(macro->fixed_target->name));
+    };
+    check_fixed("_spf.example.com");
+    check_fixed("example.com.");
+    check_fixed("a%%b.%_x.%-y.example");
+    check_fixed("a..b.example");
+    check_fixed(std::string(64, 'a') + ".example");
+    check_fixed(std::string(63, 'a') + "\\.example");
+    std::string long_name; // over 253 octets: truncated from the left, label by label
+    for (int i = 0; i < 30; ++i) {
+      long_name += "label" + std::to_string(i) + ".";
+    }
+    check_fixed(long_name + "example.com");
+    const auto truncated = spf::parse_macro_string(long_name + "example.com", MacroUse::domain_spec);
+    REQUIRE(truncated);
+    CHECK(truncated->fixed_target->name.size() <= 253);
+    CHECK(truncated->fixed_target->queryable);
+    CHECK(spf::parse_macro_string("a..b.example", MacroUse::domain_spec)->fixed_target->queryable == false);
+    CHECK(spf::parse_macro_string("example.com.", MacroUse::domain_spec)->fixed_target->name == "example.com");
+
+    std::mt19937 random(20261130);
+    const std::array<std::string_view, 9> pieces{"a", "b9", "-", ".", "..", "%%", "%_", "%-", std::string_view("\\")};
+    for (int round = 0; round < 2000; ++round) {
+      std::string text;
+      const size_t count = 1 + random() % 40;
+      for (size_t i = 0; i < count; ++i) {
+        text += random() % 10 == 0 ? std::string(1 + random() % 70, 'x') : std::string(pieces[random() % pieces.size()]);
+      }
+      CAPTURE(text);
+      check_fixed(text);
+    }
+
+    // Macros, or explanation text: nothing is fixed.
+    CHECK_FALSE(spf::parse_macro_string("%{d}", MacroUse::domain_spec)->fixed_target);
+    CHECK_FALSE(spf::parse_macro_string("_spf.%{i}.example", MacroUse::domain_spec)->fixed_target);
+    CHECK_FALSE(spf::parse_macro_string("example.com", MacroUse::explanation)->fixed_target);
   }
 }
 

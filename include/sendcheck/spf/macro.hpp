@@ -45,6 +45,13 @@ struct MacroToken
   size_t offset = 0;
 };
 
+/// What a domain-spec without macros names, the same in every check_host() context.
+struct FixedTarget
+{
+  std::string name;       ///< What `expand` gives (trailing dot dropped, truncated as RFC 7208 §7.3 says).
+  bool queryable = false; ///< Whether a resolver can be asked for it (is_queryable).
+};
+
 /// A macro-string as written, with its tokens.
 struct MacroString
 {
@@ -52,6 +59,10 @@ struct MacroString
   std::string text;
   /// The tokens, in order.
   std::vector<MacroToken> tokens;
+  /// For a domain-spec without macros, set by parse_macro_string: its expansion, made once. A provider's include: is
+  /// evaluated for every domain that includes it, so its target is not expanded and checked again each time. Absent
+  /// otherwise (and in a MacroString built by hand): then the evaluator expands the tokens.
+  std::optional<FixedTarget> fixed_target;
 
   /// Whether any token is a macro (so the string can only be known for a given check_host() context).
   bool has_macros() const;
@@ -67,6 +78,12 @@ struct MacroError
   /// Plain English: "'%{x}' is not a macro letter", "'%' must be followed by '{', '%', '_' or '-'", ...
   std::string message;
 };
+
+/// Whether `name` can be sent as a DNS question: no empty label (other than a trailing one), labels of at most 63
+/// octets, at most 253 octets in all, and only printable ASCII other than a backslash (what a resolver can ask; a
+/// macro-expanded local-part with a control byte must give "no match", not a temperror). Spaces and '%' can be
+/// asked (the RFC 7208 suite's macro-mania-in-domain).
+bool is_queryable(std::string_view name);
 
 /// Parses `text` as a macro-string (RFC 7208 §7.1) for the given `use`. Outside exp text the letters c, r and t are
 /// errors, and so are characters outside the visible ASCII range.

@@ -231,6 +231,10 @@ struct Context
   /// Bit i is set once a decision went another way for (*peers)[i] than for the client, or once the evaluation used
   /// something derived from the address (a macro, a PTR lookup): the evaluation is then not that peer's.
   uint32_t apart = 0;
+  /// The sender (check_host()'s <sender>), split into `macro`'s s, l and o by macro_context() on first use.
+  std::string_view sender;
+  /// Whether `macro` holds the letters only a macro reads (s l o h r t): see macro_context().
+  bool macro_filled = false;
 
   /// Whether steps go into `evaluation.trace` (Options::trace).
   bool tracing() const { return options.trace == Trace::on; }
@@ -243,6 +247,23 @@ struct Context
     }
   }
 };
+
+/// The macro context, with the letters only a macro reads (s l o h r t) filled on first use: most records have no
+/// macros, and splitting the sender and copying the names for every evaluation cost more than the rest of its set-up.
+const MacroContext&
+macro_context(Context& ctx)
+{
+  if (!ctx.macro_filled) {
+    ctx.macro_filled = true;
+    auto parts = split_sender(ctx.sender, ctx.options.helo);
+    ctx.macro.sender_local = std::move(parts.local);
+    ctx.macro.sender_domain = std::move(parts.domain);
+    ctx.macro.helo = ctx.options.helo;
+    ctx.macro.receiver = ctx.options.receiver;
+    ctx.macro.timestamp = ctx.options.timestamp.value_or(static_cast<uint64_t>(std::time(nullptr)));
+  }
+  return ctx.macro;
+}
 
 /// What evaluating one mechanism gave.
 enum class Match : uint8_t { no, yes, error };
@@ -439,12 +460,12 @@ prepare_target(Context& ctx, const MacroString& spec)
 /// The name the domain-spec `spec` names in this evaluation: its fixed target when it has no macros (expanded once,
 /// when the record was parsed), else expanded now into `expanded`. Call prepare_target (and ensure_ptr) first.
 const std::string&
-target_of(const Context& ctx, const MacroString& spec, std::string& expanded)
+target_of(Context& ctx, const MacroString& spec, std::string& expanded)
 {
   if (spec.fixed_target) {
     return spec.fixed_target->name;
   }
-  expanded = expand(spec, ctx.macro, MacroUse::domain_spec);
+  expanded = expand(spec, macro_context(ctx), MacroUse::domain_spec);
   return expanded;
 }
 
@@ -487,7 +508,7 @@ explanation_for(Context& ctx, const Term& exp, TraceStep& step)
   if (macro->uses_ptr()) {
     co_await ensure_ptr(ctx);
   }
-  co_return expand(*macro, ctx.macro, MacroUse::explanation);
+  co_return expand(*macro, macro_context(ctx), MacroUse::explanation);
 }
 
 /// Where a record handed to Lookahead::prefetch_record comes from.
@@ -520,9 +541,8 @@ public:
   /// A lookahead asking `resolver` for a client at `ip`, parsing through `cache` (null: parse without caching),
   /// following MX answers of at most `mx_names` hosts (Limits::mx_names: more is a permerror anyway).
   Lookahead(dns::Resolver& resolver, std::shared_ptr<RecordCache> cache, const dns::IpAddress& ip, unsigned mx_names)
-    : m_resolver(resolver), m_cache(std::move(cache)), m_mx_names(mx_names)
+    : m_resolver(resolver), m_cache(std::move(cache)), m_mx_names(mx_names), m_ip(ip)
   {
-    m_macro.ip = ip;
   }
 
   /// Prefetches the targets without macros of `record`, the record of `domain` evaluated at `depth` (0 for the
@@ -534,12 +554,12 @@ public:
   bool
   serves(const dns::Resolver& resolver, const dns::IpAddress& ip) const
   {
-    return &m_resolver == &resolver && m_macro.ip.is_v4() == ip.is_v4();
+    return &m_resolver == &resolver && m_ip.is_v4() == ip.is_v4();
   }
 
   /// From now on the client is `ip` (of the same family): the next check_host() it serves (a `ptr` term prefetches
   /// the client's own reverse name).
-  void serve(const dns::IpAddress& ip) { m_macro.ip = ip; }
+  void serve(const dns::IpAddress& ip) { m_ip = ip; }
 
 private:
   /// Prefetches (`name`, `type`) unless the budget is spent (lookahead records only); false when it was not.
@@ -554,7 +574,7 @@ private:
   dns::Resolver& m_resolver;
   std::shared_ptr<RecordCache> m_cache;
   unsigned m_mx_names;
-  MacroContext m_macro;                                   ///< Only `ip`: the targets followed have no macros.
+  dns::IpAddress m_ip;                                    ///< The client (the targets followed have no macros).
   unsigned m_names = 0;                                   ///< Names prefetched from the budget.
   std::vector<std::pair<std::string, dns::RRType>> m_followed; ///< Every (name, type) followed, once each.
   /// The (domain, depth) of every record walked to its end. The resolver gives one answer per name for the whole
@@ -571,7 +591,7 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
   if (std::any_of(m_walked.begin(), m_walked.end(), walked)) {
     return;
   }
-  const auto address_type = m_macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+  const auto address_type = m_ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
   bool same_for_every_address = true; // `ptr` prefetches the client's own reverse name
   for (const auto& term : record.terms) {
     std::optional<dns::RRType> type;
@@ -595,7 +615,7 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
         break;
       case MechanismKind::ptr:
         same_for_every_address = false;
-        if (!hint(m_macro.ip.reverse_name(), dns::RRType::ptr, source)) {
+        if (!hint(m_ip.reverse_name(), dns::RRType::ptr, source)) {
           return;
         }
         break;
@@ -696,7 +716,7 @@ Lookahead::on_mx(const dns::Answer& answer)
   if (answer.status != dns::Status::ok || answer.mx.size() > m_mx_names) {
     return;
   }
-  const auto address_type = m_macro.ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
+  const auto address_type = m_ip.is_v4() ? dns::RRType::a : dns::RRType::aaaa;
   for (const auto& mx : answer.mx) {
     if (mx.exchange.empty() || !is_queryable(mx.exchange)) {
       continue;
@@ -1289,17 +1309,11 @@ util::Task<ClientEvaluation>
 evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender,
                 const Options& options, Peers peers)
 {
-  Context ctx{resolver, options, {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0};
+  Context ctx{resolver, options, {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0, sender, false};
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }
-  auto parts = split_sender(sender, ctx.options.helo);
-  ctx.macro.sender_local = std::move(parts.local);
-  ctx.macro.sender_domain = std::move(parts.domain);
   ctx.macro.ip = ip.mapped_v4().value_or(ip);
-  ctx.macro.helo = ctx.options.helo;
-  ctx.macro.receiver = ctx.options.receiver;
-  ctx.macro.timestamp = ctx.options.timestamp.value_or(static_cast<uint64_t>(std::time(nullptr)));
   if (!domain.empty() && domain.back() == '.') {
     domain.pop_back();
   }

@@ -539,6 +539,9 @@ parse_record(std::string_view text)
   bool seen_redirect = false;
   bool seen_exp = false;
   size_t pos = k_version.size();
+  // One allocation for the terms (at most one per space): growing the vector would move every Term (strings, a
+  // macro-string) at each step.
+  record.terms.reserve(static_cast<size_t>(std::count(text.begin() + static_cast<ptrdiff_t>(pos), text.end(), ' ')));
   while (pos < text.size()) {
     if (text[pos] == ' ') {
       ++pos;

@@ -441,14 +441,15 @@ private:
 /// escaped); any other string is escaped by nlohmann's serializer itself (`ensure_ascii` off, invalid UTF-8 replaced
 /// by U+FFFD), so the escaping is exactly nlohmann's.
 ///
-/// The output string is grown ahead in large steps and written through a pointer (`m_next`); the destructor cuts it
-/// back to what was written.
+/// The bytes go through a pointer (`m_next`) into a buffer of the thread's that is kept from one domain to the next:
+/// a std::string can only be grown by filling the new bytes, and filling 8 KB ahead for every domain cost more than
+/// the copy to `out` that the destructor makes of what was written. One writer at a time per thread.
 class JsonWriter
 {
 public:
   /// Appends to `out`, as if nested at indentation `indent`; `compact`: on one line, without spaces.
   JsonWriter(std::string& out, unsigned indent, bool compact);
-  /// Cuts `out` to the bytes written.
+  /// Appends the bytes written to `out`.
   ~JsonWriter();
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
@@ -498,7 +499,7 @@ public:
 private:
   /// Makes room for `bytes` more bytes at `m_next`.
   void room(size_t bytes);
-  /// `room` when there is not enough: grows `m_out`.
+  /// `room` when there is not enough: grows `m_buffer`.
   void grow(size_t bytes);
   /// Copies `text` (room must have been made).
   void put(std::string_view text);
@@ -532,8 +533,9 @@ private:
   using Serializer = nlohmann::detail::serializer<Json>;
 
   std::string& m_out;
-  char* m_next = nullptr; ///< Where the next byte goes, in `m_out` (which is longer than what was written).
-  char* m_end = nullptr;  ///< The end of `m_out`.
+  std::string& m_buffer;  ///< The thread's buffer, written from its start (longer than what was written).
+  char* m_next = nullptr; ///< Where the next byte goes, in `m_buffer`.
+  char* m_end = nullptr;  ///< The end of `m_buffer`.
   unsigned m_indent;
   bool m_compact;
   size_t m_depth = 0; ///< How many containers are open.
@@ -541,22 +543,41 @@ private:
   /// that closing a container leaves its parent not empty: one flag does, no stack.
   bool m_empty = false;
   bool m_after_key = false;
-  /// Made on first use (it allocates and reads the locale), for strings that are not plain ASCII.
+  /// Made on first use (it allocates and reads the locale), for strings that are not plain ASCII; it writes to
+  /// `m_serialized`.
   std::optional<Serializer> m_serializer;
+  std::string m_serialized;
 };
 
-JsonWriter::JsonWriter(std::string& out, unsigned indent, bool compact)
-  : m_out(out), m_indent(indent), m_compact(compact)
+/// The buffer of this thread's JsonWriter.
+std::string&
+thread_buffer()
 {
-  const size_t written = m_out.size();
-  m_out.resize(written + 8192); // a typical domain's object is 4-8 KB
-  m_next = m_out.data() + written;
-  m_end = m_out.data() + m_out.size();
+  thread_local std::string buffer;
+  return buffer;
+}
+
+/// The size `thread_buffer` starts with (a typical domain's object is 3-8 KB), and the most it keeps after a writer
+/// (a rare huge object, such as a deep tree's trace, does not stay in memory).
+constexpr size_t k_buffer_start = 8192;
+constexpr size_t k_buffer_kept = size_t{1} << 20;
+
+JsonWriter::JsonWriter(std::string& out, unsigned indent, bool compact)
+  : m_out(out), m_buffer(thread_buffer()), m_indent(indent), m_compact(compact)
+{
+  if (m_buffer.size() < k_buffer_start) {
+    m_buffer.resize(k_buffer_start);
+  }
+  m_next = m_buffer.data();
+  m_end = m_buffer.data() + m_buffer.size();
 }
 
 JsonWriter::~JsonWriter()
 {
-  m_out.resize(static_cast<size_t>(m_next - m_out.data()));
+  m_out.append(m_buffer.data(), m_next);
+  if (m_buffer.size() > k_buffer_kept) {
+    std::string().swap(m_buffer);
+  }
 }
 
 void
@@ -570,10 +591,10 @@ JsonWriter::room(size_t bytes)
 void
 JsonWriter::grow(size_t bytes)
 {
-  const size_t written = static_cast<size_t>(m_next - m_out.data());
-  m_out.resize(std::max(2 * m_out.size(), written + bytes + 4096));
-  m_next = m_out.data() + written;
-  m_end = m_out.data() + m_out.size();
+  const size_t written = static_cast<size_t>(m_next - m_buffer.data());
+  m_buffer.resize(std::max(2 * m_buffer.size(), written + bytes + 4096));
+  m_next = m_buffer.data() + written;
+  m_end = m_buffer.data() + m_buffer.size();
 }
 
 void
@@ -800,15 +821,15 @@ JsonWriter::escaped_rest(std::string_view value, const char* next, char* out)
 void
 JsonWriter::escaped_by_nlohmann(std::string_view value)
 {
-  // The serializer appends to m_out: cut it to what was written, let it append, and continue after its bytes.
-  m_out.resize(static_cast<size_t>(m_next - m_out.data()));
   if (!m_serializer) {
-    m_serializer.emplace(nlohmann::detail::output_adapter<char, std::string>(m_out), ' ',
+    m_serializer.emplace(nlohmann::detail::output_adapter<char, std::string>(m_serialized), ' ',
                          Json::error_handler_t::replace);
   }
+  m_serialized.clear();
   m_serializer->dump(Json(std::string(value)), false, false, 0);
-  m_next = m_out.data() + m_out.size();
-  m_end = m_next;
+  // From `m_next`, over what the caller began to write of this string.
+  room(m_serialized.size());
+  put(m_serialized);
 }
 
 void

@@ -442,6 +442,25 @@ TEST_CASE("report::write_domain_json")
     }
   }
 
+  SUBCASE("entries far larger than the writer's buffer, and small ones after them")
+  {
+    // The writer writes into a buffer of the thread's that it keeps from one entry to the next (and lets go of
+    // after a huge one): what one entry left there must not show in the next, and growing it in the middle of a
+    // string, plain or escaped by nlohmann, must keep what was written.
+    const std::string plain(3 << 20, 'p');
+    const std::string careful = std::string(1 << 20, 'c') + "\xc3\xa9\x01\xff" + std::string(100, 'd');
+    for (const auto& text : {plain, careful, std::string("short"), careful, std::string("\x01")}) {
+      report::DomainReport report;
+      report.domain = "big.example";
+      report.note = text;
+      report.verdict.summary = text.substr(0, 10);
+      for (const auto layout : {report::JsonLayout::indented, report::JsonLayout::lines}) {
+        INFO("size ", text.size());
+        require_same(report, report::JsonOptions{.layout = layout});
+      }
+    }
+  }
+
   SUBCASE("appends to what the string already holds")
   {
     std::string out = "before\n";

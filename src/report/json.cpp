@@ -537,8 +537,10 @@ private:
   static size_t escaped_room(std::string_view value) { return 2 * value.size() + 2 + 8; }
   /// The room for an integer's digits and sign.
   static constexpr size_t k_number_room = 24;
-  void open(char bracket);
-  void close(char bracket);
+  /// Opens and closes a container: inlined, so that the bracket is a constant (about 40,000 of each for 2,000
+  /// domains).
+  [[gnu::always_inline]] inline void open(char bracket);
+  [[gnu::always_inline]] inline void close(char bracket);
   /// A newline and `m_indent + 2 * depth` spaces.
   void new_line(size_t depth);
   /// `value` as a quoted JSON string.
@@ -771,7 +773,7 @@ JsonWriter::new_line(size_t depth)
   m_next += spaces;
 }
 
-void
+inline void
 JsonWriter::open(char bracket)
 {
   room(value_prefix_room() + 1);
@@ -781,7 +783,7 @@ JsonWriter::open(char bracket)
   m_empty = true;
 }
 
-void
+inline void
 JsonWriter::close(char bracket)
 {
   const bool empty = m_empty;

@@ -289,6 +289,7 @@ template<unsigned Blocks>
 [[gnu::always_inline]] inline bool
 copy_blocks(const char*& next, const char* end, char*& out)
 {
+  static_assert(Blocks == 1 || Blocks == 2, "a bit per byte in the 32-bit mask");
   constexpr ptrdiff_t k_step = 16 * Blocks;
   while (end - next >= k_step) {
     unsigned special = 0;

@@ -414,12 +414,12 @@ TEST_CASE("report::write_domain_json")
     // With SSE2 the writer copies plain bytes 32 at a time (two blocks), then 16, then the last ones through the 16
     // bytes that end the string; fewer than 16 (a short string, or the rest after an escaped byte) as the first and
     // last 8, or read in pieces when fewer than 8. Without SSE2, 8 at a time, then the last ones through the word
-    // that ends the string, or read in pieces. The strings here are as long as a block or two blocks, one shorter,
-    // one longer and more, so that every such path sees the byte at each place (in either block of a pair); with two
+    // that ends the string, or read in pieces. The strings here are as long as one to eight blocks, one shorter, one
+    // longer and more, so that every such path sees the byte at each place (in either block of a pair); with two
     // escaped bytes too, the second one after the first.
     const unsigned char bytes[] = {'"', '\\', 0x00, 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff};
-    const size_t lengths[] = {1,  2,  3,  4,  5,  7,  8,  9,  15, 16, 17, 23, 24,
-                              25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 79, 80, 81};
+    const size_t lengths[] = {1,  2,  3,  4,  5,  7,  8,  9,  15, 16, 17, 23, 24,  25,  31,  32,  33,
+                              47, 48, 49, 63, 64, 65, 79, 80, 81, 95, 96, 97, 127, 128, 129};
     for (const size_t length : lengths) {
       for (size_t position = 0; position < length; ++position) {
         for (const unsigned char byte : bytes) {

@@ -1370,6 +1370,8 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     const auto family = ips[first].mapped_v4().value_or(ips[first]).family();
     auto peers = std::make_shared<std::vector<dns::IpAddress>>();
     std::vector<size_t> peer_indexes;
+    peers->reserve(ips.size() - first - 1);
+    peer_indexes.reserve(ips.size() - first - 1);
     for (size_t other = first + 1; other < ips.size() && peers->size() < 32; ++other) {
       const auto address = ips[other].mapped_v4().value_or(ips[other]);
       if (!found[other] && address.family() == family) {

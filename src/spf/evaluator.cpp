@@ -691,18 +691,20 @@ Lookahead::follow(const std::string& name, dns::RRType type, unsigned depth)
 void
 Lookahead::on_txt(const dns::Answer& answer, const std::string& domain, unsigned depth)
 {
-  const Selection selection = select_record(answer);
+  const SpfTxt selection = find_spf_record(answer);
   if (selection.status != SelectionStatus::one) {
     return;
   }
+  std::string storage;
+  const std::string_view text = selection.text(storage);
   RecordCache::Entry cached;
   std::optional<util::Result<Record, ParseError>> local;
   const util::Result<Record, ParseError>* parsed = nullptr;
   if (m_cache) {
-    cached = m_cache->parse(selection.record);
+    cached = m_cache->parse(text);
     parsed = cached.get();
   } else {
-    local.emplace(parse_record(selection.record));
+    local.emplace(parse_record(text));
     parsed = &*local;
   }
   if (parsed->has_value()) {
@@ -1024,11 +1026,12 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   }
   const auto answer = co_await ask(ctx, domain, dns::RRType::txt);
   LookupInfo* const fetch_info = note_lookup(ctx, fetch, *answer, domain, dns::RRType::txt);
-  Selection selection = select_record(*answer);
+  const SpfTxt selection = find_spf_record(*answer);
 
   Decision decision;
   decision.domain = domain;
-  std::string record_text;
+  std::string joined;          // the record's text when it is split into several strings
+  std::string_view record_text; // the record's text, in the answer or in `joined`
   switch (selection.status) {
   case SelectionStatus::dns_failure:
     decision = error_decision(SpfResult::temperror, "spf.dns_failure",
@@ -1052,15 +1055,15 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   case SelectionStatus::multiple:
     decision = error_decision(SpfResult::permerror, "spf.multiple_records",
                               fmt::format("{} has {} SPF records; a domain must publish exactly one", domain,
-                                          selection.records.size()),
+                                          selection.count),
                               domain, {}, nullptr);
     break;
   case SelectionStatus::one:
-    record_text = std::move(selection.record);
+    record_text = selection.text(joined);
     break;
   }
   if (ctx.tracing()) {
-    fetch.term = record_text;
+    fetch.term = std::string(record_text);
   }
   if (selection.status != SelectionStatus::one) {
     fetch.result = decision.result;
@@ -1078,7 +1081,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                               fmt::format("the SPF record of {} has a syntax error: {}", domain,
                                           parsed->error().message),
                               domain, nullptr, nullptr);
-    decision.unparsed_record = std::make_shared<const std::string>(std::move(record_text));
+    decision.unparsed_record = std::make_shared<const std::string>(record_text);
     decision.parse_error = parsed->error();
     fetch.result = decision.result;
     fetch.note = decision.reason;

@@ -641,28 +641,48 @@ to_string(const Record& record)
 Selection
 select_record(const dns::Answer& answer)
 {
+  const SpfTxt found = find_spf_record(answer);
   Selection selection;
-  if (dns::is_failure(answer.status)) {
-    selection.status = SelectionStatus::dns_failure;
-    return selection;
+  selection.status = found.status;
+  if (found.status == SelectionStatus::one) {
+    selection.record = found.record->joined();
+  } else if (found.status == SelectionStatus::multiple) {
+    for (const auto& txt : answer.txt) {
+      if (is_spf_record(txt)) {
+        selection.records.push_back(txt.joined()); // only SPF records: most TXT records beside them are never read
+      }
+    }
   }
-  size_t found = 0;
-  for (const auto& txt : answer.txt) {
-    if (!is_spf_record(txt)) {
-      continue; // not joined: most TXT records beside SPF are never read
-    }
-    if (++found == 1) {
-      selection.record = txt.joined();
-      continue;
-    }
-    if (found == 2) {
-      selection.records.push_back(std::move(selection.record));
-      selection.record.clear();
-    }
-    selection.records.push_back(txt.joined());
-  }
-  selection.status = found == 0 ? SelectionStatus::none : found == 1 ? SelectionStatus::one : SelectionStatus::multiple;
   return selection;
+}
+
+SpfTxt
+find_spf_record(const dns::Answer& answer)
+{
+  SpfTxt found;
+  if (dns::is_failure(answer.status)) {
+    found.status = SelectionStatus::dns_failure;
+    return found;
+  }
+  for (const auto& txt : answer.txt) {
+    if (is_spf_record(txt) && found.count++ == 0) {
+      found.record = &txt;
+    }
+  }
+  found.status = found.count == 0   ? SelectionStatus::none
+                 : found.count == 1 ? SelectionStatus::one
+                                    : SelectionStatus::multiple;
+  return found;
+}
+
+std::string_view
+SpfTxt::text(std::string& storage) const
+{
+  if (record->strings.size() == 1) {
+    return record->strings.front();
+  }
+  storage = record->joined();
+  return storage;
 }
 
 RecordCache::RecordCache(size_t capacity) : m_capacity(capacity == 0 ? 1 : capacity)

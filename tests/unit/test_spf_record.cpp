@@ -227,6 +227,52 @@ TEST_CASE("spf::select_record")
   }
 }
 
+TEST_CASE("spf::find_spf_record decides as select_record does, and views a one-string record in place")
+{
+  const auto agrees = [](const dns::Answer& answer) {
+    const auto selection = spf::select_record(answer);
+    const auto found = spf::find_spf_record(answer);
+    CHECK(found.status == selection.status);
+    if (selection.status == spf::SelectionStatus::one) {
+      REQUIRE(found.record != nullptr);
+      CHECK(found.count == 1);
+      std::string storage;
+      CHECK(found.text(storage) == selection.record);
+    }
+    if (selection.status == spf::SelectionStatus::multiple) {
+      CHECK(found.count == selection.records.size());
+    }
+    return found;
+  };
+  dns::Answer answer;
+  answer.status = dns::Status::ok;
+  answer.txt = {{{"google-site-verification=x"}}, {{"v=spf1 ip4:192.0.2.5 -all"}}};
+  {
+    const auto found = agrees(answer);
+    std::string storage;
+    const auto text = found.text(storage);
+    CHECK(text.data() == answer.txt[1].strings[0].data()); // viewed in place, not copied
+    CHECK(storage.empty());
+  }
+  answer.txt[1] = {{"v=spf1 ip4:", "192.0.2.5", " -all"}};
+  {
+    const auto found = agrees(answer);
+    std::string storage;
+    CHECK(found.text(storage) == "v=spf1 ip4:192.0.2.5 -all");
+    CHECK(storage == "v=spf1 ip4:192.0.2.5 -all"); // joined into the caller's storage
+  }
+  answer.txt.push_back({{"v=sp", "f1 a"}});
+  agrees(answer);
+  answer.txt.push_back({{"v=spf1 -all"}});
+  CHECK(agrees(answer).count == 3);
+  answer.txt = {{{"v=spf10 a"}}, {{"spf1 a"}}};
+  CHECK(agrees(answer).status == spf::SelectionStatus::none);
+  answer.txt.clear();
+  CHECK(agrees(answer).status == spf::SelectionStatus::none);
+  answer.status = dns::Status::servfail;
+  CHECK(agrees(answer).status == spf::SelectionStatus::dns_failure);
+}
+
 TEST_CASE("spf::RecordCache")
 {
   spf::RecordCache cache(2);

@@ -173,6 +173,21 @@ struct Selection
 /// Selects the SPF record from a TXT `answer` (character-strings of each TXT record joined first).
 Selection select_record(const dns::Answer& answer);
 
+/// What select_record decides, without copying any text: for a caller that only parses the selected record.
+struct SpfTxt
+{
+  SelectionStatus status = SelectionStatus::none;
+  const dns::TxtRecord* record = nullptr; ///< The first SPF record in the answer (the selected one when `one`).
+  size_t count = 0;                       ///< How many of the answer's TXT records are SPF records.
+
+  /// The selected record's text: a view of its one character-string (nearly always), else joined into `storage`.
+  /// Valid while the answer and `storage` are. Only when `status` is one.
+  std::string_view text(std::string& storage) const;
+};
+
+/// Finds the SPF records of a TXT `answer` (the same decision as select_record).
+SpfTxt find_spf_record(const dns::Answer& answer);
+
 /// A thread-safe cache from record text to its parse result, shared by many evaluations so that a record published
 /// by a big provider is parsed once. Bounded: when full, it is cleared.
 class RecordCache

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 
 namespace sendcheck::spf {
@@ -188,6 +189,8 @@ struct Walk
   unsigned capped = 0;
   /// DNS failures (timeouts, SERVFAIL...) seen so far.
   unsigned failures = 0;
+  /// The root record's parse result, when it has one that can be kept (CostReport::parsed).
+  RecordCache::Entry root_parsed;
 };
 
 /// `answer`, counted in `state.failures` when it is a DNS failure.
@@ -218,12 +221,19 @@ walk(Walk& state, CostNode& node, unsigned depth)
   RecordCache::Entry cached;
   std::optional<util::Result<Record, ParseError>> local;
   const util::Result<Record, ParseError>* parsed = nullptr;
-  if (state.options.cache) {
+  if (depth == 0 && state.options.record_override && state.options.record_parsed) {
+    cached = state.options.record_parsed;
+  } else if (state.options.cache) {
     cached = state.options.cache->parse(text);
+  }
+  if (cached) {
     parsed = cached.get();
   } else {
     local.emplace(parse_record(text));
     parsed = &*local;
+  }
+  if (depth == 0) {
+    state.root_parsed = cached;
   }
   if (!parsed->has_value()) {
     node.parse_error = parsed->error();
@@ -267,8 +277,9 @@ walk(Walk& state, CostNode& node, unsigned depth)
       {&term, term.domain_spec ? expand(*term.domain_spec, macro, MacroUse::domain_spec) : node.domain});
   }
 
-  // Hint every lookup first so that a network resolver sends them together.
-  for (const auto& target : targets) {
+  // Hint every lookup first so that a network resolver sends them together; all but the first, which is asked at
+  // once below (a hint for it would only be one more trip through the resolver).
+  for (const auto& target : std::span(targets).subspan(std::min<size_t>(targets.size(), 1))) {
     const bool is_tree = target.term->kind == TermKind::modifier || target.term->mechanism == MechanismKind::include;
     const auto type = is_tree ? dns::RRType::txt
                               : (target.term->mechanism == MechanismKind::mx ? dns::RRType::mx : dns::RRType::a);
@@ -279,7 +290,9 @@ walk(Walk& state, CostNode& node, unsigned depth)
     const Term& term = *target.term;
     const bool is_tree = term.kind == TermKind::modifier || term.mechanism == MechanismKind::include;
     if (is_tree) {
-      CostNode child;
+      // Built in place: a child built aside and then pushed would be moved member by member. The reference stays
+      // valid while the child is walked, since `node.children` grows only in this loop.
+      CostNode& child = node.children.emplace_back();
       child.domain = util::is_normalized_name(target.name) ? std::move(target.name) : util::normalize_name(target.name);
       child.via = term.text;
       if (std::find(state.path.begin(), state.path.end(), child.domain) != state.path.end()) {
@@ -319,7 +332,6 @@ walk(Walk& state, CostNode& node, unsigned depth)
           }
         }
       }
-      node.children.push_back(std::move(child));
       continue;
     }
     if (term.mechanism == MechanismKind::mx) {
@@ -393,11 +405,12 @@ analyze_cost(dns::Resolver& resolver, std::string domain, CostOptions options)
   CostReport report;
   report.limits = options.limits;
   report.root.domain = util::normalize_name(domain);
-  Walk state{resolver, options, options.memo ? &options.memo->impl() : nullptr, {report.root.domain}, {}};
+  Walk state{resolver, options, options.memo ? &options.memo->impl() : nullptr, {report.root.domain}, {}, 0, 0, {}};
   co_await walk(state, report.root, 0);
   report.total_terms = report.root.subtree_terms;
   sum_tree(report.root, report);
   report.loops = std::move(state.loops);
+  report.parsed = std::move(state.root_parsed);
   co_return report;
 }
 

@@ -407,7 +407,9 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
   }
   CostOptions cost_options;
   cost_options.limits = options.limits;
-  cost_options.record_override = std::move(options.record_override);
+  // The record and its parse are handed on: the cost walk then neither asks for the root's TXT again nor parses it.
+  cost_options.record_override = result.record;
+  cost_options.record_parsed = parsed;
   cost_options.cache = std::move(options.cache);
   cost_options.memo = std::move(options.memo);
   result.cost = co_await analyze_cost(resolver, std::move(domain), std::move(cost_options));

@@ -6,6 +6,8 @@
 #include <sendcheck/spf/cost.hpp>
 #include <sendcheck/spf/lint.hpp>
 
+#include "../support/counting_resolver.hpp"
+
 #include <fmt/format.h>
 
 #include <doctest/doctest.h>
@@ -346,4 +348,68 @@ TEST_CASE("spf::CostMemo: bounded by its capacity; lint_domain passes it on")
   dns::run_sync(zone, spf::lint_domain(zone, "c0.example", options));
   dns::run_sync(zone, spf::lint_domain(zone, "c4.example", options));
   CHECK(lint_memo->stats().hits == 1);
+}
+
+TEST_CASE("spf::lint_domain: the cost walk takes the record lint fetched and parsed")
+{
+  // lint_domain hands its record and parse to analyze_cost (CostOptions::record_override and record_parsed), which
+  // then neither asks for the root's TXT again nor parses it: the report must be the one analyze_cost makes alone,
+  // for every shape of tree (loops, the depth cap, broken includes, DNS failures), with and without a parse cache.
+  auto zone = make_zone();
+  std::vector<std::string> domains = {"loop-a.example", "loop-d.example", "both.example",    "self.example",
+                                      "broken.example", "broken2.example", "fail1.example", "fail2.example",
+                                      "via-y.example",  "manymx.example",  "d0.example",    "w0.example",
+                                      "wide.example",   "syntax.example",  "two.example",   "nospf.example",
+                                      "slow.example",   "missing.example"};
+  for (int i = 0; i < 20; ++i) {
+    domains.push_back(fmt::format("c{}.example", i));
+  }
+  for (const bool with_cache : {false, true}) {
+    const auto cache = with_cache ? std::make_shared<spf::RecordCache>() : nullptr;
+    for (const auto& domain : domains) {
+      INFO(domain, with_cache ? " with a parse cache" : " without a parse cache");
+      spf::CostOptions cost_options;
+      cost_options.cache = cache;
+      const auto alone = dns::run_sync(zone, spf::analyze_cost(zone, domain, cost_options));
+
+      test::CountingResolver counting(zone);
+      spf::LintOptions options;
+      options.cache = cache;
+      const auto lint = dns::run_sync(counting, spf::lint_domain(counting, domain, options));
+      CHECK(counting.queries(domain, dns::RRType::txt) == 1);
+      if (!lint.cost) {
+        // No single record that parses: nothing to analyse (and analyze_cost alone says why in the root).
+        CHECK((alone.root.selection != spf::SelectionStatus::one || alone.root.parse_error));
+        continue;
+      }
+      CHECK(report_difference(alone, *lint.cost) == "");
+      REQUIRE(lint.cost->parsed);
+      REQUIRE(lint.cost->parsed->has_value());
+      CHECK(lint.cost->parsed->value().terms.size() == spf::parse_record(lint.record)->terms.size());
+      if (cache) {
+        CHECK(lint.cost->parsed == cache->parse(lint.record));
+      }
+    }
+  }
+}
+
+TEST_CASE("spf::analyze_cost: CostOptions::record_parsed is taken for the root")
+{
+  auto zone = make_zone();
+  const std::string text = "v=spf1 include:_spf.prov.example a:out.prov.example -all";
+  spf::CostOptions options;
+  options.record_override = text;
+  const auto plain = dns::run_sync(zone, spf::analyze_cost(zone, "c0.example", options));
+  CHECK_FALSE(plain.parsed); // parsed here without a cache: nothing shared to keep
+
+  options.record_parsed = std::make_shared<const util::Result<spf::Record, spf::ParseError>>(spf::parse_record(text));
+  const auto handed = dns::run_sync(zone, spf::analyze_cost(zone, "c0.example", options));
+  CHECK(handed.parsed == options.record_parsed);
+  CHECK(report_difference(plain, handed) == "");
+
+  options.record_parsed = nullptr;
+  options.cache = std::make_shared<spf::RecordCache>();
+  const auto cached = dns::run_sync(zone, spf::analyze_cost(zone, "c0.example", options));
+  CHECK(cached.parsed == options.cache->parse(text));
+  CHECK(report_difference(plain, cached) == "");
 }

@@ -69,6 +69,9 @@ struct CostReport
   std::vector<std::string> loops;
   /// The limits the totals are compared with.
   Limits limits;
+  /// The parse result of `root.record` when it went through a RecordCache or was handed in (CostOptions), so that
+  /// later readers of the record need not parse it again; null otherwise.
+  RecordCache::Entry parsed;
 
   /// Whether `total_terms` exceeds the limit.
   bool over_term_limit() const { return total_terms > limits.dns_terms; }
@@ -82,8 +85,12 @@ class CostMemo;
 struct CostOptions
 {
   Limits limits;
-  /// When set, used as the root domain's record instead of the published one (a `--record` candidate).
+  /// When set, used as the root domain's record instead of fetching it: a `--record` candidate, or the published
+  /// record that the caller has fetched already (lint_domain), so that it is not asked for again.
   std::optional<std::string> record_override;
+  /// The parse result of `record_override` when the caller has it (null: parsed here), so that the record is not
+  /// looked up in `cache` again. It must be the result for exactly that text.
+  RecordCache::Entry record_parsed;
   /// Shared parse cache; may be null.
   std::shared_ptr<RecordCache> cache;
   /// Shared memo of walked include/redirect subtrees (see CostMemo); null: off. Never changes any field of the

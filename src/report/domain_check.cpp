@@ -6,6 +6,7 @@
 #include "concat.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 namespace sendcheck::report {
@@ -46,28 +47,37 @@ join_terms(const std::vector<std::string>& terms)
   return out;
 }
 
-/// `join_terms(compact_ip_terms(ips))`, remembered per thread for the last few address lists: the failing addresses
-/// are subsets of one profile's few addresses, so the same lists come back domain after domain (the function is pure).
-std::string
-compact_terms_text(const std::vector<dns::IpAddress>& ips)
+/// The texts of one list of addresses that the sender findings show.
+struct IpTexts
+{
+  std::string joined; ///< `join_ips`: "90.190.150.210, 90.190.150.211".
+  std::string terms;  ///< `join_terms(compact_ip_terms(...))`: the SPF terms that authorize exactly those addresses.
+};
+
+/// The texts of `ips`, remembered per thread for the last few address lists: the failing addresses are subsets of one
+/// profile's few addresses and the sending host's addresses are the same for every domain, so the same lists come
+/// back domain after domain (both texts are pure functions of the list). Shared, so that texts stay valid when a later
+/// call forgets their entry.
+std::shared_ptr<const IpTexts>
+ip_texts(const std::vector<dns::IpAddress>& ips)
 {
   struct Entry
   {
     std::vector<dns::IpAddress> ips;
-    std::string text;
+    std::shared_ptr<const IpTexts> texts;
   };
   constexpr size_t k_capacity = 32;
   thread_local std::vector<Entry> memo;
   for (const auto& entry : memo) {
     if (entry.ips == ips) {
-      return entry.text;
+      return entry.texts;
     }
   }
   if (memo.size() >= k_capacity) {
     memo.clear();
   }
-  memo.push_back({ips, join_terms(compact_ip_terms(ips))});
-  return memo.back().text;
+  memo.push_back({ips, std::make_shared<const IpTexts>(IpTexts{join_ips(ips), join_terms(compact_ip_terms(ips))})});
+  return memo.back().texts;
 }
 
 /// Whether `name` (as written in a record) names `host` (a normalized name): `util::normalize_name(name) == host`
@@ -170,7 +180,9 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
 
   const std::string& host = profile.sending_host;
   spf::RecordCache::Entry parsed;
-  if (!report.record.empty()) {
+  if (report.cost && report.cost->parsed && report.cost->root.record == report.record) {
+    parsed = report.cost->parsed; // the lint's parse of the same record
+  } else if (!report.record.empty()) {
     parsed = parse_entry(report.record, cache);
   }
   if (parsed && record_targets(report.record, *parsed, spf::MechanismKind::include, host)) {
@@ -201,6 +213,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
 
   const auto ordinary_count = profile.ordinary_ips.size();
   if (!failing_ordinary.empty()) {
+    const auto failing_texts = ip_texts(failing_ordinary);
     Finding finding;
     finding.severity = Severity::error;
     if (failing_ordinary.size() == ordinary_count) {
@@ -211,25 +224,25 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
       finding.code = "spf.directo_partial";
       finding.message = concat({"SPF authorizes only ", Decimal(ordinary_count - failing_ordinary.size()), " of ",
                                 profile.name, "'s ", Decimal(ordinary_count), " ordinary addresses; mail from ",
-                                join_ips(failing_ordinary), " fails SPF."});
+                                failing_texts->joined, " fails SPF."});
     }
     if (parsed && record_targets(report.record, *parsed, spf::MechanismKind::a, host)) {
+      const auto& addresses = report.sending_host.addresses;
       finding.detail = concat({"'a:", host, "' covers only what ", host, " resolves to now: ",
-                               report.sending_host.addresses.empty() ? std::string("nothing")
-                                                                     : join_ips(report.sending_host.addresses),
-                               "."});
+                               addresses.empty() ? std::string_view("nothing") : ip_texts(addresses)->joined, "."});
     }
-    finding.fix = concat({"Add '", compact_terms_text(failing_ordinary),
+    finding.fix = concat({"Add '", failing_texts->terms,
                           "' to the SPF record before the 'all' term; 'sendcheck --suggest ", report.domain,
                           "' prints the whole record."});
     report.findings.push_back(std::move(finding));
   }
   if (!failing_bulk.empty()) {
+    const auto failing_texts = ip_texts(failing_bulk);
     report.findings.push_back(
       {"spf.directo_bulk_missing", Severity::error,
-       concat({"SPF does not authorize ", profile.name, "'s bulk-mail address ", join_ips(failing_bulk),
+       concat({"SPF does not authorize ", profile.name, "'s bulk-mail address ", failing_texts->joined,
                " (invoices and customer e-mails sent by the mass-mail module)."}),
-       concat({"Add '", compact_terms_text(failing_bulk), "' to the SPF record before the 'all' term."}),
+       concat({"Add '", failing_texts->terms, "' to the SPF record before the 'all' term."}),
        ""});
   }
 }

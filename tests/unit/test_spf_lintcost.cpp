@@ -87,6 +87,25 @@ find(const Findings& findings, std::string_view code)
   return it == findings.end() ? nullptr : &*it;
 }
 
+/// check_domain of example.ee publishing `spf`, for `profile`'s sender (SPF only), in a zone where directo.gate.ee
+/// resolves to 90.190.150.212.
+report::DomainReport
+check_sender(const std::string& spf, const std::shared_ptr<const SenderProfile>& profile, bool bulk)
+{
+  dns::ZoneResolver zone("sender test");
+  zone.add_apex("example.ee");
+  zone.add_apex("gate.ee");
+  zone.add_address("directo.gate.ee", ip("90.190.150.212"));
+  zone.add_txt("example.ee", {spf});
+  report::CheckOptions options;
+  options.profile = profile;
+  options.bulk = bulk;
+  options.checks.dkim = false;
+  options.checks.dmarc = false;
+  options.cache = std::make_shared<spf::RecordCache>();
+  return dns::run_sync(zone, report::check_domain(zone, "example.ee", options));
+}
+
 } // namespace
 
 TEST_CASE("spf::lint_domain")
@@ -222,19 +241,8 @@ TEST_CASE("spf::analyze_cost")
 TEST_CASE("report::check_domain sender findings")
 {
   const SenderProfile& profile = directo_profile();
-  auto check = [&](const std::string& spf) {
-    dns::ZoneResolver zone("sender test");
-    zone.add_apex("example.ee");
-    zone.add_apex("gate.ee");
-    zone.add_address("directo.gate.ee", ip("90.190.150.212"));
-    zone.add_txt("example.ee", {spf});
-    report::CheckOptions options;
-    options.profile = std::make_shared<SenderProfile>(profile);
-    options.checks.dkim = false;
-    options.checks.dmarc = false;
-    options.cache = std::make_shared<spf::RecordCache>();
-    return dns::run_sync(zone, report::check_domain(zone, "example.ee", options));
-  };
+  const auto shared_profile = std::make_shared<SenderProfile>(profile);
+  auto check = [&](const std::string& spf) { return check_sender(spf, shared_profile, true); };
 
   SUBCASE("partial: the failing addresses and what a: covers (host written in capitals with a final dot)")
   {
@@ -281,5 +289,53 @@ TEST_CASE("report::check_domain sender findings")
   {
     const auto report = check("v=spf1 include:directo.gate.ee ip4:1.2.3.999 -all");
     CHECK(find(report.findings, "spf.include_sending_host"));
+  }
+}
+
+TEST_CASE("report::check_domain sender findings: the address texts of many different lists")
+{
+  // Six ordinary addresses give 63 different failing lists: more than the per-thread memo of address texts holds, so
+  // it is emptied and filled again, and every list must still get its own texts, the first time and the second.
+  SenderProfile profile = directo_profile();
+  profile.ordinary_ips.clear();
+  for (int i = 0; i < 6; ++i) {
+    profile.ordinary_ips.push_back(ip(fmt::format("192.0.2.{}", 10 + 3 * i)));
+  }
+  const auto shared_profile = std::make_shared<SenderProfile>(profile);
+  auto join = [](const std::vector<dns::IpAddress>& ips) {
+    std::string out;
+    for (const auto& address : ips) {
+      out += (out.empty() ? "" : ", ") + address.to_string();
+    }
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (unsigned passing = 0; passing < 63; ++passing) {
+      std::string spf = "v=spf1";
+      std::vector<dns::IpAddress> failing;
+      for (size_t i = 0; i < profile.ordinary_ips.size(); ++i) {
+        if ((passing >> i) & 1U) {
+          spf += " ip4:" + profile.ordinary_ips[i].to_string();
+        } else {
+          failing.push_back(profile.ordinary_ips[i]);
+        }
+      }
+      spf += " a:directo.gate.ee -all";
+      const auto report = check_sender(spf, shared_profile, false);
+      INFO("round ", round, ": ", spf);
+      const auto* finding = find(report.findings, passing == 0 ? "spf.directo_missing" : "spf.directo_partial");
+      REQUIRE(finding);
+      if (passing != 0) {
+        CHECK(finding->message.find("; mail from " + join(failing) + " fails SPF.") != std::string::npos);
+      }
+      CHECK(finding->detail
+            == "'a:directo.gate.ee' covers only what directo.gate.ee resolves to now: 90.190.150.212.");
+      const auto terms = compact_ip_terms(failing);
+      std::string joined_terms;
+      for (const auto& term : terms) {
+        joined_terms += (joined_terms.empty() ? "" : " ") + term;
+      }
+      CHECK(finding->fix.rfind("Add '" + joined_terms + "' to the SPF record", 0) == 0);
+    }
   }
 }

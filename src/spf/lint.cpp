@@ -348,7 +348,11 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
   if (options.record_override) {
     result.record = *options.record_override;
   } else {
-    answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
+    if (options.txt) {
+      answer = std::move(options.txt);
+    } else {
+      answer = co_await detail::ask(resolver, domain, dns::RRType::txt);
+    }
     if (dns::is_failure(answer->status)) {
       result.findings.push_back(make(
         "spf.dns_failure", Severity::warning,
@@ -361,14 +365,15 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
     const dns::TxtRecord* first_spf = nullptr;
     size_t spf_count = 0;
     for (const auto& txt : answer->txt) {
-      auto joined = txt.joined();
-      if (is_spf_record(joined)) {
+      if (is_spf_record(txt)) {
         if (++spf_count == 1) {
           first_spf = &txt;
-          result.record = std::move(joined);
+          result.record = txt.joined();
         }
+      } else if (txt.strings.size() == 1) {
+        lint_text(txt.strings.front(), &txt.strings, nullptr, result.findings); // its own text: nothing to join
       } else {
-        lint_text(joined, &txt.strings, nullptr, result.findings);
+        lint_text(txt.joined(), &txt.strings, nullptr, result.findings);
       }
     }
     if (spf_count == 0) {

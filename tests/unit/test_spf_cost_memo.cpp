@@ -350,7 +350,7 @@ TEST_CASE("spf::CostMemo: bounded by its capacity; lint_domain passes it on")
   CHECK(lint_memo->stats().hits == 1);
 }
 
-TEST_CASE("spf::lint_domain: the cost walk takes the record lint fetched and parsed")
+TEST_CASE("spf::lint_domain: the cost walk takes the record lint fetched and parsed; a TXT answer handed in")
 {
   // lint_domain hands its record and parse to analyze_cost (CostOptions::record_override and record_parsed), which
   // then neither asks for the root's TXT again nor parses it: the report must be the one analyze_cost makes alone,
@@ -377,12 +377,28 @@ TEST_CASE("spf::lint_domain: the cost walk takes the record lint fetched and par
       options.cache = cache;
       const auto lint = dns::run_sync(counting, spf::lint_domain(counting, domain, options));
       CHECK(counting.queries(domain, dns::RRType::txt) == 1);
+
+      // The TXT answer handed in (LintOptions::txt, as check_domain has it): not asked for, the same lint.
+      test::CountingResolver handed_counting(zone);
+      options.txt = zone.answer(domain, dns::RRType::txt);
+      const auto handed = dns::run_sync(handed_counting, spf::lint_domain(handed_counting, domain, options));
+      CHECK(handed_counting.queries(domain, dns::RRType::txt) == 0);
+      CHECK(handed.record == lint.record);
+      REQUIRE(handed.findings.size() == lint.findings.size());
+      for (size_t i = 0; i < lint.findings.size(); ++i) {
+        const auto& a = lint.findings[i];
+        const auto& b = handed.findings[i];
+        CHECK((a.code == b.code && a.severity == b.severity && a.message == b.message && a.fix == b.fix
+               && a.detail == b.detail));
+      }
+      REQUIRE(handed.cost.has_value() == lint.cost.has_value());
       if (!lint.cost) {
         // No single record that parses: nothing to analyse (and analyze_cost alone says why in the root).
         CHECK((alone.root.selection != spf::SelectionStatus::one || alone.root.parse_error));
         continue;
       }
       CHECK(report_difference(alone, *lint.cost) == "");
+      CHECK(report_difference(alone, *handed.cost) == "");
       REQUIRE(lint.cost->parsed);
       REQUIRE(lint.cost->parsed->has_value());
       CHECK(lint.cost->parsed->value().terms.size() == spf::parse_record(lint.record)->terms.size());

@@ -63,6 +63,9 @@ struct LintOptions
   std::shared_ptr<RecordCache> cache;
   /// Shared memo of the cost walk's subtrees (CostOptions::memo); null: off.
   std::shared_ptr<CostMemo> memo;
+  /// The domain's TXT answer when the caller has it already (a whole-domain check): then it is not asked for again.
+  /// Ignored with `record_override`.
+  dns::AnswerPtr txt;
 };
 
 /// Everything `lint_domain` found, with the cost analysis it used.

@@ -79,6 +79,33 @@ lint_whitespace(std::string_view text, Findings& findings)
                           "and end."));
 }
 
+/// Whether neither lint_bytes nor lint_whitespace can find anything in `text`: only printable ASCII and single
+/// spaces, none at either end. One cheap pass that clears the usual record; the two scans run only when it fails.
+bool
+is_plain(std::string_view text)
+{
+  char previous = '\0';
+  for (const char c : text) {
+    // Printable ASCII is 0x20 (space) to 0x7e; the subtraction wraps every other byte (tab included) above 0x5e.
+    if (static_cast<unsigned char>(c - 0x20) > 0x5e || (c == ' ' && previous == ' ')) {
+      return false;
+    }
+    previous = c;
+  }
+  return text.empty() || (text.front() != ' ' && text.back() != ' ');
+}
+
+/// lint_bytes and lint_whitespace, skipped when `text` is plain.
+void
+lint_characters(std::string_view text, Findings& findings)
+{
+  if (is_plain(text)) {
+    return;
+  }
+  lint_bytes(text, findings);
+  lint_whitespace(text, findings);
+}
+
 } // namespace
 
 std::optional<size_t>
@@ -127,8 +154,7 @@ lint_text(std::string_view text, const std::vector<std::string>* strings,
     if (!looks_like_spf(text)) {
       return; // some other TXT record: none of our business
     }
-    lint_bytes(text, findings);
-    lint_whitespace(text, findings);
+    lint_characters(text, findings);
     const auto trimmed = util::trim(text);
     const bool quoted = !trimmed.empty() && (trimmed.front() == '"' || trimmed.front() == '\'');
     findings.push_back(make(
@@ -144,8 +170,7 @@ lint_text(std::string_view text, const std::vector<std::string>* strings,
     return;
   }
 
-  lint_bytes(text, findings);
-  lint_whitespace(text, findings);
+  lint_characters(text, findings);
   if (strings) {
     for (const auto& piece : *strings) {
       if (piece.size() > k_max_string_length) {

@@ -3,12 +3,14 @@
 #include <sendcheck/report/domain_check.hpp>
 #include <sendcheck/spf/cost.hpp>
 #include <sendcheck/spf/lint.hpp>
+#include <sendcheck/util/strings.hpp>
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -337,5 +339,33 @@ TEST_CASE("report::check_domain sender findings: the address texts of many diffe
       }
       CHECK(finding->fix.rfind("Add '" + joined_terms + "' to the SPF record", 0) == 0);
     }
+  }
+}
+
+TEST_CASE("spf::lint_record_text: the character findings on random records")
+{
+  // A plain record skips the byte and whitespace scans: on random records that start like SPF, spf.non_ascii and
+  // spf.whitespace must come exactly when a byte outside printable ASCII, a tab, two spaces in a row or a space at
+  // either end is there.
+  const std::vector<std::string> pieces = {" ",   "  ",   "\t",   "ip4:192.0.2.1", "-all",       "a",     "~",
+                                           "\x7f", "\x1f", "\x80", "\xc3\xa9",      "mx:x.example", "\x01", "}"};
+  std::mt19937 random(7208);
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = random() % 4 == 0 ? std::string(random() % 2 == 0 ? " " : "\t") : std::string();
+    text += "v=spf1";
+    const size_t count = random() % 8;
+    for (size_t j = 0; j < count; ++j) {
+      text += pieces[random() % pieces.size()];
+    }
+    const bool odd_byte = std::any_of(text.begin(), text.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return byte != ' ' && (byte <= 0x20 || byte >= 0x7f);
+    });
+    const bool odd_space = text.front() == ' ' || text.front() == '\t' || text.back() == ' ' || text.back() == '\t'
+                           || text.find("  ") != std::string::npos || text.find('\t') != std::string::npos;
+    const auto findings = spf::lint_record_text(text);
+    INFO(util::escape_for_display(text));
+    CHECK((find(findings, "spf.non_ascii") != nullptr) == odd_byte);
+    CHECK((find(findings, "spf.whitespace") != nullptr) == odd_space);
   }
 }

@@ -206,10 +206,7 @@ noted(Walk& state, const dns::Answer& answer)
 util::Task<void>
 walk(Walk& state, CostNode& node, unsigned depth)
 {
-  if (depth == 0 && state.options.record_override) {
-    node.record = *state.options.record_override;
-    node.selection = SelectionStatus::one;
-  } else {
+  if (depth > 0 || !state.options.record_override) { // a given root record is in the root already (analyze_cost)
     const auto answer = co_await detail::ask(state.resolver, node.domain, dns::RRType::txt);
     take_record(noted(state, *answer), node);
   }
@@ -290,30 +287,36 @@ walk(Walk& state, CostNode& node, unsigned depth)
     const Term& term = *target.term;
     const bool is_tree = term.kind == TermKind::modifier || term.mechanism == MechanismKind::include;
     if (is_tree) {
-      // Built in place: a child built aside and then pushed would be moved member by member. The reference stays
-      // valid while the child is walked, since `node.children` grows only in this loop.
-      CostNode& child = node.children.emplace_back();
-      child.domain = util::is_normalized_name(target.name) ? std::move(target.name) : util::normalize_name(target.name);
-      child.via = term.text;
-      if (std::find(state.path.begin(), state.path.end(), child.domain) != state.path.end()) {
-        child.loop = true;
-        std::string loop;
-        for (const auto& step : state.path) {
-          loop += step + " -> ";
-        }
-        state.loops.push_back(loop + child.domain);
-        child.errors.push_back(fmt::format("{} leads back to {}, which is already being evaluated (a loop)",
-                                           term.text, child.domain));
-      } else if (depth + 1 >= k_max_depth) {
-        ++state.capped;
-        child.errors.push_back("includes nest too deeply to analyse");
-      } else if (const auto entry = state.memo ? state.memo->find(child.domain, state.options.limits.mx_names,
-                                                                  depth + 1, state.path)
-                                               : nullptr) {
+      std::string domain =
+        util::is_normalized_name(target.name) ? std::move(target.name) : util::normalize_name(target.name);
+      const bool loop = std::find(state.path.begin(), state.path.end(), domain) != state.path.end();
+      const bool capped = !loop && depth + 1 >= k_max_depth;
+      const auto entry = loop || capped || !state.memo
+                           ? nullptr
+                           : state.memo->find(domain, state.options.limits.mx_names, depth + 1, state.path);
+      // Children are built in place: one built aside and then pushed would be moved member by member.
+      if (entry) {
         // Walked before elsewhere, and a walk here would go the same way (see CostMemo): only `via` is this term's.
         // Its prefetch hints and queries are skipped; their answers are in the cache already.
-        child = entry->node;
-        child.via = term.text;
+        node.children.emplace_back(entry->node).via = term.text;
+        continue;
+      }
+      // The reference stays valid while the child is walked, since `node.children` grows only in this loop.
+      CostNode& child = node.children.emplace_back();
+      child.domain = std::move(domain);
+      child.via = term.text;
+      if (loop) {
+        child.loop = true;
+        std::string path;
+        for (const auto& step : state.path) {
+          path += step + " -> ";
+        }
+        state.loops.push_back(path + child.domain);
+        child.errors.push_back(fmt::format("{} leads back to {}, which is already being evaluated (a loop)",
+                                           term.text, child.domain));
+      } else if (capped) {
+        ++state.capped;
+        child.errors.push_back("includes nest too deeply to analyse");
       } else {
         const size_t loops_before = state.loops.size();
         const unsigned capped_before = state.capped;
@@ -405,6 +408,10 @@ analyze_cost(dns::Resolver& resolver, std::string domain, CostOptions options)
   CostReport report;
   report.limits = options.limits;
   report.root.domain = util::normalize_name(domain);
+  if (options.record_override) {
+    report.root.record = std::move(*options.record_override); // moved, not copied: the walk reads only the root's
+    report.root.selection = SelectionStatus::one;
+  }
   Walk state{resolver, options, options.memo ? &options.memo->impl() : nullptr, {report.root.domain}, {}, 0, 0, {}};
   co_await walk(state, report.root, 0);
   report.total_terms = report.root.subtree_terms;

@@ -284,6 +284,39 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
 
 namespace {
 
+/// The findings of `node` itself (an mx term with too many MX records, a broken include), then those below it: the
+/// last child's subtree first, the order of the stack these were once gathered with. Recursive: the tree is at most
+/// 20 levels deep.
+void
+lint_nodes(const CostReport& report, const CostNode& node, Findings& findings)
+{
+  for (const auto& term : node.too_many_mx) {
+    findings.push_back(make("spf.too_many_mx", Severity::error,
+                            fmt::format("'{}' in the record of {} points to more than {} mail servers; receivers "
+                                        "treat this as an error.",
+                                        term, node.domain, report.limits.mx_names),
+                            "Replace the mx part with ip4: entries of the servers that really send mail."));
+  }
+  if (!node.via.empty() && !node.loop) {
+    if (node.selection == SelectionStatus::none) {
+      findings.push_back(make("spf.include_no_record", Severity::error,
+                              fmt::format("'{}' names {}, which has no SPF record, so receivers treat the whole "
+                                          "record as broken (permerror).",
+                                          node.via, node.domain),
+                              fmt::format("Check the spelling of '{}' with the service's documentation, or "
+                                          "remove it if you no longer use that service.",
+                                          node.via)));
+    } else if (!node.errors.empty() && node.too_many_mx.empty()) {
+      findings.push_back(make("spf.include_error", Severity::error,
+                              fmt::format("'{}' points to a broken record: {}.", node.via, node.errors.front()),
+                              "Ask the owner of that domain to fix it, or remove the include.", node.record));
+    }
+  }
+  for (auto child = node.children.rbegin(); child != node.children.rend(); ++child) {
+    lint_nodes(report, *child, findings);
+  }
+}
+
 /// `lint_cost`, appending to `findings`.
 void
 lint_cost_into(const CostReport& report, Findings& findings)
@@ -319,38 +352,7 @@ lint_cost_into(const CostReport& report, Findings& findings)
                             "Remove the include or redirect that points back.", loop));
   }
 
-  // Walk the tree for per-node problems.
-  std::vector<const CostNode*> stack{&report.root};
-  while (!stack.empty()) {
-    const CostNode* node = stack.back();
-    stack.pop_back();
-    for (const auto& term : node->too_many_mx) {
-      findings.push_back(make("spf.too_many_mx", Severity::error,
-                              fmt::format("'{}' in the record of {} points to more than {} mail servers; receivers "
-                                          "treat this as an error.",
-                                          term, node->domain, report.limits.mx_names),
-                              "Replace the mx part with ip4: entries of the servers that really send mail."));
-    }
-    if (!node->via.empty() && !node->loop) {
-      if (node->selection == SelectionStatus::none) {
-        findings.push_back(make("spf.include_no_record", Severity::error,
-                                fmt::format("'{}' names {}, which has no SPF record, so receivers treat the whole "
-                                            "record as broken (permerror).",
-                                            node->via, node->domain),
-                                fmt::format("Check the spelling of '{}' with the service's documentation, or "
-                                            "remove it if you no longer use that service.",
-                                            node->via)));
-      } else if (!node->errors.empty() && node->too_many_mx.empty()) {
-        findings.push_back(make("spf.include_error", Severity::error,
-                                fmt::format("'{}' points to a broken record: {}.", node->via, node->errors.front()),
-                                "Ask the owner of that domain to fix it, or remove the include.",
-                                node->record));
-      }
-    }
-    for (const auto& child : node->children) {
-      stack.push_back(&child);
-    }
-  }
+  lint_nodes(report, report.root, findings);
 }
 
 } // namespace

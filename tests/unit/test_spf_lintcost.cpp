@@ -369,3 +369,22 @@ TEST_CASE("spf::lint_record_text: the character findings on random records")
     CHECK((find(findings, "spf.whitespace") != nullptr) == odd_space);
   }
 }
+
+TEST_CASE("spf::lint_cost: the order of the per-node findings")
+{
+  // Each node's findings, then the subtrees below it, the last child's first: b's subtree before a's.
+  dns::ZoneResolver zone("order test");
+  zone.add_txt("root.example", {"v=spf1 include:a.example include:b.example -all"});
+  zone.add_txt("a.example", {"v=spf1 include:nothing1.example include:bad-a.example -all"});
+  zone.add_txt("b.example", {"v=spf1 include:nothing2.example -all"});
+  zone.add_txt("bad-a.example", {"v=spf1 ip4:192.0.2.999 -all"});
+  const auto report = dns::run_sync(zone, spf::analyze_cost(zone, "root.example", {}));
+  std::vector<std::string> order;
+  for (const auto& finding : spf::lint_cost(report)) {
+    order.push_back(finding.code + " " + finding.message.substr(0, finding.message.find(' ')));
+  }
+  CHECK(order
+        == std::vector<std::string>{"spf.include_no_record 'include:nothing2.example'",
+                                    "spf.include_error 'include:bad-a.example'",
+                                    "spf.include_no_record 'include:nothing1.example'"});
+}

@@ -692,9 +692,10 @@ RecordCache::RecordCache(size_t capacity) : m_capacity(capacity == 0 ? 1 : capac
 RecordCache::Entry
 RecordCache::parse(std::string_view text)
 {
+  const size_t hash = std::hash<std::string_view>{}(text);
   {
     const std::lock_guard lock(m_mutex);
-    const auto it = m_entries.find(text);
+    const auto it = m_entries.find(Probe{ text, hash });
     if (it != m_entries.end()) {
       return it->second;
     }
@@ -704,7 +705,7 @@ RecordCache::parse(std::string_view text)
   if (m_entries.size() >= m_capacity) {
     m_entries.clear();
   }
-  m_entries.emplace(std::string(text), entry);
+  m_entries.emplace(Key{ std::string(text), hash }, entry);
   return entry;
 }
 

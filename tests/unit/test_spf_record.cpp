@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 using namespace sendcheck;
 using spf::MechanismKind;
 using spf::ModifierKind;
@@ -283,4 +287,21 @@ TEST_CASE("spf::RecordCache")
   CHECK(cache.size() == 2);
   cache.parse("v=spf1 ~all");
   CHECK(cache.size() == 1); // cleared when full
+
+  SUBCASE("a text is found by its characters, whatever buffer holds them")
+  {
+    spf::RecordCache big(1000);
+    std::vector<spf::RecordCache::Entry> first;
+    for (int i = 0; i < 300; ++i) {
+      first.push_back(big.parse("v=spf1 ip4:192.0.2." + std::to_string(i) + " -all"));
+    }
+    CHECK(big.size() == 300);
+    for (int i = 0; i < 300; ++i) {
+      const std::string text = "v=spf1 ip4:192.0.2." + std::to_string(i) + " -all";
+      CHECK(big.parse(std::string_view(text)) == first[static_cast<size_t>(i)]);
+      // A prefix of a stored text is another text.
+      CHECK(big.parse(std::string_view(text).substr(0, text.size() - 1)) != first[static_cast<size_t>(i)]);
+    }
+    CHECK(big.size() == 600);
+  }
 }

@@ -208,9 +208,40 @@ public:
   size_t size() const;
 
 private:
+  /// A text with its hash, worked out once per `parse`: the map neither hashes a text twice (lookup, then insert)
+  /// nor hashes the texts of other entries as it walks a bucket (a hash it thinks fast is not stored in the nodes).
+  template<typename Text>
+  struct Hashed
+  {
+    Text text;
+    size_t hash = 0;
+  };
+  using Key = Hashed<std::string>;
+  using Probe = Hashed<std::string_view>;
+
+  /// Gives the stored hash of a Key or a Probe.
+  struct KeyHash
+  {
+    using is_transparent = void;
+    size_t operator()(const Key& key) const noexcept { return key.hash; }
+    size_t operator()(const Probe& probe) const noexcept { return probe.hash; }
+  };
+
+  /// Compares the texts of Keys and Probes.
+  struct KeyEqual
+  {
+    using is_transparent = void;
+    template<typename A, typename B>
+    bool
+    operator()(const Hashed<A>& a, const Hashed<B>& b) const noexcept
+    {
+      return a.hash == b.hash && std::string_view(a.text) == std::string_view(b.text);
+    }
+  };
+
   size_t m_capacity;
   mutable std::mutex m_mutex;
-  std::unordered_map<std::string, Entry, util::StringHash, std::equal_to<>> m_entries; ///< Looked up by view.
+  std::unordered_map<Key, Entry, KeyHash, KeyEqual> m_entries; ///< Looked up by a Probe: a view and its hash.
 };
 
 } // namespace sendcheck::spf

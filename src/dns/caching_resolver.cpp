@@ -180,25 +180,49 @@ CachingResolver::unlink(Index index) noexcept
   entry.newer = k_none;
 }
 
+CachingResolver::Place
+CachingResolver::locate_normalized(std::string_view name, RRType type) const noexcept
+{
+  const size_t hash = hash_key(name, type);
+  return Place{ name, hash, find(name, type, hash) };
+}
+
+CachingResolver::Place
+CachingResolver::locate(std::string_view name, RRType type, std::string& storage) const
+{
+  // Every key is normalized, so a name found as given is normalized too: a hit, the usual case, needs no scan of
+  // the name for upper case.
+  Place place = locate_normalized(name, type);
+  if (place.entry == k_none && !util::is_normalized_name(name)) {
+    place = locate_normalized(util::normalize_name(name, storage), type);
+  }
+  return place;
+}
+
 void
 CachingResolver::query(std::string_view name, RRType type, Callback done)
 {
   std::string storage;
-  query_normalized(util::normalize_name(name, storage), type, std::move(done));
+  query_at(locate(name, type, storage), type, std::move(done));
 }
 
 void
 CachingResolver::query_normalized(std::string_view name, RRType type, Callback done)
 {
+  query_at(locate_normalized(name, type), type, std::move(done));
+}
+
+void
+CachingResolver::query_at(const Place& place, RRType type, Callback done)
+{
   ++m_stats.queries;
-  const size_t hash = hash_key(name, type);
-  const Index index = find(name, type, hash);
-  if (index == k_none) {
-    const Index added = insert(name, type, hash);
+  if (place.entry == k_none) {
+    const Index added = insert(place.key, type, place.hash);
     m_entries[added].first_waiter = std::move(done);
     send(added);
     return;
   }
+  const Index index = place.entry;
   Entry& entry = m_entries[index];
   if (entry.state == State::answered) {
     ++m_stats.hits;
@@ -206,8 +230,8 @@ CachingResolver::query_normalized(std::string_view name, RRType type, Callback d
       unlink(index);
       link_newest(index);
     }
-    const AnswerPtr answer = entry.answer; // the callback may query again and move the entries
-    done(answer);
+    // The callback gets its own reference, made before it runs: it may query again and so move the entries.
+    done(AnswerPtr(entry.answer));
     return;
   }
   ++m_stats.coalesced;
@@ -222,18 +246,23 @@ void
 CachingResolver::prefetch(std::string_view name, RRType type)
 {
   std::string storage;
-  prefetch_normalized(util::normalize_name(name, storage), type);
+  prefetch_at(locate(name, type, storage), type);
 }
 
 void
 CachingResolver::prefetch_normalized(std::string_view name, RRType type)
 {
-  const size_t hash = hash_key(name, type);
-  if (find(name, type, hash) != k_none) {
+  prefetch_at(locate_normalized(name, type), type);
+}
+
+void
+CachingResolver::prefetch_at(const Place& place, RRType type)
+{
+  if (place.entry != k_none) {
     return;
   }
   ++m_stats.prefetches;
-  send(insert(name, type, hash));
+  send(insert(place.key, type, place.hash));
 }
 
 void
@@ -296,8 +325,7 @@ AnswerPtr
 CachingResolver::cached(std::string_view name, RRType type) const
 {
   std::string storage;
-  const std::string_view key = util::normalize_name(name, storage);
-  const Index index = find(key, type, hash_key(key, type));
+  const Index index = locate(name, type, storage).entry;
   return index == k_none ? nullptr : m_entries[index].answer;
 }
 

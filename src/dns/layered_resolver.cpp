@@ -69,6 +69,12 @@ LayeredResolver::zone_for_normalized(std::string_view key) const
 void
 LayeredResolver::query(std::string_view name, RRType type, Callback done)
 {
+  if (m_zones.empty() && m_fallback != nullptr) {
+    // No zone to choose: the name goes to the fallback as given, which normalizes it only if it must (a cache finds
+    // a name that is normalized already without scanning it).
+    m_fallback->query(name, type, std::move(done));
+    return;
+  }
   std::string storage;
   query_normalized(util::normalize_name(name, storage), type, std::move(done));
 }
@@ -132,7 +138,9 @@ LayeredResolver::run()
 void
 LayeredResolver::prefetch(std::string_view name, RRType type)
 {
-  if (m_fallback != nullptr) {
+  if (m_zones.empty() && m_fallback != nullptr) {
+    m_fallback->prefetch(name, type); // as in `query`
+  } else if (m_fallback != nullptr) {
     std::string storage;
     prefetch_normalized(util::normalize_name(name, storage), type);
   }

@@ -687,8 +687,21 @@ TEST_CASE("dns::Resolver::query_normalized")
           == std::vector<std::string>{ "query_normalized mail.example.ee", "query_normalized _spf.example.ee" });
     EntryRecorder fallback;
     dns::LayeredResolver direct(fallback);
+    dns::ZoneResolver zone("zone file other.zone");
+    zone.add_apex("other.example");
+    direct.add_zone(zone);
     direct.prefetch("_SPF.example.ee", RRType::txt);
-    CHECK(fallback.calls() == std::vector<std::string>{ "prefetch_normalized _spf.example.ee" });
+    direct.query("Mail.Example.EE.", RRType::a, [](AnswerPtr) {});
+    CHECK(fallback.calls()
+          == std::vector<std::string>{ "prefetch_normalized _spf.example.ee", "query_normalized mail.example.ee" });
+  }
+  SUBCASE("without zones a layered resolver hands the name down as given: the fallback normalizes it")
+  {
+    EntryRecorder fallback;
+    dns::LayeredResolver direct(fallback);
+    direct.prefetch("_SPF.example.ee", RRType::txt);
+    direct.query("Mail.Example.EE.", RRType::a, [](AnswerPtr) {});
+    CHECK(fallback.calls() == std::vector<std::string>{ "prefetch _SPF.example.ee", "query Mail.Example.EE." });
   }
   SUBCASE("a resolver without its own query_normalized answers through query")
   {
@@ -698,6 +711,55 @@ TEST_CASE("dns::Resolver::query_normalized")
     static_cast<dns::Resolver&>(zone).query_normalized("example.ee", RRType::txt, store(answer));
     REQUIRE(answer);
     CHECK(answer->status == Status::ok);
+  }
+  SUBCASE("a cache finds a name however spelled, looked up as given or normalized first")
+  {
+    // Spellings of a few names: the first of each is normalized, the others are not, and a query for any of them
+    // must find the entry that another spelling made, whichever came first.
+    const std::vector<std::vector<std::string>> spellings = {
+      { "a.example", "A.example", "a.example.", "A.EXAMPLE." },
+      { "_spf.b-c.example", "_SPF.b-c.Example", "_spf.b-c.example." },
+      { "x\.y.example", "X\.Y.example." },
+      { "caf\195\169.example", "CAF\195\169.example" },
+      { "\xc3\xa9t\xc3\xa9.example", "\xc3\xa9T\xc3\xa9.EXAMPLE." }, // octets over 127 stay as they are
+      { "1.2.0.127.in-addr.arpa", "1.2.0.127.IN-ADDR.ARPA." },
+      { "averyveryverylonglabelname.example", "AVeryVeryVeryLongLabelName.Example." },
+    };
+    for (size_t first = 0; first < 2; ++first) {
+      EntryRecorder network;
+      dns::CachingResolver cache(network);
+      std::vector<std::string> expected;
+      for (const auto& names : spellings) {
+        const auto& opener = names[first % names.size()];
+        cache.query(opener, RRType::txt, [](AnswerPtr) {});
+        expected.push_back("query_normalized " + names[0]);
+        for (const auto& name : names) {
+          cache.query(name, RRType::txt, [](AnswerPtr) {});
+          cache.prefetch(name, RRType::txt);
+        }
+        cache.query(names[0], RRType::a, [](AnswerPtr) {}); // another type: another key
+        expected.push_back("query_normalized " + names[0]);
+      }
+      CHECK(network.calls() == expected);
+      CHECK(cache.stats().upstream == 2 * spellings.size());
+    }
+    dns::ZoneResolver zone;
+    zone.add_txt("a.example", { "v=spf1 -all" });
+    DeferredResolver upstream(zone);
+    dns::CachingResolver cache(upstream);
+    AnswerPtr answer;
+    cache.query("A.Example.", RRType::txt, store(answer));
+    cache.run();
+    REQUIRE(answer);
+    CHECK(answer->status == Status::ok);
+    CHECK(upstream.asked() == std::vector<std::string>{ "a.example" });
+    for (const auto& name : spellings[0]) {
+      CHECK(cache.cached(name, RRType::txt) == answer);
+      AnswerPtr again;
+      cache.query(name, RRType::txt, store(again));
+      CHECK(again == answer);
+    }
+    CHECK(cache.stats().hits == spellings[0].size());
   }
   SUBCASE("a cache asks upstream once for the prefetched name, however spelled, and upstream gets it normalized")
   {

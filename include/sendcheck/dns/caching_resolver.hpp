@@ -47,13 +47,16 @@ public:
   /// A resolver that caches the answers of `upstream`, which must outlive it. `max_entries` 0 means no limit.
   explicit CachingResolver(Resolver& upstream, size_t max_entries = k_default_max_entries);
 
-  /// Answers from the cache (synchronously) when it can, else joins or sends an upstream query.
+  /// Answers from the cache (synchronously) when it can, else joins or sends an upstream query. A `name` that equals
+  /// a stored key byte for byte is normalized already (every key is), so it is looked up as given first and only
+  /// scanned for upper case when that finds nothing.
   void query(std::string_view name, RRType type, Callback done) override;
 
   /// Runs the upstream resolver until every query (and so every waiter) is done.
   void run() override;
 
-  /// Sends the query for (`name`, `type`) upstream now unless it is cached or in flight; its answer is cached.
+  /// Sends the query for (`name`, `type`) upstream now unless it is cached or in flight; its answer is cached. `name`
+  /// is looked up as given first, as in `query`.
   void prefetch(std::string_view name, RRType type) override;
 
   /// `query` without normalizing `name` again; the upstream query gets the normalized name the same way.
@@ -105,6 +108,24 @@ private:
     uint32_t tag = 0;     ///< `hash >> 32` of the entry.
     Index entry = k_none; ///< k_none: the slot is empty.
   };
+
+  /// Where the key of a query is: the key (normalized), its hash, and its entry (k_none when it has none).
+  struct Place
+  {
+    std::string_view key;
+    size_t hash = 0;
+    Index entry = k_none;
+  };
+
+  /// The Place of (`name` (normalized), `type`).
+  Place locate_normalized(std::string_view name, RRType type) const noexcept;
+  /// The Place of (`name`, `type`), `name` normalized or not: looked up as given, then (when not found and not
+  /// normalized) normalized into `storage` and looked up again.
+  Place locate(std::string_view name, RRType type, std::string& storage) const;
+  /// `query` once the key's place is known.
+  void query_at(const Place& place, RRType type, Callback done);
+  /// `prefetch` once the key's place is known.
+  void prefetch_at(const Place& place, RRType type);
 
   /// The hash of (`name`, `type`).
   static size_t hash_key(std::string_view name, RRType type) noexcept;

@@ -113,12 +113,32 @@ as_c_string(const std::string& text)
   return std::string_view(text.c_str());
 }
 
-/// Whether the owner at `at` equals `hostname` as strcasecmp compares the two C strings (ASCII case, up to a NUL).
-bool
-owner_is(std::span<const unsigned char> message, size_t at, const std::string& hostname, std::string& scratch)
+/// The name that must own the addresses (ares__parse_into_addrinfo's hostname): the name asked, then each CNAME
+/// target. Its text (in RecordsScratch::hostname) is spelled out only when an owner must be compared with it as text.
+struct AddressOwner
 {
-  expand_text(message, at, NameKind::any, scratch);
-  return util::iequals(as_c_string(scratch), as_c_string(hostname));
+  size_t at = 0;        ///< Where the name is written in the message (wire_name_length accepted it).
+  bool spelled = false; ///< Whether RecordsScratch::hostname holds its text.
+};
+
+/// Whether the owner at `at` equals `owner`'s name as strcasecmp compares the two C strings (ASCII case, up to a
+/// NUL).
+bool
+owner_is(std::span<const unsigned char> message, size_t at, AddressOwner& owner, RecordsScratch& scratch)
+{
+  // An owner written as a pointer to the name itself (0xc00c for the name asked, as servers write it) spells the
+  // same text: nearly every record, and neither name needs spelling out. step_record checked that it fits.
+  const unsigned octet = message[at];
+  if ((octet & k_pointer_prefix) == k_pointer_prefix
+      && ((size_t{ octet & ~k_pointer_prefix } << 8) | message[at + 1]) == owner.at) {
+    return true;
+  }
+  if (!owner.spelled) {
+    expand_text(message, owner.at, NameKind::any, scratch.hostname);
+    owner.spelled = true;
+  }
+  expand_text(message, at, NameKind::any, scratch.name);
+  return util::iequals(as_c_string(scratch.name), as_c_string(scratch.hostname));
 }
 
 /// The position and length of the record at `pos` (its owner name at `pos`), or the error c-ares gives there.
@@ -159,11 +179,12 @@ step_record(std::span<const unsigned char> message, size_t& pos, RecordsStatus n
 }
 
 /// ares__parse_into_addrinfo (cname_only_is_enodata 0), keeping the addresses of `answer.type`'s family as
-/// ares__addrinfo2addrttl does. `pos` is just after the question.
+/// ares__addrinfo2addrttl does. `pos` is just after the question, whose name starts at `question`.
 RecordsStatus
-parse_addresses(std::span<const unsigned char> message, size_t pos, uint16_t answers, Answer& answer,
+parse_addresses(std::span<const unsigned char> message, size_t question, size_t pos, uint16_t answers, Answer& answer,
                 RecordsScratch& scratch)
 {
+  AddressOwner owner{ question, false };
   const bool want_v4 = answer.type == RRType::a;
   bool got_address = false; // got_a || got_aaaa: an address of either family counts
   bool got_cname = false;
@@ -179,7 +200,7 @@ parse_addresses(std::span<const unsigned char> message, size_t pos, uint16_t ans
     }
     const bool is_a = record.type == static_cast<uint16_t>(RRType::a) && record.rdlength == 4;
     const bool is_aaaa = record.type == static_cast<uint16_t>(RRType::aaaa) && record.rdlength == 16;
-    if ((is_a || is_aaaa) && owner_is(message, record.owner, scratch.hostname, scratch.name)) {
+    if ((is_a || is_aaaa) && owner_is(message, record.owner, owner, scratch)) {
       got_address = true;
       const unsigned char* data = message.data() + record.rdata;
       if (is_a && want_v4) {
@@ -198,6 +219,7 @@ parse_addresses(std::span<const unsigned char> message, size_t pos, uint16_t ans
         answer.addresses.clear();
         return RecordsStatus::bad_response;
       }
+      owner = AddressOwner{ record.rdata, true };
     }
   }
   return got_address || got_cname ? RecordsStatus::ok : RecordsStatus::no_data;
@@ -293,14 +315,12 @@ parse_answer_records(std::span<const unsigned char> message, Answer& answer, Rec
   if (pos + *length + k_question_fixed_size > size) {
     return RecordsStatus::bad_response;
   }
-  if (addresses) {
-    expand_text(message, pos, NameKind::any, scratch.hostname);
-  }
+  const size_t question = pos;
   pos += *length + k_question_fixed_size;
   switch (answer.type) {
     case RRType::a:
     case RRType::aaaa:
-      return parse_addresses(message, pos, answers, answer, scratch);
+      return parse_addresses(message, question, pos, answers, answer, scratch);
     case RRType::txt:
       return parse_txt(message, pos, answers, answer);
     case RRType::mx:

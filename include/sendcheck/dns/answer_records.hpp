@@ -25,7 +25,7 @@ enum class RecordsStatus : uint8_t {
 /// Room reused from answer to answer for the names the parser has to spell out.
 struct RecordsScratch
 {
-  std::string hostname; ///< The name asked, then each CNAME target (A/AAAA).
+  std::string hostname; ///< The name asked, then each CNAME target (A/AAAA), when it must be spelled out.
   std::string name;     ///< The name being compared or copied.
 };
 

@@ -128,9 +128,7 @@ owner_is(std::span<const unsigned char> message, size_t at, AddressOwner& owner,
 {
   // An owner written as a pointer to the name itself (0xc00c for the name asked, as servers write it) spells the
   // same text: nearly every record, and neither name needs spelling out. step_record checked that it fits.
-  const unsigned octet = message[at];
-  if ((octet & k_pointer_prefix) == k_pointer_prefix
-      && ((size_t{ octet & ~k_pointer_prefix } << 8) | message[at + 1]) == owner.at) {
+  if (wire::points_to(message, at, owner.at)) {
     return true;
   }
   if (!owner.spelled) {
@@ -153,12 +151,14 @@ struct RecordAt
 
 /// Steps over the record at `pos`: its owner (name_error when ares_expand_name refuses it), the fixed part and the
 /// data, each of which must fit in the message (EBADRESP otherwise), as every ares_parse_*_reply checks them.
+/// `question` is the name asked, when it holds no pointer.
 std::optional<RecordsStatus>
-step_record(std::span<const unsigned char> message, size_t& pos, RecordsStatus name_error, RecordAt& record)
+step_record(std::span<const unsigned char> message, const wire::CheckedName& question, size_t& pos,
+            RecordsStatus name_error, RecordAt& record)
 {
   const size_t size = message.size();
   record.owner = pos;
-  const auto length = wire_name_length(message, pos);
+  const auto length = question.length_at(message, pos);
   if (!length) {
     return name_error;
   }
@@ -181,17 +181,17 @@ step_record(std::span<const unsigned char> message, size_t& pos, RecordsStatus n
 /// ares__parse_into_addrinfo (cname_only_is_enodata 0), keeping the addresses of `answer.type`'s family as
 /// ares__addrinfo2addrttl does. `pos` is just after the question, whose name starts at `question`.
 RecordsStatus
-parse_addresses(std::span<const unsigned char> message, size_t question, size_t pos, uint16_t answers, Answer& answer,
-                RecordsScratch& scratch)
+parse_addresses(std::span<const unsigned char> message, const wire::CheckedName& question, size_t question_at,
+                size_t pos, uint16_t answers, Answer& answer, RecordsScratch& scratch)
 {
-  AddressOwner owner{ question, false };
+  AddressOwner owner{ question_at, false };
   const bool want_v4 = answer.type == RRType::a;
   bool got_address = false; // got_a || got_aaaa: an address of either family counts
   bool got_cname = false;
   for (unsigned i = 0; i < answers; ++i) {
     RecordAt record;
     // ares__expand_name_for_response turns EBADNAME into EBADRESP.
-    if (const auto error = step_record(message, pos, RecordsStatus::bad_response, record)) {
+    if (const auto error = step_record(message, question, pos, RecordsStatus::bad_response, record)) {
       answer.addresses.clear();
       return *error;
     }
@@ -227,11 +227,12 @@ parse_addresses(std::span<const unsigned char> message, size_t question, size_t 
 
 /// ares__parse_txt_reply (ex 1): each length-prefixed piece must end within the record's data (EBADRESP).
 RecordsStatus
-parse_txt(std::span<const unsigned char> message, size_t pos, uint16_t answers, Answer& answer)
+parse_txt(std::span<const unsigned char> message, const wire::CheckedName& question, size_t pos, uint16_t answers,
+          Answer& answer)
 {
   for (unsigned i = 0; i < answers; ++i) {
     RecordAt record;
-    if (const auto error = step_record(message, pos, RecordsStatus::bad_name, record)) {
+    if (const auto error = step_record(message, question, pos, RecordsStatus::bad_name, record)) {
       answer.txt.clear();
       return *error;
     }
@@ -259,11 +260,12 @@ parse_txt(std::span<const unsigned char> message, size_t pos, uint16_t answers, 
 /// ares_parse_mx_reply: data of at least 2 octets (EBADRESP), then the exchange, read with ares_expand_name
 /// (EBADNAME), which may run past the record's data as long as it stays in the message.
 RecordsStatus
-parse_mx(std::span<const unsigned char> message, size_t pos, uint16_t answers, Answer& answer, RecordsScratch& scratch)
+parse_mx(std::span<const unsigned char> message, const wire::CheckedName& question, size_t pos, uint16_t answers,
+         Answer& answer, RecordsScratch& scratch)
 {
   for (unsigned i = 0; i < answers; ++i) {
     RecordAt record;
-    if (const auto error = step_record(message, pos, RecordsStatus::bad_name, record)) {
+    if (const auto error = step_record(message, question, pos, RecordsStatus::bad_name, record)) {
       answer.mx.clear();
       return *error;
     }
@@ -315,16 +317,17 @@ parse_answer_records(std::span<const unsigned char> message, Answer& answer, Rec
   if (pos + *length + k_question_fixed_size > size) {
     return RecordsStatus::bad_response;
   }
-  const size_t question = pos;
+  const wire::CheckedName question(message, pos);
+  const size_t question_at = pos;
   pos += *length + k_question_fixed_size;
   switch (answer.type) {
     case RRType::a:
     case RRType::aaaa:
-      return parse_addresses(message, question, pos, answers, answer, scratch);
+      return parse_addresses(message, question, question_at, pos, answers, answer, scratch);
     case RRType::txt:
-      return parse_txt(message, pos, answers, answer);
+      return parse_txt(message, question, pos, answers, answer);
     case RRType::mx:
-      return parse_mx(message, pos, answers, answer, scratch);
+      return parse_mx(message, question, pos, answers, answer, scratch);
     case RRType::ptr:
       break;
   }

@@ -93,17 +93,21 @@ walk_message(const unsigned char* abuf, int alen, const std::string& asked, RRTy
   // run's instructions.
   const std::span<const unsigned char> message(abuf, size);
   size_t pos = k_header_size;
+  wire::CheckedName question; // the first question's name: owners point to it
   for (uint16_t i = 0; i < questions; ++i) {
     const auto length = wire_name_length(message, pos);
     if (!length || pos + *length + 4 > size) {
       return facts;
+    }
+    if (i == 0) {
+      question = wire::CheckedName(message, pos);
     }
     pos += *length + 4;
   }
   const std::string* current = &asked; // the name whose CNAME comes next: `asked`, then the chain's last target
   for (unsigned i = 0; i < unsigned{ answers } + authorities; ++i) {
     const size_t owner_at = pos;
-    const auto length = wire_name_length(message, pos);
+    const auto length = question.length_at(message, pos);
     if (!length || pos + *length + k_rr_fixed_size > size) {
       return facts;
     }

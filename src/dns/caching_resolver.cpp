@@ -53,7 +53,10 @@ CachingResolver::CachingResolver(Resolver& upstream, size_t max_entries)
 {
 }
 
-size_t
+// The steps of a lookup (find_slot, find, locate_normalized, locate, query_at) are forced inline: 37,000 lookups on a
+// 2000-domain run, most of them hits of about a hundred instructions, of which the calls between the steps (register
+// saves, a Place passed through memory) took a third (measured: 205.3M -> 202.2M instructions for the run).
+[[gnu::always_inline]] inline size_t
 CachingResolver::find_slot(std::string_view name, RRType type, size_t hash) const noexcept
 {
   const size_t mask = m_slots.size() - 1;
@@ -72,7 +75,7 @@ CachingResolver::find_slot(std::string_view name, RRType type, size_t hash) cons
   }
 }
 
-CachingResolver::Index
+[[gnu::always_inline]] inline CachingResolver::Index
 CachingResolver::find(std::string_view name, RRType type, size_t hash) const noexcept
 {
   if (m_slots.empty()) {
@@ -180,14 +183,14 @@ CachingResolver::unlink(Index index) noexcept
   entry.newer = k_none;
 }
 
-CachingResolver::Place
+[[gnu::always_inline]] inline CachingResolver::Place
 CachingResolver::locate_normalized(std::string_view name, RRType type) const noexcept
 {
   const size_t hash = hash_key(name, type);
   return Place{ name, hash, find(name, type, hash) };
 }
 
-CachingResolver::Place
+[[gnu::always_inline]] inline CachingResolver::Place
 CachingResolver::locate(std::string_view name, RRType type, std::string& storage) const
 {
   // Every key is normalized, so a name found as given is normalized too: a hit, the usual case, needs no scan of
@@ -212,7 +215,7 @@ CachingResolver::query_normalized(std::string_view name, RRType type, Callback d
   query_at(locate_normalized(name, type), type, std::move(done));
 }
 
-void
+[[gnu::always_inline]] inline void
 CachingResolver::query_at(const Place& place, RRType type, Callback done)
 {
   ++m_stats.queries;

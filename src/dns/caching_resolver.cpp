@@ -193,13 +193,16 @@ CachingResolver::locate_normalized(std::string_view name, RRType type) const noe
 [[gnu::always_inline]] inline CachingResolver::Place
 CachingResolver::locate(std::string_view name, RRType type, std::string& storage) const
 {
-  // Every key is normalized, so a name found as given is normalized too: a hit, the usual case, needs no scan of
-  // the name for upper case.
-  Place place = locate_normalized(name, type);
-  if (place.entry == k_none && !util::is_normalized_name(name)) {
-    place = locate_normalized(util::normalize_name(name, storage), type);
+  // Every key is lower-case, so a name without a trailing dot that is found as given is normalized: a hit, the
+  // usual case, needs no scan of the name for upper case. (A key may end in a dot: "a.." is asked as "a.", which
+  // "a." itself is not.)
+  if (name.empty() || name.back() != '.') {
+    const Place place = locate_normalized(name, type);
+    if (place.entry != k_none || util::is_normalized_name(name)) {
+      return place;
+    }
   }
-  return place;
+  return locate_normalized(util::normalize_name(name, storage), type);
 }
 
 void

@@ -719,8 +719,8 @@ TEST_CASE("dns::Resolver::query_normalized")
     const std::vector<std::vector<std::string>> spellings = {
       { "a.example", "A.example", "a.example.", "A.EXAMPLE." },
       { "_spf.b-c.example", "_SPF.b-c.Example", "_spf.b-c.example." },
-      { "x\.y.example", "X\.Y.example." },
-      { "caf\195\169.example", "CAF\195\169.example" },
+      { "x\\.y.example", "X\\.Y.example." },                  // escapes as a zone file writes them
+      { "caf\\195\\169.example", "CAF\\195\\169.example" },
       { "\xc3\xa9t\xc3\xa9.example", "\xc3\xa9T\xc3\xa9.EXAMPLE." }, // octets over 127 stay as they are
       { "1.2.0.127.in-addr.arpa", "1.2.0.127.IN-ADDR.ARPA." },
       { "averyveryverylonglabelname.example", "AVeryVeryVeryLongLabelName.Example." },
@@ -742,6 +742,17 @@ TEST_CASE("dns::Resolver::query_normalized")
       }
       CHECK(network.calls() == expected);
       CHECK(cache.stats().upstream == 2 * spellings.size());
+    }
+    {
+      // "a.." is asked as "a.", which is not how "a." is asked: a key may end in a dot, and a name found as given
+      // must not be taken for normalized when it does.
+      EntryRecorder network;
+      dns::CachingResolver cache(network);
+      cache.query("a..", RRType::txt, [](AnswerPtr) {});
+      cache.query("a.", RRType::txt, [](AnswerPtr) {});
+      cache.prefetch("a.", RRType::txt);
+      cache.query("A..", RRType::txt, [](AnswerPtr) {});
+      CHECK(network.calls() == std::vector<std::string>{ "query_normalized a.", "query_normalized a" });
     }
     dns::ZoneResolver zone;
     zone.add_txt("a.example", { "v=spf1 -all" });

@@ -47,9 +47,9 @@ public:
   /// A resolver that caches the answers of `upstream`, which must outlive it. `max_entries` 0 means no limit.
   explicit CachingResolver(Resolver& upstream, size_t max_entries = k_default_max_entries);
 
-  /// Answers from the cache (synchronously) when it can, else joins or sends an upstream query. A `name` that equals
-  /// a stored key byte for byte is normalized already (every key is), so it is looked up as given first and only
-  /// scanned for upper case when that finds nothing.
+  /// Answers from the cache (synchronously) when it can, else joins or sends an upstream query. A `name` without a
+  /// trailing dot that equals a stored key byte for byte is normalized already (every key is lower-case), so it is
+  /// looked up as given first and only scanned for upper case when that finds nothing.
   void query(std::string_view name, RRType type, Callback done) override;
 
   /// Runs the upstream resolver until every query (and so every waiter) is done.

@@ -44,10 +44,11 @@ public:
   const std::set<std::string>& outside_names() const { return m_outside_names; }
 
   /// Answers from the zone that covers `name` (synchronously), else asks the fallback or answers NXDOMAIN offline.
+  /// Without zones `name` goes to the fallback's `query` as given (the fallback normalizes it), not normalized here.
   void query(std::string_view name, RRType type, Callback done) override;
   /// Runs the fallback's event loop (nothing to do offline).
   void run() override;
-  /// Passes the hint to the fallback for names outside the zones.
+  /// Passes the hint to the fallback for names outside the zones (as given when there are no zones, as in `query`).
   void prefetch(std::string_view name, RRType type) override;
   /// `query` without normalizing `name` again; the fallback gets it the same way.
   void query_normalized(std::string_view name, RRType type, Callback done) override;

@@ -437,6 +437,7 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   spf::LintOptions lint_options;
   lint_options.cache = options.cache;
   lint_options.memo = options.cost_memo;
+  lint_options.txt = txt; // the TXT answer asked above: lint_domain need not ask for it again
   auto lint = co_await spf::lint_domain(resolver, report.domain, std::move(lint_options));
   report.cost = std::move(lint.cost);
   report.findings = std::move(lint.findings);

@@ -393,7 +393,7 @@ def main(argv):
     if memory_rss or startup:
         lines += ["## Memory and start-up", ""]
         if memory_rss:
-            lines += [f"- `sendcheck --json --concurrency N -f` over {memory_n:,} generated domains against knotd "
+            lines += [f"- `sendcheck --json -f` over {memory_n:,} generated domains against knotd "
                       f"(`bench/out/memory-{memory_n}`; the JSON read through a pipe): peak RSS "
                       f"**{memory_rss / 1024:.1f} MiB**, wall {memory_wall:.1f} s, CPU {memory_cpu:.1f} s; the "
                       f"summary reports {memory_reported if memory_reported is not None else 'no'} domains."]

@@ -17,7 +17,7 @@
 #   SENDCHECK_BIN          sendcheck binary (default: build-bench/sendcheck, built Release, brought up to date)
 #   BENCH_PEER_DOMAINS     domains given to pyspf and Mail::SPF (default 500: they are slow; a prefix of the list)
 #   BENCH_SPFQUERY_DOMAINS domains given to spfquery (default: all N)
-#   BENCH_CONCURRENCY      sendcheck --concurrency (default 256)
+#   BENCH_CONCURRENCY      sendcheck --concurrency (default: none given, so sendcheck's own default, 64)
 #   BENCH_RUNS             timed runs of sendcheck (both forms) and spfquery; the median run is reported (default 5:
 #                          one 0.35 s run varies by about 10% on a shared machine)
 #   BENCH_DNSPERF_SECONDS  dnsperf run length (default 10)
@@ -32,7 +32,14 @@ bench="$root/bench"
 out="$bench/out/$n"
 peer_domains=${BENCH_PEER_DOMAINS:-500}
 spfquery_domains=${BENCH_SPFQUERY_DOMAINS:-$n}
-concurrency=${BENCH_CONCURRENCY:-256}
+# sendcheck runs with its own defaults (--concurrency 64; --jobs: one worker per CPU, less one for the server on this
+# machine) unless BENCH_CONCURRENCY is set.
+concurrency_args=()
+concurrency_note="sendcheck's default --concurrency and --jobs"
+if [ -n "${BENCH_CONCURRENCY:-}" ]; then
+  concurrency_args=(--concurrency "$BENCH_CONCURRENCY")
+  concurrency_note="--concurrency $BENCH_CONCURRENCY"
+fi
 throughput_runs=${BENCH_RUNS:-5}
 dnsperf_seconds=${BENCH_DNSPERF_SECONDS:-10}
 latency_delay=${BENCH_LATENCY_DELAY_MS:-20}
@@ -127,19 +134,19 @@ has_only=0
 
 say "sendcheck: $n domains, $throughput_runs runs"
 $py "$bench/repeat.py" "$throughput_runs" "$out/sendcheck.time" --stdout "$out/sendcheck.json" \
-  --stderr "$out/sendcheck.err" -- "$sendcheck" --json --server "127.0.0.1:$port" --concurrency "$concurrency" \
+  --stderr "$out/sendcheck.err" -- "$sendcheck" --json --server "127.0.0.1:$port" "${concurrency_args[@]}" \
   -f "$out/domains.txt" || true
 sendcheck_tsv "$out/sendcheck.json" "$out/sendcheck.tsv"
 printf 'sendcheck\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck.tsv" "$out/sendcheck.time" "$n" "$out/sendcheck.udp" \
-  "--concurrency $concurrency; the full check: also DKIM + DMARC per domain" >>"$runs"
+  "$concurrency_note; the full check: also DKIM + DMARC per domain" >>"$runs"
 if [ "$has_only" = 1 ]; then
   say "sendcheck --only spf: $n domains, $throughput_runs runs"
   $py "$bench/repeat.py" "$throughput_runs" "$out/sendcheck-spf.time" --stdout "$out/sendcheck-spf.json" \
     --stderr "$out/sendcheck-spf.err" -- "$sendcheck" --json --only spf --server "127.0.0.1:$port" \
-    --concurrency "$concurrency" -f "$out/domains.txt" || true
+    "${concurrency_args[@]}" -f "$out/domains.txt" || true
   sendcheck_tsv "$out/sendcheck-spf.json" "$out/sendcheck-spf.tsv"
   printf 'sendcheck --only spf\t%s\t%s\t%s\t%s\t%s\n' "$out/sendcheck-spf.tsv" "$out/sendcheck-spf.time" "$n" \
-    "$out/sendcheck-spf.udp" "--json --only spf --concurrency $concurrency: SPF alone, the peers' job" >>"$runs"
+    "$out/sendcheck-spf.udp" "--json --only spf, $concurrency_note: SPF alone, the peers' job" >>"$runs"
 else
   say "sendcheck --help does not list --only: no SPF-only run"
 fi
@@ -165,10 +172,10 @@ ns="$out/netns"
 mkdir -p "$ns"
 spf_only_ns=()
 [ "$has_only" = 1 ] && spf_only_ns=(sendcheck-spf
-  "'$sendcheck' --json --only spf --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null")
+  "'$sendcheck' --json --only spf --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt' >/dev/null")
 $sudo unshare -m -n bash "$bench/peers/netns_run.sh" "$ns" "$out" -- \
   "spfquery:$throughput_runs" "spfquery -file '$out/spfquery.in' >'$out/spfquery.out' 2>'$out/spfquery.err'" \
-  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 --concurrency $concurrency -f '$out/domains.txt' >/dev/null" \
+  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt' >/dev/null" \
   "${spf_only_ns[@]}" || say "namespace run failed (spfquery skipped)"
 cp "$ns/spfquery.time" "$ns/spfquery.time.runs" "$out/" 2>/dev/null || true
 for name in spfquery sendcheck sendcheck-spf; do
@@ -234,7 +241,7 @@ if [ "$memory_n" -gt 0 ]; then
   say "memory: sendcheck --json over $memory_n domains (knotd on 127.0.0.1:$mem_port)"
   # The JSON goes through a pipe (only its end is kept: the summary says how many domains were reported).
   /usr/bin/time -v -o "$out/memory.time" "$sendcheck" --json --server "127.0.0.1:$mem_port" \
-    --concurrency "$concurrency" -f "$mem/domains.txt" 2>"$out/memory.err" | tail -c 4096 >"$out/memory.tail" || true
+    "${concurrency_args[@]}" -f "$mem/domains.txt" 2>"$out/memory.err" | tail -c 4096 >"$out/memory.tail" || true
   echo "$memory_n" >"$out/memory.n"
   stop_mem_knot
   trap - EXIT

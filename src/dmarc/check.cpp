@@ -25,7 +25,10 @@ drop_labels(const std::vector<std::string_view>& labels, size_t count)
 {
   std::string out;
   for (size_t i = count; i < labels.size(); ++i) {
-    out += (out.empty() ? "" : ".") + std::string(labels[i]);
+    if (!out.empty()) {
+      out += '.';
+    }
+    out += labels[i]; // appended, not ("." + label): GCC 12 -O3 took that for an overlapping copy (-Werror=restrict)
   }
   return out;
 }

@@ -629,8 +629,9 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
     if (term.domain_spec && !term.domain_spec->fixed_target) {
       continue; // a macro: the name is only known when the term is evaluated
     }
+    // Without a domain-spec the target is `domain`, whose record was only fetched because it can be asked for.
     const std::string& target = term.domain_spec ? term.domain_spec->fixed_target->name : domain;
-    if (term.domain_spec ? !term.domain_spec->fixed_target->queryable : !is_queryable(target)) {
+    if (term.domain_spec && !term.domain_spec->fixed_target->queryable) {
       continue;
     }
     if (!hint(target, *type, source)) {
@@ -898,7 +899,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   if (ctx.tracing()) {
     step.target = target;
   }
-  if (term.domain_spec ? !target_is_queryable(*term.domain_spec, target) : !is_queryable(target)) {
+  // Without a domain-spec the target is the current domain, which was checked before its record was fetched.
+  if (term.domain_spec && !target_is_queryable(*term.domain_spec, target)) {
     if (term.mechanism == MechanismKind::include) {
       co_return fail_with(SpfResult::permerror, "spf.invalid_domain",
                           fmt::format("'{}' includes '{}', which is not a valid domain name", term.text,
@@ -1028,8 +1030,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   LookupInfo* const fetch_info = note_lookup(ctx, fetch, *answer, domain, dns::RRType::txt);
   const SpfTxt selection = find_spf_record(*answer);
 
-  Decision decision;
-  decision.domain = domain;
+  Decision decision; // its domain is set where it is returned: `domain` moves into it then
   std::string joined;          // the record's text when it is split into several strings
   std::string_view record_text; // the record's text, in the answer or in `joined`
   switch (selection.status) {
@@ -1095,6 +1096,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     prefetch_targets(ctx, record, depth);
   }
 
+  // A mechanism's error, filled only on Match::error, which ends the loop: one for all terms, not one made and
+  // destroyed for each.
+  Decision error;
   for (const auto& term : record.terms) {
     if (term.kind != TermKind::mechanism) {
       continue;
@@ -1133,7 +1137,6 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         ctx.evaluation.trace[step_index] = std::move(step);
       }
     };
-    Decision error;
     // all, ip4 and ip6 (most terms) are decided here, without the coroutine frame of evaluate_mechanism.
     Match match = Match::no;
     if (const auto quick = match_without_dns(ctx, term)) {
@@ -1160,7 +1163,6 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     finish_step();
     decision.result = result;
     decision.term = &term;
-    decision.domain = domain;
     decision.parsed = parsed;
     if (result == SpfResult::fail && want_explanation == WantExplanation::yes) {
       if (const Term* exp = record.exp()) {
@@ -1174,6 +1176,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
       }
     }
     ctx.macro.domain = saved_domain;
+    decision.domain = std::move(domain);
     co_return decision;
   }
 
@@ -1219,9 +1222,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   }
 
   decision.result = SpfResult::neutral;
-  decision.domain = domain;
   decision.parsed = parsed;
   ctx.macro.domain = saved_domain;
+  decision.domain = std::move(domain);
   co_return decision;
 }
 

@@ -1309,10 +1309,34 @@ struct ClientEvaluation
   uint32_t apart = 0;
 };
 
-/// check_host() for `ip`, standing also for `peers` (addresses of its family, at most 32; null: none). `options` is
-/// the caller's, which awaits this evaluation to its end.
+/// check_host()'s <domain> as evaluated: without one trailing dot.
+std::string_view
+without_trailing_dot(std::string_view domain)
+{
+  if (!domain.empty() && domain.back() == '.') {
+    domain.remove_suffix(1);
+  }
+  return domain;
+}
+
+/// The evaluation of a <domain> that is not a valid domain name (!is_valid_domain), the same for every client.
+Evaluation
+invalid_domain_evaluation(std::string_view domain)
+{
+  Evaluation evaluation;
+  evaluation.result = SpfResult::none;
+  evaluation.error_code = "spf.invalid_domain";
+  evaluation.reason = fmt::format("'{}' is not a valid domain name, so it can have no SPF record",
+                                  util::escape_for_display(domain));
+  evaluation.deciding_domain = std::string(domain);
+  return evaluation;
+}
+
+/// check_host() for `ip`, standing also for `peers` (addresses of its family, at most 32; null: none), of a valid
+/// `domain` (is_valid_domain, see without_trailing_dot). `domain`, `sender` and `options` are the caller's, which
+/// awaits this evaluation to its end.
 util::Task<ClientEvaluation>
-evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender,
+evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string_view domain, std::string_view sender,
                 const Options& options, Peers peers)
 {
   Context ctx{resolver, options, {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0, sender, false};
@@ -1320,22 +1344,10 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, 
     ctx.memo = &ctx.options.memo->impl();
   }
   ctx.macro.ip = ip.mapped_v4().value_or(ip);
-  if (!domain.empty() && domain.back() == '.') {
-    domain.pop_back();
-  }
   ctx.macro.domain = domain;
 
   Evaluation& evaluation = ctx.evaluation;
-  if (!is_valid_domain(domain)) {
-    evaluation.result = SpfResult::none;
-    evaluation.error_code = "spf.invalid_domain";
-    evaluation.reason = fmt::format("'{}' is not a valid domain name, so it can have no SPF record",
-                                    util::escape_for_display(domain));
-    evaluation.deciding_domain = domain;
-    co_return ClientEvaluation{ std::move(evaluation), 0 };
-  }
-
-  Decision decision = co_await evaluate_domain(ctx, domain, 0, Role::top, WantExplanation::yes);
+  Decision decision = co_await evaluate_domain(ctx, std::string(domain), 0, Role::top, WantExplanation::yes);
   evaluation.result = decision.result;
   if (decision.term != nullptr) {
     evaluation.deciding_term = std::shared_ptr<const Term>(decision.parsed, decision.term);
@@ -1358,7 +1370,11 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, 
 util::Task<Evaluation>
 check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender, Options options)
 {
-  auto outcome = co_await evaluate_client(resolver, ip, std::move(domain), std::move(sender), options, {});
+  const std::string_view checked = without_trailing_dot(domain);
+  if (!is_valid_domain(checked)) {
+    co_return invalid_domain_evaluation(checked);
+  }
+  auto outcome = co_await evaluate_client(resolver, ip, checked, sender, options, {});
   co_return std::move(outcome.evaluation);
 }
 
@@ -1366,6 +1382,11 @@ util::Task<std::vector<Evaluation>>
 check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::string domain, std::string sender,
             Options options)
 {
+  // The domain is checked once for all the addresses: an invalid one gives every address the same evaluation.
+  const std::string_view checked = without_trailing_dot(domain);
+  if (!is_valid_domain(checked)) {
+    co_return std::vector<Evaluation>(ips.size(), invalid_domain_evaluation(checked));
+  }
   std::vector<Evaluation> evaluations(ips.size());
   std::vector<bool> found(ips.size(), false);
   for (size_t first = 0; first < ips.size(); ++first) {
@@ -1391,7 +1412,7 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     if (!peers->empty()) {
       shared = std::move(peers);
     }
-    ClientEvaluation outcome = co_await evaluate_client(resolver, ips[first], domain, sender, options, shared);
+    ClientEvaluation outcome = co_await evaluate_client(resolver, ips[first], checked, sender, options, shared);
     for (size_t i = 0; i < peer_indexes.size(); ++i) {
       if ((outcome.apart & (uint32_t{ 1 } << i)) == 0) {
         evaluations[peer_indexes[i]] = outcome.evaluation;

@@ -153,6 +153,30 @@ TEST_CASE("spf::check_hosts: addresses share an evaluation until a decision tell
       CHECK(shared_results(zone, {}, "vendor.example", options).empty());
       CHECK(shared_results(zone, {"90.190.150.82"}, "vendor.example", options) == std::vector{SpfResult::fail});
     }
+    SUBCASE("a domain with a trailing dot is the domain without it")
+    {
+      CHECK(shared_results(zone, k_directo, "vendor.example.", options, &evaluations)
+            == std::vector{SpfResult::pass, SpfResult::pass, SpfResult::pass, SpfResult::pass, SpfResult::fail});
+      const auto shared = dns::run_sync(
+        zone, spf::check_hosts(zone, ips(k_directo), "vendor.example.", "postmaster@vendor.example", options));
+      CHECK(shared[0].deciding_domain == "vendor.example");
+    }
+    SUBCASE("an invalid domain: every address gets the same none, and nothing is asked")
+    {
+      for (const std::string domain : {"localhost", "a..example", "example..", ".", "", "[192.0.2.1]"}) {
+        CAPTURE(domain);
+        CHECK(shared_results(zone, k_directo, domain, options, &evaluations) == std::vector(5, SpfResult::none));
+        CHECK(evaluations == 0);
+        const auto shared = dns::run_sync(
+          zone, spf::check_hosts(zone, ips(k_directo), domain, "postmaster@" + domain, options));
+        const std::string without_dot = !domain.empty() && domain.back() == '.' ? domain.substr(0, domain.size() - 1)
+                                                                               : domain;
+        for (const auto& evaluation : shared) {
+          CHECK(evaluation.error_code == "spf.invalid_domain");
+          CHECK(evaluation.deciding_domain == without_dot);
+        }
+      }
+    }
   }
 }
 

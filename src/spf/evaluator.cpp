@@ -214,7 +214,9 @@ struct Context
   /// The options of the check_host() or check_hosts() call, which outlives every evaluation it awaits.
   const Options& options;
   MacroContext macro;
-  Evaluation evaluation;
+  /// The evaluation being made, the caller's (check_hosts() fills its result vector in place; moving an Evaluation
+  /// out through each coroutine that returns it cost more than the rest of check_hosts()).
+  Evaluation& evaluation;
   /// The domain the `p` value was validated for (its preference for names in that domain depends on it).
   std::optional<std::string> ptr_domain;
   /// The memo of sub-evaluations in use: null when off or tracing.
@@ -1302,13 +1304,6 @@ is_valid_domain(std::string_view domain)
 
 namespace {
 
-/// An evaluation for a client and which of its peers it is not the evaluation of (Context::apart).
-struct ClientEvaluation
-{
-  Evaluation evaluation;
-  uint32_t apart = 0;
-};
-
 /// check_host()'s <domain> as evaluated: without one trailing dot.
 std::string_view
 without_trailing_dot(std::string_view domain)
@@ -1333,20 +1328,21 @@ invalid_domain_evaluation(std::string_view domain)
 }
 
 /// check_host() for `ip`, standing also for `peers` (addresses of its family, at most 32; null: none), of a valid
-/// `domain` (is_valid_domain, see without_trailing_dot). `domain`, `sender` and `options` are the caller's, which
-/// awaits this evaluation to its end.
-util::Task<ClientEvaluation>
+/// `domain` (is_valid_domain, see without_trailing_dot), made in `evaluation` (default-constructed). Gives which of
+/// the peers it is not the evaluation of (Context::apart). `domain`, `sender`, `options` and `evaluation` are the
+/// caller's, which awaits this evaluation to its end.
+util::Task<uint32_t>
 evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string_view domain, std::string_view sender,
-                const Options& options, Peers peers)
+                const Options& options, Peers peers, Evaluation& evaluation)
 {
-  Context ctx{resolver, options, {}, {}, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0, sender, false};
+  Context ctx{resolver, options, {}, evaluation, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0, sender,
+              false};
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }
   ctx.macro.ip = ip.mapped_v4().value_or(ip);
   ctx.macro.domain = domain;
 
-  Evaluation& evaluation = ctx.evaluation;
   Decision decision = co_await evaluate_domain(ctx, std::string(domain), 0, Role::top, WantExplanation::yes);
   evaluation.result = decision.result;
   if (decision.term != nullptr) {
@@ -1362,7 +1358,7 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string_view dom
     evaluation.explanation =
       decision.explanation.empty() ? ctx.options.default_explanation : std::move(decision.explanation);
   }
-  co_return ClientEvaluation{ std::move(evaluation), ctx.apart };
+  co_return ctx.apart;
 }
 
 } // namespace
@@ -1374,8 +1370,9 @@ check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::
   if (!is_valid_domain(checked)) {
     co_return invalid_domain_evaluation(checked);
   }
-  auto outcome = co_await evaluate_client(resolver, ip, checked, sender, options, {});
-  co_return std::move(outcome.evaluation);
+  Evaluation evaluation;
+  co_await evaluate_client(resolver, ip, checked, sender, options, {}, evaluation);
+  co_return evaluation;
 }
 
 util::Task<std::vector<Evaluation>>
@@ -1412,14 +1409,15 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     if (!peers->empty()) {
       shared = std::move(peers);
     }
-    ClientEvaluation outcome = co_await evaluate_client(resolver, ips[first], checked, sender, options, shared);
+    // Made in place: `evaluations` does not grow while it is made.
+    const uint32_t apart =
+      co_await evaluate_client(resolver, ips[first], checked, sender, options, shared, evaluations[first]);
     for (size_t i = 0; i < peer_indexes.size(); ++i) {
-      if ((outcome.apart & (uint32_t{ 1 } << i)) == 0) {
-        evaluations[peer_indexes[i]] = outcome.evaluation;
+      if ((apart & (uint32_t{ 1 } << i)) == 0) {
+        evaluations[peer_indexes[i]] = evaluations[first];
         found[peer_indexes[i]] = true;
       }
     }
-    evaluations[first] = std::move(outcome.evaluation);
     found[first] = true;
   }
   co_return evaluations;

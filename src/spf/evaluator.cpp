@@ -27,9 +27,23 @@ enum class Role : uint8_t { top, include, redirect };
 /// Whether the caller will use an explanation for a fail.
 enum class WantExplanation : uint8_t { no, yes };
 
+/// What a decision says besides its result and where it was made: the error of an error decision, the explanation
+/// of a fail. Most decisions have none.
+struct DecisionDetail
+{
+  std::string reason;
+  std::string code;
+  std::optional<LookupInfo> dns_failure;
+  std::optional<ParseError> parse_error;
+  /// The record text when it did not parse (a syntax error); null otherwise.
+  std::shared_ptr<const std::string> unparsed_record;
+  std::string explanation;
+};
+
 /// The outcome of one domain's evaluation (check_host() on that domain). The deciding term and the record text stay
-/// in the parsed record, which the decision shares: decisions are copied and discarded often (an include that does
-/// not match, memo entries), and copying a term and a record text each time was a fifth of all allocations.
+/// in the parsed record, which the decision shares, and the rest of an error in a DecisionDetail that its copies
+/// share: decisions are made, copied and discarded often (one for each term, an include that does not match, memo
+/// entries), and copying a term, a record text and an error's strings each time was a fifth of all allocations.
 struct Decision
 {
   SpfResult result = SpfResult::neutral;
@@ -38,13 +52,12 @@ struct Decision
   std::string domain;
   /// The record the decision was made in, as parsed (keeps `term` alive); null when no record was read.
   RecordCache::Entry parsed;
-  /// The record text when it did not parse (a syntax error); null otherwise.
-  std::shared_ptr<const std::string> unparsed_record;
-  std::string reason;
-  std::string code;
-  std::optional<LookupInfo> dns_failure;
-  std::optional<ParseError> parse_error;
-  std::string explanation;
+  /// The error or the explanation; null when there is neither. Filled where the decision is made, before it is
+  /// copied; never changed after.
+  std::shared_ptr<DecisionDetail> detail;
+
+  /// The reason of an error decision (empty when none).
+  std::string_view reason() const { return detail ? std::string_view(detail->reason) : std::string_view(); }
 
   /// The text of the record the decision was made in, sharing ownership with `parsed` (null when none was read).
   std::shared_ptr<const std::string> record() const
@@ -52,7 +65,7 @@ struct Decision
     if (parsed && parsed->has_value()) {
       return std::shared_ptr<const std::string>(parsed, &parsed->value().text);
     }
-    return unparsed_record;
+    return detail ? detail->unparsed_record : nullptr;
   }
 };
 
@@ -366,8 +379,9 @@ error_decision(SpfResult result, std::string code, std::string reason, const std
 {
   Decision decision;
   decision.result = result;
-  decision.code = std::move(code);
-  decision.reason = std::move(reason);
+  decision.detail = std::make_shared<DecisionDetail>();
+  decision.detail->code = std::move(code);
+  decision.detail->reason = std::move(reason);
   decision.domain = domain;
   decision.parsed = parsed;
   decision.term = term;
@@ -874,7 +888,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
       error = error_decision(SpfResult::temperror, "spf.dns_failure",
                              fmt::format("the DNS lookup for '{}' failed: {}", term.text, describe(*info)), domain,
                              parsed, &term);
-      error.dns_failure = *info;
+      error.detail->dns_failure = *info;
       return Match::error;
     }
     if (dns::is_absent(answer.status)) {
@@ -970,7 +984,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
                                fmt::format("the DNS lookup of MX host {} for '{}' failed: {}", mx.exchange,
                                            term.text, describe(*host_info)),
                                domain, parsed, &term);
-        error.dns_failure = *host_info;
+        error.detail->dns_failure = *host_info;
         co_return Match::error;
       }
       if (client_in_any(ctx, hosts->addresses, prefix)) {
@@ -1041,7 +1055,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                               fmt::format("the SPF record of {} could not be fetched: {}", domain,
                                           describe(*fetch_info)),
                               domain, {}, nullptr);
-    decision.dns_failure = *fetch_info;
+    decision.detail->dns_failure = *fetch_info;
     break;
   case SelectionStatus::none:
     if (role == Role::top) {
@@ -1070,7 +1084,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   }
   if (selection.status != SelectionStatus::one) {
     fetch.result = decision.result;
-    fetch.note = decision.reason;
+    fetch.note = decision.reason();
     ctx.record(std::move(fetch));
     ctx.macro.domain = saved_domain;
     co_return decision;
@@ -1084,10 +1098,10 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                               fmt::format("the SPF record of {} has a syntax error: {}", domain,
                                           parsed->error().message),
                               domain, nullptr, nullptr);
-    decision.unparsed_record = std::make_shared<const std::string>(record_text);
-    decision.parse_error = parsed->error();
+    decision.detail->unparsed_record = std::make_shared<const std::string>(record_text);
+    decision.detail->parse_error = parsed->error();
     fetch.result = decision.result;
-    fetch.note = decision.reason;
+    fetch.note = decision.reason();
     ctx.record(std::move(fetch));
     ctx.macro.domain = saved_domain;
     co_return decision;
@@ -1149,7 +1163,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     if (match == Match::error) {
       step.result = error.result;
       if (step.note.empty()) {
-        step.note = error.reason;
+        step.note = error.reason();
       }
       finish_step();
       ctx.macro.domain = saved_domain;
@@ -1173,7 +1187,11 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         exp_step.depth = depth;
         exp_step.domain = domain;
         exp_step.term = exp->text;
-        decision.explanation = co_await explanation_for(ctx, *exp, exp_step);
+        std::string explanation = co_await explanation_for(ctx, *exp, exp_step);
+        if (!explanation.empty()) {
+          decision.detail = std::make_shared<DecisionDetail>();
+          decision.detail->explanation = std::move(explanation);
+        }
         ctx.record(std::move(exp_step));
       }
     }
@@ -1350,13 +1368,18 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string_view dom
   }
   evaluation.deciding_domain = std::move(decision.domain);
   evaluation.deciding_record = decision.record();
-  evaluation.reason = std::move(decision.reason);
-  evaluation.error_code = std::move(decision.code);
-  evaluation.dns_failure = std::move(decision.dns_failure);
-  evaluation.parse_error = std::move(decision.parse_error);
-  if (evaluation.result == SpfResult::fail) {
-    evaluation.explanation =
-      decision.explanation.empty() ? ctx.options.default_explanation : std::move(decision.explanation);
+  if (decision.detail) {
+    // Moved out when nothing else holds it (no memo entry of an include or redirect= target shares it).
+    DecisionDetail copy;
+    DecisionDetail& detail = decision.detail.use_count() == 1 ? *decision.detail : copy = *decision.detail;
+    evaluation.reason = std::move(detail.reason);
+    evaluation.error_code = std::move(detail.code);
+    evaluation.dns_failure = std::move(detail.dns_failure);
+    evaluation.parse_error = std::move(detail.parse_error);
+    evaluation.explanation = std::move(detail.explanation);
+  }
+  if (evaluation.result == SpfResult::fail && evaluation.explanation.empty()) {
+    evaluation.explanation = ctx.options.default_explanation;
   }
   co_return ctx.apart;
 }

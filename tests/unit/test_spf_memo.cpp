@@ -367,6 +367,8 @@ TEST_CASE("spf::EvaluationMemo: include and redirect= of one target, with and wi
     CHECK(inc.error_code == "spf.include_no_record");
     const auto red = same_with_memo(zone, "192.0.2.1", "red.example", memo);
     CHECK(red.error_code == "spf.redirect_no_record");
+    // The second round's comes from the memo entry, which handing out the first must have left whole.
+    CHECK(red.reason == "nothing.example has no SPF record, but it is named by redirect=");
     const auto inc_fail = same_with_memo(zone, "192.0.2.1", "inc-fail.example", memo);
     CHECK(inc_fail.result == SpfResult::softfail);
     CHECK(inc_fail.explanation.empty());

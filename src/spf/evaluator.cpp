@@ -1115,6 +1115,9 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   // A mechanism's error, filled only on Match::error, which ends the loop: one for all terms, not one made and
   // destroyed for each.
   Decision error;
+  // The step of the current term. Without a trace nothing reads it after its term (a failed lookup noted in it goes
+  // into the error at once), so one serves all terms; a trace gets a fresh one for each.
+  TraceStep step;
   for (const auto& term : record.terms) {
     if (term.kind != TermKind::mechanism) {
       continue;
@@ -1138,11 +1141,11 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
                                  domain, parsed, &term);
       }
     }
-    TraceStep step;
-    step.kind = StepKind::term;
-    step.depth = depth;
     const size_t step_index = evaluation.trace.size();
     if (ctx.tracing()) {
+      step = TraceStep{};
+      step.kind = StepKind::term;
+      step.depth = depth;
       step.domain = domain;
       step.term = term.text;
       evaluation.trace.push_back(step); // a placeholder, so that nested steps (an include's record) come after it
@@ -1203,16 +1206,16 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   const Term* redirect = record.redirect();
   if (redirect && !record.all()) {
     ++evaluation.dns_terms;
-    TraceStep step;
-    step.kind = StepKind::redirect;
-    step.depth = depth;
-    step.domain = domain;
-    step.term = redirect->text;
+    TraceStep redirect_step;
+    redirect_step.kind = StepKind::redirect;
+    redirect_step.depth = depth;
+    redirect_step.domain = domain;
+    redirect_step.term = redirect->text;
     if (evaluation.dns_terms > ctx.options.limits.dns_terms) {
-      step.kind = StepKind::limit;
-      step.result = SpfResult::permerror;
-      step.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
-      ctx.record(std::move(step));
+      redirect_step.kind = StepKind::limit;
+      redirect_step.result = SpfResult::permerror;
+      redirect_step.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
+      ctx.record(std::move(redirect_step));
       ctx.macro.domain = saved_domain;
       co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
                                fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, exists, "
@@ -1225,17 +1228,17 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     }
     std::string expanded;
     const std::string& target = target_of(ctx, *redirect->domain_spec, expanded);
-    step.target = target;
+    redirect_step.target = target;
     if (!target_is_queryable(*redirect->domain_spec, target)) {
-      step.result = SpfResult::permerror;
-      ctx.record(std::move(step));
+      redirect_step.result = SpfResult::permerror;
+      ctx.record(std::move(redirect_step));
       ctx.macro.domain = saved_domain;
       co_return error_decision(SpfResult::permerror, "spf.invalid_domain",
                                fmt::format("'{}' names '{}', which is not a valid domain name", redirect->text,
                                            util::escape_for_display(target)),
                                domain, parsed, redirect);
     }
-    ctx.record(std::move(step));
+    ctx.record(std::move(redirect_step));
     Decision inner = co_await evaluate_target(ctx, target, depth + 1, Role::redirect, want_explanation);
     ctx.macro.domain = saved_domain;
     co_return inner;

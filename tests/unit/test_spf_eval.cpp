@@ -199,6 +199,36 @@ private:
 
 } // namespace
 
+TEST_CASE("spf::check_host: a DNS failure names its own lookup after earlier terms noted failed lookups")
+{
+  // `ptr` notes its failed PTR lookup and goes on (no match); `a:broken.example` then fails: the temperror must
+  // carry that second lookup, with or without the trace (without it, the terms share one step).
+  dns::ZoneResolver zone("steps");
+  zone.add_txt("steps.example", {"v=spf1 ptr a:unknown-host.example a:broken.example -all"});
+  zone.add_failure("2.2.0.192.in-addr.arpa", dns::Status::servfail);
+  zone.add_failure("broken.example", dns::Status::timeout);
+  for (const auto trace : {spf::Trace::on, spf::Trace::off}) {
+    CAPTURE(static_cast<int>(trace));
+    spf::Options options;
+    options.trace = trace;
+    const auto evaluation = check(zone, "192.0.2.2", "steps.example", options);
+    CHECK(evaluation.result == SpfResult::temperror);
+    CHECK(evaluation.error_code == "spf.dns_failure");
+    REQUIRE(evaluation.dns_failure);
+    CHECK(evaluation.dns_failure->name == "broken.example");
+    CHECK(evaluation.dns_failure->status == dns::Status::timeout);
+    REQUIRE(evaluation.deciding_term);
+    CHECK(evaluation.deciding_term->text == "a:broken.example");
+    CHECK(evaluation.void_lookups == 1); // unknown-host.example
+    if (trace == spf::Trace::on) {
+      REQUIRE(evaluation.trace.size() == 4);
+      CHECK(evaluation.trace[1].note == "no match: the PTR lookup failed");
+      REQUIRE(evaluation.trace[3].lookups.size() == 1);
+      CHECK(evaluation.trace[3].lookups[0].name == "broken.example");
+    }
+  }
+}
+
 TEST_CASE("spf::check_host prefetch")
 {
   auto zone = make_zone();

@@ -27,12 +27,14 @@ LayeredResolver::LayeredResolver() = default;
 LayeredResolver::LayeredResolver(Resolver& fallback)
   : m_fallback(&fallback)
 {
+  passes_everything_to(m_fallback); // until a zone is added
 }
 
 void
 LayeredResolver::add_zone(const ZoneResolver& zone)
 {
   m_zones.push_back(&zone);
+  passes_everything_to(nullptr);
 }
 
 const ZoneResolver*

@@ -41,6 +41,7 @@ OverlayResolver::OverlayResolver(Resolver& underlying, OverlayMode mode)
   : m_underlying(underlying)
   , m_mode(mode)
 {
+  passes_everything_to(&m_underlying); // until a candidate is added
 }
 
 void
@@ -53,6 +54,7 @@ void
 OverlayResolver::add_txt_record(std::string_view name, TxtRecord record)
 {
   m_candidates[util::normalize_name(name)].push_back(std::move(record));
+  passes_everything_to(nullptr);
 }
 
 bool

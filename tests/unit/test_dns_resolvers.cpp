@@ -835,3 +835,78 @@ TEST_CASE("dns::ZoneResolver lookups")
           == Status::nxdomain);
   }
 }
+
+TEST_CASE("dns::Resolver::answering")
+{
+  dns::ZoneResolver published("published");
+  published.add_txt("example.ee", { "v=spf1 -all" });
+  published.add_txt("_spf.provider.example", { "v=spf1 ip4:192.0.2.0/24 -all" });
+  dns::ZoneResolver local("zone file local.zone");
+  local.add_apex("local.ee");
+  local.add_txt("local.ee", { "v=spf1 a -all" });
+  DeferredResolver network(published);
+  dns::CachingResolver cache(network);
+
+  // What a Lookup (which asks `answering()`) gets from `top` for (`name`, TXT).
+  const auto looked_up = [](dns::Resolver& top, std::string_view name) {
+    const auto task = [](dns::Resolver& resolver, std::string_view asked) -> util::Task<AnswerPtr> {
+      co_return co_await dns::lookup(resolver, asked, RRType::txt);
+    };
+    return dns::run_sync(top, task(top, name));
+  };
+
+  SUBCASE("a resolver that answers itself is its own answerer")
+  {
+    CHECK(&cache.answering() == &cache);
+    CHECK(&network.answering() == &network);
+    dns::LayeredResolver offline;
+    CHECK(&offline.answering() == &offline);
+  }
+  SUBCASE("an overlay without candidates and layers without zones pass through, down the whole stack")
+  {
+    dns::LayeredResolver layered(cache);
+    dns::OverlayResolver overlay(layered);
+    CHECK(&layered.answering() == &cache);
+    CHECK(&overlay.answering() == &cache);
+    const auto answer = looked_up(overlay, "Example.EE.");
+    REQUIRE(answer);
+    CHECK(answer->status == Status::ok);
+    REQUIRE(answer->txt.size() == 1);
+    CHECK(answer->txt[0].joined() == "v=spf1 -all");
+    CHECK(cache.stats().queries == 1);
+    CHECK(network.queries() == 1);
+  }
+  SUBCASE("a candidate makes the overlay answer again")
+  {
+    dns::LayeredResolver layered(cache);
+    dns::OverlayResolver overlay(layered, dns::OverlayMode::replace_all);
+    overlay.add_txt("example.ee", "v=spf1 mx -all");
+    CHECK(&overlay.answering() == &overlay);
+    const auto answer = looked_up(overlay, "example.ee");
+    REQUIRE(answer);
+    REQUIRE(answer->txt.size() == 1);
+    CHECK(answer->txt[0].joined() == "v=spf1 mx -all");
+    CHECK(answer->server == "candidate record");
+    CHECK(network.queries() == 0);
+    // Other names still go down the stack.
+    const auto other = looked_up(overlay, "_spf.provider.example");
+    REQUIRE(other);
+    CHECK(other->txt.at(0).joined() == "v=spf1 ip4:192.0.2.0/24 -all");
+  }
+  SUBCASE("a zone makes the layers answer again")
+  {
+    dns::LayeredResolver layered(cache);
+    layered.add_zone(local);
+    dns::OverlayResolver overlay(layered);
+    CHECK(&layered.answering() == &layered);
+    CHECK(&overlay.answering() == &layered);
+    const auto own = looked_up(overlay, "local.ee");
+    REQUIRE(own);
+    CHECK(own->txt.at(0).joined() == "v=spf1 a -all");
+    CHECK(own->server == "zone file local.zone");
+    const auto outside = looked_up(overlay, "example.ee");
+    REQUIRE(outside);
+    CHECK(outside->txt.at(0).joined() == "v=spf1 -all");
+    CHECK(network.queries() == 1);
+  }
+}

@@ -24,7 +24,8 @@ public:
   /// Offline: names outside the zones are answered NXDOMAIN with the detail "outside the zones given (--offline)".
   LayeredResolver();
 
-  /// Names outside the zones are asked of `fallback`, which must outlive this resolver.
+  /// Names outside the zones are asked of `fallback`, which must outlive this resolver. Until a zone is added every
+  /// call goes to `fallback` unchanged (`answering()` is `fallback`'s).
   explicit LayeredResolver(Resolver& fallback);
 
   /// Adds `zone`, which must outlive this resolver, to the zones answered authoritatively.

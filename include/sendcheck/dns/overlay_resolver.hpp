@@ -27,7 +27,8 @@ enum class OverlayMode : uint8_t
 class OverlayResolver : public Resolver
 {
 public:
-  /// An overlay over `underlying`, which must outlive it.
+  /// An overlay over `underlying`, which must outlive it. Until a candidate is added it hands every call to
+  /// `underlying` unchanged (`answering()` is `underlying`'s).
   explicit OverlayResolver(Resolver& underlying, OverlayMode mode = OverlayMode::replace_same_version);
 
   /// Adds the candidate TXT record `text` at `name`, split into 255-octet character-strings when longer (one string

@@ -129,6 +129,28 @@ public:
 
   /// `prefetch` for a `name` that is normalized already, as for `query_normalized`. The default calls `prefetch`.
   virtual void prefetch_normalized(std::string_view name, RRType type);
+
+  /// The resolver that answers for this one: itself, or, while this one hands every call to a resolver below it
+  /// unchanged (an overlay without candidates, layers without zones over a network), that one's `answering()`. A
+  /// caller that asks many questions asks it directly: a layer that only hands the call on costs a virtual call
+  /// and a move of the callback for nothing.
+  Resolver&
+  answering() noexcept
+  {
+    Resolver* resolver = this;
+    while (resolver->m_passes_to != nullptr) {
+      resolver = resolver->m_passes_to;
+    }
+    return *resolver;
+  }
+
+protected:
+  /// Says that from now on every call (query, prefetch, their `_normalized` forms) is handed to `below` unchanged,
+  /// or, with null, that it no longer is.
+  void passes_everything_to(Resolver* below) noexcept { m_passes_to = below; }
+
+private:
+  Resolver* m_passes_to = nullptr; ///< See `answering`.
 };
 
 /// Awaitable lookup: `AnswerPtr answer = co_await lookup(resolver, name, type);`. It keeps a view of `name`, not a
@@ -149,7 +171,7 @@ public:
   await_suspend(std::coroutine_handle<> waiter)
   {
     m_waiter = waiter;
-    m_resolver.query(m_name, m_type, [this](AnswerPtr answer) {
+    m_resolver.answering().query(m_name, m_type, [this](AnswerPtr answer) {
       m_answer = std::move(answer);
       m_answered = true;
       if (m_suspended) {

@@ -533,6 +533,17 @@ struct CaresResolver::Pending
   Callback done;
 };
 
+namespace {
+
+/// What an octet of a name to ask is to unaskable_name_reason.
+enum class NameOctet : uint8_t {
+  plain,     ///< Part of a label.
+  dot,       ///< The end of a label.
+  unaskable, ///< Not allowed in a name asked (a control, space, backslash or non-ASCII octet).
+};
+
+} // namespace
+
 std::string
 unaskable_name_reason(std::string_view name)
 {
@@ -542,24 +553,41 @@ unaskable_name_reason(std::string_view name)
   if (name.size() > 253) {
     return fmt::format("the name is {} octets long; DNS allows 253", name.size());
   }
-  // Label by label without building a list of them: this runs for every query sent.
-  for (size_t start = 0; start <= name.size();) {
-    const size_t end = std::min(name.find('.', start), name.size());
-    if (end == start) {
+  // One pass over the name, as this runs for every query sent: one table look-up per octet, and only a dot or an
+  // octet that cannot be asked takes a branch. Each dot (and the end) closes a label, whose length is checked at
+  // once; the first octet that cannot be asked is only noted, because a bad label anywhere in the name is the reason
+  // given before it.
+  static constexpr auto k_octet_kinds = [] {
+    std::array<NameOctet, 256> kinds{};
+    for (unsigned c = 0; c < kinds.size(); ++c) {
+      kinds[c] = c == '.' ? NameOctet::dot : c <= 0x20 || c >= 0x7f || c == '\\' ? NameOctet::unaskable
+                                                                                  : NameOctet::plain;
+    }
+    return kinds;
+  }();
+  size_t bad_octet = name.size();
+  size_t start = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    const NameOctet kind = i < name.size() ? k_octet_kinds[static_cast<unsigned char>(name[i])] : NameOctet::dot;
+    if (kind == NameOctet::plain) {
+      continue;
+    }
+    if (kind == NameOctet::unaskable) {
+      bad_octet = std::min(bad_octet, i);
+      continue;
+    }
+    if (i == start) {
       return "the name has an empty label (two dots in a row, or a leading dot)";
     }
-    if (end - start > 63) {
-      return fmt::format("a label of the name is {} octets long; DNS allows 63", end - start);
+    if (i - start > 63) {
+      return fmt::format("a label of the name is {} octets long; DNS allows 63", i - start);
     }
-    start = end + 1;
+    start = i + 1;
   }
-  for (const char c : name) {
-    const auto octet = static_cast<unsigned char>(c);
-    if (octet <= 0x20 || octet >= 0x7f || c == '\\') {
-      return fmt::format("the name holds the character '{}', which cannot be asked (use the A-label form of "
-                         "international names)",
-                         util::escape_for_display(std::string_view(&c, 1)));
-    }
+  if (bad_octet < name.size()) {
+    return fmt::format("the name holds the character '{}', which cannot be asked (use the A-label form of "
+                       "international names)",
+                       util::escape_for_display(name.substr(bad_octet, 1)));
   }
   return {};
 }
@@ -948,9 +976,9 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
   answer->type = pending->type;
   answer->server = m_server_label;
 
-  const auto facts = walk_message(abuf, alen, pending->name, pending->type);
+  auto facts = walk_message(abuf, alen, pending->name, pending->type);
   if (facts.valid) {
-    answer->cname_chain = facts.cname_chain;
+    answer->cname_chain = std::move(facts.cname_chain);
   }
   switch (status) {
     case ARES_SUCCESS:
@@ -961,7 +989,7 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
         answer->status = Status::error;
       } else {
         if (answer->type == RRType::ptr) {
-          answer->names = facts.ptr_targets;
+          answer->names = std::move(facts.ptr_targets);
         }
         if (answer->record_count() == 0) {
           answer->status = Status::nodata;
@@ -1008,7 +1036,7 @@ CaresResolver::finish(std::unique_ptr<Pending> pending, int status, const unsign
   if (facts.valid && facts.cname_loop && answer->record_count() == 0 && !is_failure(answer->status)) {
     answer->status = Status::error;
     answer->detail = fmt::format("CNAME loop: {}", pending->name);
-    for (const auto& target : facts.cname_chain) {
+    for (const auto& target : answer->cname_chain) {
       answer->detail += " -> " + target;
       if (target == pending->name) {
         break;

@@ -3,6 +3,7 @@
 // test writes. The tests against a real server are in tests/integration/test_dns_cares_knot.cpp.
 
 #include <sendcheck/dns/cares_resolver.hpp>
+#include <sendcheck/util/strings.hpp>
 
 #include <ares.h>
 #include <doctest/doctest.h>
@@ -256,6 +257,66 @@ TEST_CASE("dns::unaskable_name_reason: label edges")
         "a label of the name is 64 octets long; DNS allows 63");
   CHECK(dns::unaskable_name_reason(std::string(253, 'a')) == "a label of the name is 253 octets long; DNS allows 63");
   CHECK(dns::unaskable_name_reason(std::string(254, 'a')) == "the name is 254 octets long; DNS allows 253");
+}
+
+namespace {
+
+/// unaskable_name_reason as it was written before its one-pass form, for a name of 1 to 253 octets: every label
+/// first, then every octet.
+std::string
+two_pass_unaskable_name_reason(std::string_view name)
+{
+  for (size_t start = 0; start <= name.size();) {
+    const size_t end = std::min(name.find('.', start), name.size());
+    if (end == start) {
+      return "the name has an empty label (two dots in a row, or a leading dot)";
+    }
+    if (end - start > 63) {
+      return fmt::format("a label of the name is {} octets long; DNS allows 63", end - start);
+    }
+    start = end + 1;
+  }
+  for (const char c : name) {
+    const auto octet = static_cast<unsigned char>(c);
+    if (octet <= 0x20 || octet >= 0x7f || c == '\\') {
+      return fmt::format("the name holds the character '{}', which cannot be asked (use the A-label form of "
+                         "international names)",
+                         util::escape_for_display(std::string_view(&c, 1)));
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("dns::unaskable_name_reason: the one pass agrees with labels-then-octets on random names")
+{
+  std::mt19937 random(20261130);
+  // Mostly letters and dots, with the octets on either side of each boundary of what may be asked, and labels
+  // near 63 octets. (Empty names and names over 253 octets are refused before any label is read: see above.)
+  const std::string alphabet = std::string("ab-_.") + '\x20' + '\x21' + '\x7e' + '\x7f' + '\\' + '\x00' + '\xc3';
+  size_t unaskable = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string name;
+    const size_t length = std::uniform_int_distribution<size_t>(1, round % 2 == 0 ? 30 : 253)(random);
+    const bool long_labels = round % 3 == 0;
+    // Long labels: a dot about every 64 octets and an octet from the alphabet about every 300, else 'a'.
+    const size_t range = long_labels ? 300 : alphabet.size() + 10;
+    while (name.size() < length) {
+      const size_t pick = std::uniform_int_distribution<size_t>(0, range)(random);
+      if (!long_labels || pick < alphabet.size()) {
+        name += pick < alphabet.size() ? alphabet[pick] : 'x';
+      } else {
+        name += pick % 64 == 0 ? '.' : 'a';
+      }
+    }
+    const auto expected = two_pass_unaskable_name_reason(name);
+    CHECK_MESSAGE(dns::unaskable_name_reason(name) == expected, util::escape_for_display(name));
+    unaskable += expected.empty() ? 0 : 1;
+  }
+  // Both kinds of name were tried.
+  CHECK(unaskable > 1000);
+  CHECK(unaskable < 19000);
 }
 
 TEST_CASE("dns::CaresResolver::create")

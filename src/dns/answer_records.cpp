@@ -257,6 +257,46 @@ parse_txt(std::span<const unsigned char> message, const wire::CheckedName& quest
   return RecordsStatus::ok;
 }
 
+/// The MX exchange at `at` (wire_name_length accepted it) as ares_parse_mx_reply spells it, normalized: the text of
+/// expand_text, cut at a NUL, without a trailing dot, lower-cased. A name of host name characters only (nearly every
+/// exchange) has no escape, NUL or trailing dot in its text, so its labels are copied lower-cased straight into the
+/// result: one pass and one string, where spelling it out and then normalizing it walked and copied it twice.
+std::string
+exchange_name(std::span<const unsigned char> message, size_t at, RecordsScratch& scratch)
+{
+  std::array<char, 256> text; // longer names (pointers can make them so) take the general way
+  size_t length = 0;
+  bool plain = true;
+  for (size_t pos = at; plain && message[pos] != 0;) {
+    const unsigned octet = message[pos];
+    if ((octet & k_pointer_prefix) == k_pointer_prefix) {
+      pos = ((octet & ~k_pointer_prefix) << 8) | message[pos + 1];
+      continue;
+    }
+    if (length + octet + 1 > text.size()) {
+      plain = false;
+      break;
+    }
+    if (length != 0) {
+      text[length++] = '.';
+    }
+    for (size_t i = pos + 1; i <= pos + octet; ++i) {
+      const unsigned char c = message[i];
+      if (k_octet_classes[c] != OctetClass::hostname) {
+        plain = false;
+        break;
+      }
+      text[length++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    pos += octet + 1;
+  }
+  if (plain) {
+    return std::string(text.data(), length);
+  }
+  expand_text(message, at, NameKind::any, scratch.name);
+  return util::normalize_name(as_c_string(scratch.name));
+}
+
 /// ares_parse_mx_reply: data of at least 2 octets (EBADRESP), then the exchange, read with ares_expand_name
 /// (EBADNAME), which may run past the record's data as long as it stays in the message.
 RecordsStatus
@@ -281,9 +321,7 @@ parse_mx(std::span<const unsigned char> message, const wire::CheckedName& questi
       answer.mx.clear();
       return RecordsStatus::bad_name;
     }
-    expand_text(message, exchange, NameKind::any, scratch.name);
-    answer.mx.push_back(
-      MxRecord{ read16(message.data() + record.rdata), util::normalize_name(as_c_string(scratch.name)) });
+    answer.mx.push_back(MxRecord{ read16(message.data() + record.rdata), exchange_name(message, exchange, scratch) });
   }
   return RecordsStatus::ok;
 }

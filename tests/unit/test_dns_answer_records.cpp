@@ -432,6 +432,47 @@ TEST_CASE("dns::parse_answer_records")
     short_data.end_rdata(at);
     CHECK(check_same(short_data.bytes, RRType::mx, scratch) == ARES_EBADRESP);
   }
+  SUBCASE("MX: exchanges of host name characters, upper case, the root, and names too long to spell at once")
+  {
+    // The exchange `labels`, then (`long_labels` > 0) a pointer to that many labels of 63 octets written after it,
+    // so that its text may run past 255 octets. Checked against c-ares, then read.
+    const std::string l63(63, 'l');
+    const auto exchange_of = [&](const std::vector<std::string>& labels, size_t long_labels) {
+      auto writer = question(RRType::mx, 1);
+      writer.u16(0xc00c);
+      const size_t at = writer.record_fixed(15, k_in, 300);
+      writer.u16(10);
+      if (long_labels == 0) {
+        writer.name(labels);
+      } else {
+        size_t pointer_size = 2;
+        for (const auto& label : labels) {
+          pointer_size += 1 + label.size();
+        }
+        writer.name_then_pointer(labels, writer.bytes.size() + pointer_size);
+        writer.name(std::vector<std::string>(long_labels, std::string(63, 'L')));
+      }
+      writer.end_rdata(at);
+      CHECK(check_same(writer.bytes, RRType::mx, scratch) == ARES_SUCCESS);
+      dns::Answer answer;
+      answer.type = RRType::mx;
+      REQUIRE(dns::parse_answer_records(writer.bytes, answer) == dns::RecordsStatus::ok);
+      REQUIRE(answer.mx.size() == 1);
+      CHECK(answer.mx[0].preference == 10);
+      return answer.mx[0].exchange;
+    };
+    CHECK(exchange_of({ "mx1", "c000123", "bench", "test" }, 0) == "mx1.c000123.bench.test");
+    CHECK(exchange_of({ "MX-1", "Under_Score", "Sl/ash" }, 0) == "mx-1.under_score.sl/ash");
+    CHECK(exchange_of({}, 0) == "");
+    CHECK(exchange_of({ "Ex", "st*r" }, 0) == "ex.st*r");
+    CHECK(exchange_of({ "Ab" }, 3) == "ab." + l63 + "." + l63 + "." + l63);
+    // 254, 255 and 257 octets of text: the first two are spelled at once, the last the general way.
+    CHECK(exchange_of({ std::string(62, 'X'), std::string(63, 'y') }, 2) == std::string(62, 'x') + "."
+                                                                             + std::string(63, 'y') + "." + l63
+                                                                             + "." + l63);
+    CHECK(exchange_of({ std::string(63, 'x'), std::string(63, 'y') }, 2).size() == 255);
+    CHECK(exchange_of({ "Abc" }, 4) == "abc." + l63 + "." + l63 + "." + l63 + "." + l63);
+  }
   SUBCASE("no answer record, and messages too short for a header")
   {
     for (const RRType type : { RRType::a, RRType::aaaa, RRType::mx, RRType::txt }) {

@@ -453,13 +453,16 @@ TEST_CASE("dns::parse_answer_records")
         writer.name(std::vector<std::string>(long_labels, std::string(63, 'L')));
       }
       writer.end_rdata(at);
-      CHECK(check_same(writer.bytes, RRType::mx, scratch) == ARES_SUCCESS);
-      dns::Answer answer;
-      answer.type = RRType::mx;
-      REQUIRE(dns::parse_answer_records(writer.bytes, answer) == dns::RecordsStatus::ok);
-      REQUIRE(answer.mx.size() == 1);
-      CHECK(answer.mx[0].preference == 10);
-      return answer.mx[0].exchange;
+      // c-ares reads it as we do, and finds one record.
+      const auto status = check_same(writer.bytes, RRType::mx, scratch);
+      dns::Answer read;
+      read.type = RRType::mx;
+      const auto ours = dns::parse_answer_records(writer.bytes, read);
+      CHECK(status == ARES_SUCCESS);
+      CHECK(ours == dns::RecordsStatus::ok);
+      REQUIRE(read.mx.size() == 1);
+      CHECK(read.mx[0].preference == 10);
+      return read.mx[0].exchange;
     };
     CHECK(exchange_of({ "mx1", "c000123", "bench", "test" }, 0) == "mx1.c000123.bench.test");
     CHECK(exchange_of({ "MX-1", "Under_Score", "Sl/ash" }, 0) == "mx-1.under_score.sl/ash");

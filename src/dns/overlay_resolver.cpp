@@ -67,14 +67,15 @@ OverlayResolver::has_candidate(std::string_view name) const
 void
 OverlayResolver::query(std::string_view name, RRType type, Callback done)
 {
+  Resolver& below = m_underlying.answering(); // past the layers under this one that only hand calls on
   if (type != RRType::txt || m_candidates.empty()) {
-    m_underlying.query(name, type, std::move(done));
+    below.query(name, type, std::move(done));
     return;
   }
   std::string storage;
   const auto it = m_candidates.find(util::normalize_name(name, storage));
   if (it == m_candidates.end()) {
-    m_underlying.query(name, type, std::move(done));
+    below.query(name, type, std::move(done));
     return;
   }
   const std::string& key = it->first;
@@ -82,7 +83,7 @@ OverlayResolver::query(std::string_view name, RRType type, Callback done)
     done(overlay(key, it->second, nullptr));
     return;
   }
-  m_underlying.query(key, type, [this, key, candidates = it->second, done = std::move(done)](AnswerPtr published) {
+  below.query(key, type, [this, key, candidates = it->second, done = std::move(done)](AnswerPtr published) {
     done(overlay(key, candidates, published));
   });
 }
@@ -136,7 +137,7 @@ OverlayResolver::prefetch(std::string_view name, RRType type)
   if (type == RRType::txt && m_mode == OverlayMode::replace_all && has_candidate(name)) {
     return;
   }
-  m_underlying.prefetch(name, type);
+  m_underlying.answering().prefetch(name, type); // past the layers under this one that only hand calls on
 }
 
 } // namespace sendcheck::dns

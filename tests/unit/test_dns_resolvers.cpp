@@ -888,10 +888,14 @@ TEST_CASE("dns::Resolver::answering")
     CHECK(answer->txt[0].joined() == "v=spf1 mx -all");
     CHECK(answer->server == "candidate record");
     CHECK(network.queries() == 0);
-    // Other names still go down the stack.
+    // Other names still go down the stack (straight to the cache, past the layers), prefetched or asked.
+    overlay.prefetch("_SPF.provider.example", RRType::txt);
+    CHECK(cache.stats().prefetches == 1);
     const auto other = looked_up(overlay, "_spf.provider.example");
     REQUIRE(other);
     CHECK(other->txt.at(0).joined() == "v=spf1 ip4:192.0.2.0/24 -all");
+    CHECK(cache.stats().coalesced + cache.stats().hits == 1);
+    CHECK(network.queries() == 1);
   }
   SUBCASE("a zone makes the layers answer again")
   {

@@ -500,6 +500,13 @@ public:
   /// place instead of through a std::string.
   void address(const dns::IpAddress& value);
 
+  /// Where the next byte goes, as an offset into what this writer has written (for `repeat`).
+  size_t mark() const { return static_cast<size_t>(m_next - m_buffer.data()); }
+  /// Writes again the bytes written between marks `from` and `to`. The caller's part: they must be what writing the
+  /// same values now would give, so the same tokens from the same nesting (the writer's state after them is then
+  /// what it was at `to`: the innermost container not empty, no key pending).
+  void repeat(size_t from, size_t to);
+
   /// A string member. Inlined at every call, as `key` is: the key's padded bytes and size are then constants, not
   /// a Key built on the stack for a call (about 20 instructions a member, with the call itself).
   [[gnu::always_inline]] inline void string_field(const Key& name, std::string_view value);
@@ -684,6 +691,17 @@ JsonWriter::address(const dns::IpAddress& value)
   *m_next++ = '"';
   m_next = value.write_text(m_next);
   *m_next++ = '"';
+}
+
+void
+JsonWriter::repeat(size_t from, size_t to)
+{
+  room(to - from);
+  // After `room`: it may move the buffer.
+  std::memcpy(m_next, m_buffer.data() + from, to - from);
+  m_next += to - from;
+  m_empty = false;
+  m_after_key = false;
 }
 
 inline void
@@ -918,14 +936,11 @@ write_trace(JsonWriter& out, const std::vector<spf::TraceStep>& trace)
   out.end_array();
 }
 
+/// The members of an evaluation's object after its address and role: the same for every address whose evaluation
+/// is the same (see `same_members`).
 void
-write_evaluation(JsonWriter& out, const IpResult& ip, const JsonOptions& options)
+write_evaluation_members(JsonWriter& out, const spf::Evaluation& evaluation, const JsonOptions& options)
 {
-  const auto& evaluation = ip.evaluation;
-  out.begin_object();
-  out.key("ip");
-  out.address(ip.ip);
-  out.string_field("role", to_string(ip.role));
   out.string_field("result", spf::to_string(evaluation.result));
   out.key("decided_by");
   if (evaluation.deciding_term) {
@@ -955,7 +970,69 @@ write_evaluation(JsonWriter& out, const IpResult& ip, const JsonOptions& options
     out.key("trace");
     write_trace(out, evaluation.trace);
   }
-  out.end_object();
+}
+
+/// Whether `a` and `b` agree in every field that `write_evaluation_members` writes (kept beside it: a field written
+/// there must be compared here). With the trace (--verbose) they are not compared, and never the same.
+bool
+same_members(const spf::Evaluation& a, const spf::Evaluation& b, const JsonOptions& options)
+{
+  const auto same_term = [](const spf::Evaluation& x, const spf::Evaluation& y) {
+    if (!x.deciding_term || !y.deciding_term) {
+      return !x.deciding_term && !y.deciding_term;
+    }
+    return x.deciding_term == y.deciding_term || x.deciding_term->text == y.deciding_term->text;
+  };
+  const auto same_failure = [](const std::optional<spf::LookupInfo>& x, const std::optional<spf::LookupInfo>& y) {
+    if (!x || !y) {
+      return !x && !y;
+    }
+    return x->name == y->name && x->type == y->type && x->status == y->status && x->record_count == y->record_count
+           && x->server == y->server && x->detail == y->detail && x->counted_void == y->counted_void;
+  };
+  return !options.include_trace && a.result == b.result && a.dns_terms == b.dns_terms
+         && a.void_lookups == b.void_lookups && same_term(a, b) && a.deciding_domain == b.deciding_domain
+         && a.error_code == b.error_code && a.reason == b.reason && a.explanation == b.explanation
+         && same_failure(a.dns_failure, b.dns_failure);
+}
+
+/// The addresses' results. Addresses that one evaluation served (check_hosts gives them copies of it: usually
+/// Directo's four ordinary addresses, often the bulk one too) have the same members after "role": those bytes are
+/// written once and copied for the others.
+void
+write_results(JsonWriter& out, const std::vector<IpResult>& ips, const JsonOptions& options)
+{
+  /// The members of an evaluation already written, and where their bytes are.
+  struct Written
+  {
+    const spf::Evaluation* evaluation;
+    size_t from;
+    size_t to;
+  };
+  // The last few different ones (a sender has a handful of addresses, and a domain's record tells them apart into
+  // one to three groups).
+  constexpr size_t k_kept = 4;
+  std::array<Written, k_kept> written{};
+  size_t count = 0;
+  out.begin_array();
+  for (const auto& ip : ips) {
+    out.begin_object();
+    out.key("ip");
+    out.address(ip.ip);
+    out.string_field("role", to_string(ip.role));
+    const auto same = std::find_if(written.begin(), written.begin() + std::min(count, k_kept), [&](const Written& w) {
+      return same_members(*w.evaluation, ip.evaluation, options);
+    });
+    if (same != written.begin() + std::min(count, k_kept)) {
+      out.repeat(same->from, same->to);
+    } else {
+      const size_t from = out.mark();
+      write_evaluation_members(out, ip.evaluation, options);
+      written[count++ % k_kept] = Written{&ip.evaluation, from, out.mark()};
+    }
+    out.end_object();
+  }
+  out.end_array();
 }
 
 void
@@ -1034,11 +1111,7 @@ write_spf(JsonWriter& out, const DomainReport& report, const JsonOptions& option
     out.null_field("cost");
   }
   out.key("results");
-  out.begin_array();
-  for (const auto& ip : report.ips) {
-    write_evaluation(out, ip, options);
-  }
-  out.end_array();
+  write_results(out, report.ips, options);
   out.end_object();
 }
 

@@ -353,6 +353,75 @@ TEST_CASE("report::write_domain_json")
     require_same_both_ways(report);
   }
 
+  SUBCASE("addresses with the same evaluation, and with evaluations that differ in one written field")
+  {
+    // The writer writes an evaluation's members once and copies them for the next address whose evaluation agrees
+    // in every written field: each field changed alone must be written anew, and a copy must not be reused for it.
+    const report::DomainReport full = full_report("v=spf1 \"quoted\" caf\xc3\xa9 -all");
+    const spf::Evaluation base = full.ips.front().evaluation;
+    using Change = void (*)(spf::Evaluation&);
+    const std::vector<Change> changes = {
+      [](spf::Evaluation& e) { e.result = spf::SpfResult::pass; },
+      [](spf::Evaluation& e) { e.explanation += "x"; },
+      [](spf::Evaluation& e) { e.deciding_term.reset(); },
+      [](spf::Evaluation& e) {
+        spf::Term term = *e.deciding_term; // another term with the same text: the same bytes
+        e.deciding_term = std::make_shared<const spf::Term>(term);
+      },
+      [](spf::Evaluation& e) {
+        spf::Term term = *e.deciding_term;
+        term.text += "x";
+        e.deciding_term = std::make_shared<const spf::Term>(term);
+      },
+      [](spf::Evaluation& e) { e.deciding_domain = "other.example"; },
+      [](spf::Evaluation& e) { e.reason.clear(); },
+      [](spf::Evaluation& e) { e.error_code = "spf.other"; },
+      [](spf::Evaluation& e) { e.dns_failure.reset(); },
+      [](spf::Evaluation& e) { e.dns_failure->name += "x"; },
+      [](spf::Evaluation& e) { e.dns_failure->type = dns::RRType::a; },
+      [](spf::Evaluation& e) { e.dns_failure->status = dns::Status::servfail; },
+      [](spf::Evaluation& e) { e.dns_failure->record_count = 1; },
+      [](spf::Evaluation& e) { e.dns_failure->server = "other"; },
+      [](spf::Evaluation& e) { e.dns_failure->detail.clear(); },
+      [](spf::Evaluation& e) { e.dns_failure->counted_void = false; },
+      [](spf::Evaluation& e) { e.dns_terms = 3; },
+      [](spf::Evaluation& e) { e.void_lookups = 1; },
+      [](spf::Evaluation& e) { e.trace.clear(); }, // not written without --verbose: may be copied then
+    };
+    for (size_t i = 0; i < changes.size(); ++i) {
+      INFO("change ", i);
+      spf::Evaluation changed_copy = base;
+      changes[i](changed_copy);
+      const spf::Evaluation& changed = changed_copy;
+      report::DomainReport report = full;
+      // Same, changed, same, changed, and a bulk address after them: the writer keeps several earlier ones.
+      report.ips.clear();
+      for (const auto* evaluation : {&base, &changed, &base, &changed, &base}) {
+        report::IpResult& entry = report.ips.emplace_back();
+        entry.ip = ip("90.190.150." + std::to_string(210 + report.ips.size()));
+        entry.role = report.ips.size() == 5 ? report::IpRole::bulk : report::IpRole::ordinary;
+        entry.evaluation = *evaluation;
+      }
+      require_same_both_ways(report);
+    }
+  }
+
+  SUBCASE("more different evaluations than the writer keeps, each coming back")
+  {
+    report::DomainReport report;
+    for (unsigned round = 0; round < 3; ++round) {
+      for (unsigned i = 0; i < 7; ++i) {
+        report::IpResult& entry = report.ips.emplace_back();
+        entry.ip = ip("192.0.2." + std::to_string(report.ips.size()));
+        entry.evaluation.result = spf::SpfResult::fail;
+        entry.evaluation.dns_terms = i;
+        // Long enough that the writer's buffer grows while it copies.
+        entry.evaluation.reason = std::string(3000, static_cast<char>('a' + i));
+      }
+    }
+    require_same_both_ways(report);
+  }
+
   SUBCASE("a cost tree 140 containers deep, a second child after each deep one")
   {
     // Each node is two levels (its object and its children). The writer keeps only whether the innermost container

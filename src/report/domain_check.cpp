@@ -415,17 +415,20 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   spf_options.default_explanation.clear(); // only a published exp= is worth showing
   spf_options.trace = options.keep_trace ? spf::Trace::on : spf::Trace::off;
   spf_options.prefetch_share = spf::make_prefetch_share(); // the addresses' evaluations walk each record once
-  const auto ips = profile.all_ips(options.bulk);
+  // The ordinary addresses, then the bulk ones (all_ips): the lists tell each address's role, without a search.
+  auto ips = profile.all_ips(options.bulk);
+  const size_t ip_count = ips.size();
   // One evaluation serves every address it cannot tell apart (usually the four ordinary ones).
-  auto evaluations =
-    co_await spf::check_hosts(resolver, ips, report.domain, "postmaster@" + report.domain, std::move(spf_options));
+  auto evaluations = co_await spf::check_hosts(resolver, std::move(ips), report.domain, "postmaster@" + report.domain,
+                                               std::move(spf_options));
   // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
-  report.ips.reserve(ips.size());
-  for (size_t i = 0; i < ips.size(); ++i) {
-    const auto& ip = ips[i];
-    const bool bulk =
-      std::find(profile.bulk_ips.begin(), profile.bulk_ips.end(), ip) != profile.bulk_ips.end()
-      && std::find(profile.ordinary_ips.begin(), profile.ordinary_ips.end(), ip) == profile.ordinary_ips.end();
+  report.ips.reserve(ip_count);
+  const auto& ordinary = profile.ordinary_ips;
+  for (size_t i = 0; i < ip_count; ++i) {
+    const bool listed_bulk = i >= ordinary.size();
+    const auto& ip = listed_bulk ? profile.bulk_ips[i - ordinary.size()] : ordinary[i];
+    // An address on both lists sends ordinary mail.
+    const bool bulk = listed_bulk && std::find(ordinary.begin(), ordinary.end(), ip) == ordinary.end();
     // Filled in place: an IpResult built first and then pushed would move its evaluation twice, and emplace_back with
     // the members as arguments needs parenthesized aggregate initialization, which clang 14 (the fuzz build) lacks.
     IpResult& entry = report.ips.emplace_back();

@@ -340,6 +340,50 @@ TEST_CASE("report::decide_verdict")
     CHECK(verdict_of(scenario).overall == Delivery::rejected);
   }
 
+  SUBCASE("the fix to authorize the sender: the same words for each stream that needs it, made for its domain")
+  {
+    const std::string authorize =
+      "Authorize Directo in SPF: 'sendcheck --suggest example.ee' prints the record to publish. If you cannot change "
+      "DNS, switch Directo to the \"Directo-Reply-To\" sender mode (From: <company>@event.data.directo.ee, "
+      "Reply-To: your address).";
+    const std::string dns = "Check that the domain's DNS servers answer, then run the check again.";
+    struct Case
+    {
+      SpfResult ordinary;
+      SpfResult bulk;
+      std::string ordinary_fix;
+      std::string bulk_fix;
+    };
+    for (const auto& c : {Case{SpfResult::fail, SpfResult::softfail, authorize, authorize},
+                          Case{SpfResult::pass, SpfResult::fail, "", authorize},
+                          Case{SpfResult::fail, SpfResult::pass, authorize, ""},
+                          Case{SpfResult::temperror, SpfResult::fail, dns, authorize},
+                          Case{SpfResult::fail, SpfResult::temperror, authorize, dns}}) {
+      CAPTURE(spf::to_string(c.ordinary));
+      CAPTURE(spf::to_string(c.bulk));
+      Scenario scenario;
+      scenario.ordinary = c.ordinary;
+      scenario.bulk = c.bulk;
+      auto report = make_report(scenario);
+      auto verdict = report::decide_verdict(report, directo_profile());
+      CHECK(stream_of(verdict, IpRole::ordinary).fix == c.ordinary_fix);
+      CHECK(stream_of(verdict, IpRole::bulk).fix == c.bulk_fix);
+      // Another domain and sender: nothing of the first is kept.
+      report.domain = "other.example";
+      SenderProfile profile = directo_profile();
+      profile.name = "Other";
+      verdict = report::decide_verdict(report, profile);
+      for (const auto& stream : verdict.streams) {
+        if (stream.outcome == Delivery::rejected || stream.outcome == Delivery::spam) {
+          CHECK(stream.fix
+                == "Authorize Other in SPF: 'sendcheck --suggest other.example' prints the record to publish. If you "
+                   "cannot change DNS, switch Other to the \"Other-Reply-To\" sender mode (From: "
+                   "<company>@event.data.directo.ee, Reply-To: your address).");
+        }
+      }
+    }
+  }
+
   SUBCASE("a stream is as bad as its worst address")
   {
     auto report = make_report(Scenario{});
@@ -431,6 +475,29 @@ TEST_CASE("report::check_domain")
     CHECK(outcome_of(result.verdict, IpRole::bulk) == Delivery::unknown);
     CHECK(result.status == DomainStatus::dns_error);
     CHECK(report::exit_code(result.status) == 3);
+  }
+
+  SUBCASE("each address with its role, in the profile's order; one on both lists sends ordinary mail")
+  {
+    auto zone = make_zone(good_spf, "");
+    SenderProfile profile = directo_profile();
+    profile.bulk_ips = {ip("192.0.2.1"), profile.ordinary_ips[2], ip("192.0.2.2")};
+    for (const bool bulk : {true, false}) {
+      INFO("bulk ", bulk);
+      report::CheckOptions options;
+      options.profile = std::make_shared<SenderProfile>(profile);
+      options.bulk = bulk;
+      const auto result = dns::run_sync(zone, report::check_domain(zone, "example.ee", options));
+      const auto expected = profile.all_ips(bulk);
+      REQUIRE(result.ips.size() == expected.size());
+      for (size_t i = 0; i < expected.size(); ++i) {
+        CHECK(result.ips[i].ip == expected[i]);
+        const bool is_bulk = i >= profile.ordinary_ips.size() && expected[i] != profile.ordinary_ips[2];
+        CHECK(result.ips[i].role == (is_bulk ? IpRole::bulk : IpRole::ordinary));
+        CHECK(result.ips[i].evaluation.result
+              == (expected[i].to_string().starts_with("90.") ? SpfResult::pass : SpfResult::fail));
+      }
+    }
   }
 
   SUBCASE("--only spf: DKIM and DMARC are neither asked nor counted")

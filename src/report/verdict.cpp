@@ -80,6 +80,8 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
   }
 
   verdict.streams.reserve(2);
+  // The fix for a stream that is not delivered names only the sender and the domain: made once, copied for the other.
+  const std::string* authorize_fix = nullptr;
   for (const auto role : {IpRole::ordinary, IpRole::bulk}) {
     StreamVerdict stream;
     stream.role = role;
@@ -122,12 +124,20 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
       stream.reason = concat({what, ": ", Decimal(stream.passing), " of ", Decimal(stream.total),
                               " addresses pass SPF (the worst gets '", spf::to_string(worst_result), "') and ",
                               dmarc_words[0], dmarc_words[1], dmarc_words[2], "."});
-      stream.fix = concat({"Authorize ", profile.name, " in SPF: 'sendcheck --suggest ", report.domain,
-                           "' prints the record to publish. If you cannot change DNS, switch ", profile.name,
-                           " to the \"", profile.name, "-Reply-To\" sender mode (From: ", profile.reply_to_sender,
-                           ", Reply-To: your address)."});
+      if (authorize_fix) {
+        stream.fix = *authorize_fix;
+      } else {
+        stream.fix = concat({"Authorize ", profile.name, " in SPF: 'sendcheck --suggest ", report.domain,
+                             "' prints the record to publish. If you cannot change DNS, switch ", profile.name,
+                             " to the \"", profile.name, "-Reply-To\" sender mode (From: ", profile.reply_to_sender,
+                             ", Reply-To: your address)."});
+      }
     }
     verdict.streams.push_back(std::move(stream));
+    if (!authorize_fix && verdict.streams.back().outcome != Delivery::delivered
+        && verdict.streams.back().outcome != Delivery::unknown) {
+      authorize_fix = &verdict.streams.back().fix; // the vector has room for both streams: it does not move
+    }
   }
 
   verdict.overall = Delivery::delivered;

@@ -59,6 +59,16 @@ TxtRecord::joined() const
   return text;
 }
 
+std::string_view
+TxtRecord::text(std::string& storage) const
+{
+  if (strings.size() == 1) {
+    return strings.front();
+  }
+  storage = joined();
+  return storage;
+}
+
 size_t
 Answer::record_count() const
 {

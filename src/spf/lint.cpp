@@ -402,10 +402,9 @@ lint_domain(dns::Resolver& resolver, std::string domain, LintOptions options)
           first_spf = &txt;
           result.record = txt.joined();
         }
-      } else if (txt.strings.size() == 1) {
-        lint_text(txt.strings.front(), &txt.strings, nullptr, result.findings); // its own text: nothing to join
       } else {
-        lint_text(txt.joined(), &txt.strings, nullptr, result.findings);
+        std::string storage;
+        lint_text(txt.text(storage), &txt.strings, nullptr, result.findings);
       }
     }
     if (spf_count == 0) {

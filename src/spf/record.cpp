@@ -678,11 +678,7 @@ find_spf_record(const dns::Answer& answer)
 std::string_view
 SpfTxt::text(std::string& storage) const
 {
-  if (record->strings.size() == 1) {
-    return record->strings.front();
-  }
-  storage = record->joined();
-  return storage;
+  return record->text(storage);
 }
 
 RecordCache::RecordCache(size_t capacity) : m_capacity(capacity == 0 ? 1 : capacity)

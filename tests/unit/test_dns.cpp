@@ -84,6 +84,21 @@ TEST_CASE("dns::IpAddress")
   }
 }
 
+TEST_CASE("dns::TxtRecord::text views a one-string record and joins a split one into the storage")
+{
+  const dns::TxtRecord one{{"v=spf1 -all"}};
+  std::string storage;
+  const auto view = one.text(storage);
+  CHECK(view == "v=spf1 -all");
+  CHECK(view.data() == one.strings.front().data()); // not copied
+  CHECK(storage.empty());
+  const dns::TxtRecord split{{"v=spf1 ", "ip4:192.0.2.1", " -all"}};
+  CHECK(split.text(storage) == "v=spf1 ip4:192.0.2.1 -all");
+  CHECK(storage == split.joined());
+  const dns::TxtRecord none{};
+  CHECK(none.text(storage).empty());
+}
+
 TEST_CASE("dns::ZoneResolver")
 {
   dns::ZoneResolver zone("test data");

@@ -67,6 +67,10 @@ struct TxtRecord
 
   /// The strings concatenated with nothing in between (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
   std::string joined() const;
+
+  /// The same text without a copy when the record is one string (nearly always): a view of that string, else
+  /// `joined()` put into `storage`. Valid while this record and `storage` are.
+  std::string_view text(std::string& storage) const;
 };
 
 /// The answer to one (name, type) question. Only the vector matching `type` is filled.

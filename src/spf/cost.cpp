@@ -248,8 +248,6 @@ walk(Walk& state, CostNode& node, unsigned depth)
     std::string name;
   };
   std::vector<Target> targets;
-  // Only targets without macros are expanded, and their expansion reads nothing of the context: an empty one serves.
-  static const MacroContext k_no_macros;
   for (const auto& term : record.terms) {
     const bool is_redirect = term.kind == TermKind::modifier && term.modifier == ModifierKind::redirect;
     if (term.kind == TermKind::modifier && !is_redirect) {
@@ -270,8 +268,7 @@ walk(Walk& state, CostNode& node, unsigned depth)
       node.macro_terms.push_back(term.text);
       continue;
     }
-    targets.push_back(
-      {&term, term.domain_spec ? expand(*term.domain_spec, k_no_macros, MacroUse::domain_spec) : node.domain});
+    targets.push_back({&term, term.domain_spec ? fixed_expansion(*term.domain_spec) : node.domain});
   }
 
   // Hint every lookup first so that a network resolver sends them together; all but the first, which is asked at

@@ -355,6 +355,12 @@ truncate_domain(std::string name)
 }
 
 std::string
+fixed_expansion(const MacroString& spec)
+{
+  return spec.fixed_target ? spec.fixed_target->name : expand(spec, MacroContext{}, MacroUse::domain_spec);
+}
+
+std::string
 expand(const MacroString& macro, const MacroContext& context, MacroUse use)
 {
   std::string out;

@@ -85,6 +85,10 @@ struct MacroError
 /// asked (the RFC 7208 suite's macro-mania-in-domain).
 bool is_queryable(std::string_view name);
 
+/// The name a domain-spec without macros names in every context: its `fixed_target` (made by the parser), or, for a
+/// MacroString built by hand, its tokens expanded now.
+std::string fixed_expansion(const MacroString& spec);
+
 /// Parses `text` as a macro-string (RFC 7208 §7.1) for the given `use`. Outside exp text the letters c, r and t are
 /// errors, and so are characters outside the visible ASCII range.
 util::Result<MacroString, MacroError> parse_macro_string(std::string_view text, MacroUse use);

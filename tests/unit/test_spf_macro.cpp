@@ -204,6 +204,14 @@ TEST_CASE("spf::parse_macro_string")
       check_fixed(text);
     }
 
+    // fixed_expansion: the parser's name, or for a MacroString built by hand (no fixed_target) the tokens expanded.
+    auto parsed = spf::parse_macro_string("_spf.Example.com.", MacroUse::domain_spec);
+    REQUIRE(parsed);
+    CHECK(spf::fixed_expansion(*parsed) == parsed->fixed_target->name);
+    spf::MacroString by_hand = *parsed;
+    by_hand.fixed_target.reset();
+    CHECK(spf::fixed_expansion(by_hand) == "_spf.Example.com");
+
     // Macros, or explanation text: nothing is fixed.
     CHECK_FALSE(spf::parse_macro_string("%{d}", MacroUse::domain_spec)->fixed_target);
     CHECK_FALSE(spf::parse_macro_string("_spf.%{i}.example", MacroUse::domain_spec)->fixed_target);

@@ -34,9 +34,11 @@ namespace {
 
 using wire::k_class_in;
 using wire::k_header_size;
+using wire::k_opt_record_size;
 using wire::k_question_fixed_size;
 using wire::k_rr_fixed_size;
 using wire::k_type_cname;
+using wire::k_type_opt;
 using wire::k_type_soa;
 using wire::read16;
 using wire::read32;
@@ -529,7 +531,8 @@ struct CaresResolver::Pending
   CaresResolver* self = nullptr;
   std::string name;
   RRType type = RRType::a;
-  uint16_t id = 0; ///< The query id, held while in flight.
+  uint16_t id = 0;   ///< The query id, held while in flight.
+  bool edns = false; ///< Whether the query went out with EDNS.
   Callback done;
 };
 
@@ -794,8 +797,12 @@ CaresResolver::create(const CaresOptions& options)
   ares.tries = resolver->m_options.tries;
   // NOCHECKRESP: take SERVFAIL and REFUSED as the answer. Without it c-ares 1.18 moves on to the next server and,
   // when none is left, reports ARES_ECONNREFUSED, losing the rcode.
-  ares.flags = ARES_FLAG_NOCHECKRESP;
-  const int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+  // EDNS: c-ares 1.18 takes a UDP answer up to ednspsz octets (not 512) as whole, and retries a query it sent with
+  // EDNS without it when the server answers FORMERR. The queries themselves are written by write_query.
+  ares.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS;
+  ares.ednspsz = k_edns_udp_payload;
+  const int mask =
+    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
   if (const int status = ares_init_options(&resolver->m_channel->handle, &ares, mask); status != ARES_SUCCESS) {
     return util::unexpected(CaresError{ fmt::format("cannot set up the DNS resolver: {}", ares_strerror(status)) });
   }
@@ -860,7 +867,9 @@ CaresResolver::start(std::unique_ptr<Pending> pending)
   // What ares_query does, without its allocations: the message is written into a buffer kept for the next query
   // (ares_create_query allocated it) and the callback is ours (ares_query allocated a record to call us through).
   pending->id = take_query_id();
-  if (!write_query(pending->name, pending->type, pending->id, m_channel->message)) {
+  pending->edns = m_edns;
+  const uint16_t payload = m_edns ? k_edns_udp_payload : 0;
+  if (!write_query(pending->name, pending->type, pending->id, payload, m_channel->message)) {
     query_callback(pending.release(), ARES_EBADNAME, 0, nullptr, 0);
     return;
   }
@@ -921,11 +930,20 @@ CaresResolver::query_callback(void* arg, int status, int /*timeouts*/, unsigned 
   }
   CaresResolver* self = pending->self;
   self->release_query_id(pending->id);
+  if (status == ARES_EFORMERR && pending->edns) {
+    // A server that does not know EDNS answers FORMERR (RFC 6891 section 7): ask again without it, and send no more
+    // EDNS to it. (c-ares 1.18 does this itself for the first such answer: it then turns its own ARES_FLAG_EDNS off,
+    // takes the OPT record off that query and sends it again; the queries we wrote with EDNS before we knew end here.)
+    self->m_edns = false;
+    --self->m_in_flight;
+    self->start(std::move(pending));
+    return;
+  }
   self->finish(std::move(pending), status, abuf, alen);
 }
 
 bool
-write_query(std::string_view name, RRType type, uint16_t id, std::vector<unsigned char>& message)
+write_query(std::string_view name, RRType type, uint16_t id, uint16_t edns_payload, std::vector<unsigned char>& message)
 {
   constexpr size_t k_max_label = 63;      // MAXLABEL
   constexpr size_t k_max_wire_name = 255; // MAXCDNAME
@@ -934,7 +952,8 @@ write_query(std::string_view name, RRType type, uint16_t id, std::vector<unsigne
   if (name.empty() || name.size() + 2 > k_max_wire_name) {
     return false; // ares_create_query writes "" as the root name, but an empty name is never asked
   }
-  message.resize(k_header_size + name.size() + 2 + k_question_fixed_size);
+  const size_t question_end = k_header_size + name.size() + 2 + k_question_fixed_size;
+  message.resize(question_end + (edns_payload != 0 ? k_opt_record_size : 0));
   unsigned char* out = message.data();
   const auto put16 = [](unsigned char* at, uint16_t value) {
     at[0] = static_cast<unsigned char>(value >> 8);
@@ -964,6 +983,15 @@ write_query(std::string_view name, RRType type, uint16_t id, std::vector<unsigne
   *length_octet = 0; // the root label that ends the name
   put16(length_octet + 1, static_cast<uint16_t>(type));
   put16(length_octet + 3, k_class_in);
+  if (edns_payload != 0) {
+    // One additional record, OPT (RFC 6891 section 6.1.2): the root name, type OPT, the UDP payload size in the
+    // class field, then extended rcode, version 0 and flags (DO clear) in the TTL field, and no options.
+    put16(out + 10, 1);
+    unsigned char* opt = out + question_end;
+    std::fill(opt, opt + k_opt_record_size, 0);
+    put16(opt + 1, k_type_opt);
+    put16(opt + 3, edns_payload);
+  }
   return true;
 }
 

@@ -19,6 +19,8 @@ constexpr uint16_t k_class_in = 1;          // C_IN
 constexpr uint16_t k_class_chaos = 3;       // C_CHAOS
 constexpr uint16_t k_type_cname = 5;        // T_CNAME
 constexpr uint16_t k_type_soa = 6;          // T_SOA
+constexpr uint16_t k_type_opt = 41;         // T_OPT: the EDNS pseudo-record (RFC 6891)
+constexpr size_t k_opt_record_size = 11;    // EDNSFIXEDSZ: an OPT record without options
 constexpr unsigned k_pointer_prefix = 0xc0; // INDIR_MASK: the two high bits of a compression pointer
 
 /// The big-endian 16-bit value at `p`.

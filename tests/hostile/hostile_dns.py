@@ -118,8 +118,8 @@ def fit(response, owner, rdtype, values, limit):
 
     def size(count):
         response.answer.append(rrset_of(count))
-        try:
-            return len(response.to_wire())
+        try:  # max_size: else dnspython stops at the query's EDNS payload size (1232 for sendcheck's queries)
+            return len(response.to_wire(max_size=MAX_MESSAGE))
         finally:
             response.answer.pop()
 

@@ -132,7 +132,7 @@ TEST_CASE("dns::CaresResolver against knotd")
     REQUIRE(answer->txt.size() == 1);
     CHECK(answer->txt[0].strings == std::vector<std::string>{ "" });
   }
-  SUBCASE("a TXT answer over 512 bytes comes over TCP")
+  SUBCASE("a TXT answer over 512 bytes comes whole over UDP (EDNS)")
   {
     const auto answer = ask(*resolver, "big.knot.test", RRType::txt);
     REQUIRE(answer->status == Status::ok);
@@ -140,7 +140,7 @@ TEST_CASE("dns::CaresResolver against knotd")
     CHECK(answer->txt[0].strings ==
           std::vector<std::string>{ std::string(200, 'a'), std::string(200, 'b'), std::string(200, 'c') });
   }
-  SUBCASE("a 2 KB TXT record in 255-octet strings")
+  SUBCASE("a 2 KB TXT record in 255-octet strings: over 1232 bytes, so over TCP")
   {
     const auto answer = ask(*resolver, "huge.knot.test", RRType::txt);
     REQUIRE(answer->status == Status::ok);

@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -136,12 +137,35 @@ ares_name_length(const std::vector<unsigned char>& message, size_t at)
   return static_cast<size_t>(length);
 }
 
-/// A reply to `query` (a question without additional records): the same ID and question, NOERROR, with
-/// `answers` answer and `authorities` authority records, written as `records` (wire format) after the question.
+/// `query` without its OPT record (the resolver's queries offer EDNS: one OPT record, 11 octets, at the end).
+std::string
+without_opt(const std::string& query)
+{
+  const bool has_opt = query.size() > 12 + 11 && query[10] == 0 && query[11] == 1;
+  std::string plain = has_opt ? query.substr(0, query.size() - 11) : query;
+  plain[11] = 0;
+  return plain;
+}
+
+/// The UDP payload size the OPT record of `query` offers, or nullopt when it has none.
+std::optional<uint16_t>
+edns_payload(const std::string& query)
+{
+  const std::string opt_start("\0\0\x29", 3); // the root name, then type 41 (OPT)
+  if (query.size() < 12 + 11 || query[11] != 1 || query.compare(query.size() - 11, 3, opt_start) != 0) {
+    return std::nullopt;
+  }
+  const auto high = static_cast<unsigned char>(query[query.size() - 8]);
+  const auto low = static_cast<unsigned char>(query[query.size() - 7]);
+  return static_cast<uint16_t>((high << 8) | low);
+}
+
+/// A reply to `query`: the same ID and question, NOERROR, with `answers` answer and `authorities` authority
+/// records, written as `records` (wire format) after the question, and no additional records (not even OPT).
 std::string
 reply_with(const std::string& query, uint16_t answers, uint16_t authorities, std::string_view records)
 {
-  std::string reply = query;
+  std::string reply = without_opt(query);
   reply[2] = static_cast<char>(0x81); // QR, RD
   reply[3] = static_cast<char>(0x80); // RA, NOERROR
   reply[6] = static_cast<char>(answers >> 8);
@@ -597,22 +621,27 @@ TEST_CASE("dns::CaresResolver malformed answers")
 
 TEST_CASE("dns::write_query")
 {
-  // The message must be the one ares_create_query makes (recursion desired, no EDNS): c-ares matches each answer's
-  // question against it, and the server sees nothing new.
+  // The message must be the one ares_create_query makes (recursion desired; with EDNS, the OPT record c-ares takes
+  // off again for a server that answers FORMERR): c-ares matches each answer's question against it, and the server
+  // sees nothing new.
   const auto same_as_cares = [](const std::string& name, RRType type, uint16_t id) {
     CAPTURE(name);
-    std::vector<unsigned char> ours;
-    const bool written = dns::write_query(name, type, id, ours);
-    unsigned char* buffer = nullptr;
-    int length = 0;
-    const int status = ares_create_query(name.c_str(), 1, static_cast<int>(type), id, 1, &buffer, &length, 0);
-    const std::vector<unsigned char> theirs =
-      status == ARES_SUCCESS ? std::vector<unsigned char>(buffer, buffer + length) : std::vector<unsigned char>{};
-    if (buffer != nullptr) {
-      ares_free_string(buffer);
+    for (const uint16_t payload : { uint16_t{ 0 }, dns::k_edns_udp_payload, uint16_t{ 4096 } }) {
+      CAPTURE(payload);
+      std::vector<unsigned char> ours;
+      const bool written = dns::write_query(name, type, id, payload, ours);
+      unsigned char* buffer = nullptr;
+      int length = 0;
+      const int status =
+        ares_create_query(name.c_str(), 1, static_cast<int>(type), id, 1, &buffer, &length, payload);
+      const std::vector<unsigned char> theirs =
+        status == ARES_SUCCESS ? std::vector<unsigned char>(buffer, buffer + length) : std::vector<unsigned char>{};
+      if (buffer != nullptr) {
+        ares_free_string(buffer);
+      }
+      CHECK(written == (status == ARES_SUCCESS));
+      CHECK(ours == theirs);
     }
-    CHECK(written == (status == ARES_SUCCESS));
-    CHECK(ours == theirs);
   };
   SUBCASE("names at the length limits, and names ares_create_query refuses")
   {
@@ -712,5 +741,84 @@ TEST_CASE("dns::CaresResolver rcodes and query ids")
     CHECK(steps_of_one < 10);
     std::sort(ids.begin(), ids.end());
     CHECK(std::unique(ids.begin(), ids.end()) - ids.begin() > 280);
+  }
+}
+
+TEST_CASE("dns::CaresResolver EDNS")
+{
+  const std::string spf_answer =
+    std::string(k_to_question) + std::string(k_txt_in_ttl_300) + std::string(k_spf_rdata);
+  SUBCASE("queries offer EDNS with a 1232-octet UDP payload")
+  {
+    std::optional<uint16_t> offered;
+    const auto answer = ask_scripted([&](const std::string& query) {
+      offered = edns_payload(query);
+      return reply_with(query, 1, 0, spf_answer);
+    });
+    CHECK(answer->status == Status::ok);
+    CHECK(offered == dns::k_edns_udp_payload);
+  }
+  SUBCASE("a 1,000-octet answer over UDP is taken whole, without asking again over TCP")
+  {
+    // The scripted server has no TCP: before EDNS, c-ares took any UDP answer over 512 octets for a truncated one.
+    const std::string long_text = std::string(250, 'a') + std::string(250, 'b') + std::string(250, 'c') +
+                                  std::string(200, 'd');
+    std::string rdata;
+    for (size_t at = 0; at < long_text.size(); at += 250) {
+      const std::string piece = long_text.substr(at, 250);
+      rdata += static_cast<char>(piece.size());
+      rdata += piece;
+    }
+    const std::string record = std::string(k_to_question) + std::string(k_txt_in_ttl_300) +
+                               static_cast<char>(rdata.size() >> 8) + static_cast<char>(rdata.size() & 0xff) + rdata;
+    size_t queries = 0;
+    const auto answer = ask_scripted([&](const std::string& query) {
+      ++queries;
+      return reply_with(query, 1, 0, record);
+    });
+    REQUIRE(answer->status == Status::ok);
+    REQUIRE(answer->txt.size() == 1);
+    std::string joined;
+    for (const auto& piece : answer->txt[0].strings) {
+      joined += piece;
+    }
+    CHECK(joined == long_text);
+    CHECK(queries == 1);
+  }
+  SUBCASE("a server that answers FORMERR to EDNS is asked again without it, and gets no more EDNS")
+  {
+    std::mutex seen_mutex;
+    std::vector<bool> seen; // whether each query had EDNS, in the order they came
+    ScriptedServer server([&](const std::string& query) {
+      const bool edns = edns_payload(query).has_value();
+      {
+        const std::lock_guard lock(seen_mutex);
+        seen.push_back(edns);
+      }
+      if (edns) { // FORMERR without an OPT record, as a server that does not know EDNS answers
+        std::string reply = reply_with(query, 0, 0, "");
+        reply[3] = static_cast<char>(0x80 | 1);
+        return reply;
+      }
+      return reply_with(query, 1, 0, spf_answer);
+    });
+    auto resolver = resolver_for(server, std::chrono::milliseconds(2000));
+    std::vector<AnswerPtr> answers;
+    // Five at once, all written with EDNS before the first FORMERR comes back; then one more after.
+    for (int i = 0; i < 5; ++i) {
+      resolver->query("x.example", RRType::txt, [&answers](AnswerPtr a) { answers.push_back(std::move(a)); });
+    }
+    resolver->run();
+    resolver->query("x.example", RRType::txt, [&answers](AnswerPtr a) { answers.push_back(std::move(a)); });
+    resolver->run();
+    REQUIRE(answers.size() == 6);
+    for (const auto& answer : answers) {
+      CHECK(answer->status == Status::ok);
+      CHECK(answer->txt.size() == 1);
+    }
+    const std::lock_guard lock(seen_mutex);
+    CHECK(std::count(seen.begin(), seen.end(), true) == 5);  // the five first tries
+    CHECK(std::count(seen.begin(), seen.end(), false) == 6); // each again without, and the sixth at once without
+    CHECK(seen.back() == false);
   }
 }

@@ -49,8 +49,10 @@ struct CaresError
 /// Statuses: NXDOMAIN → `nxdomain`; NOERROR without records of the type → `nodata`; SERVFAIL → `servfail`;
 /// REFUSED → `refused`; no answer in the time and tries allowed → `timeout`; anything else (a malformed answer,
 /// connection refused, ...) → `error`. A name that cannot be asked (a label over 63 octets, over 253 octets, an
-/// empty label, a byte outside printable ASCII, a backslash) gives `error` without a query. Truncated UDP answers
-/// are asked again over TCP (c-ares does it). SERVFAIL and REFUSED are final (ARES_FLAG_NOCHECKRESP, as Node.js
+/// empty label, a byte outside printable ASCII, a backslash) gives `error` without a query. Queries offer EDNS
+/// (k_edns_udp_payload), so answers up to 1232 octets come over UDP; truncated UDP answers are asked again over TCP
+/// (c-ares does it). A server that answers FORMERR to a query with EDNS is asked again without, and the resolver
+/// sends it no more EDNS. SERVFAIL and REFUSED are final (ARES_FLAG_NOCHECKRESP, as Node.js
 /// does): c-ares 1.18 would otherwise try the next server and report "connection refused", losing the rcode; only
 /// timeouts move on to the next server. `Answer::server` names the configured server (or all of them, comma
 /// separated, when there are several: c-ares 1.18 does not say which one answered).
@@ -116,17 +118,25 @@ private:
   /// Pendings of finished queries, kept for new ones with their name's buffer: two allocations less per query.
   std::vector<std::unique_ptr<Pending>> m_spare;
   size_t m_in_flight = 0;
+  bool m_edns = true; ///< Whether new queries offer EDNS: until a server answers one with FORMERR.
   std::deque<std::pair<Callback, AnswerPtr>> m_done; ///< Answers to deliver from `run`.
 };
 
 /// Why `name` (normalized) cannot be asked in DNS, or empty when it can.
 std::string unaskable_name_reason(std::string_view name);
 
+/// The UDP payload size CaresResolver's queries offer with EDNS (RFC 6891): 1232 octets, the size DNS Flag Day 2020
+/// recommends (an answer that size fits an IPv6 packet on a 1280-octet link, so it is never fragmented). Without
+/// EDNS a server truncates every answer over 512 octets, and the query has to be asked again over TCP.
+inline constexpr uint16_t k_edns_udp_payload = 1232;
+
 /// Writes to `message` (replacing what it held) the DNS query that c-ares 1.18's ares_create_query makes for `name`
-/// (normalized, without escapes), class IN, `type` and query id `id`, with the options CaresResolver gives c-ares:
-/// recursion desired and no EDNS (ARES_FLAG_EDNS is not set). False, with `message` empty, when `name` cannot be
-/// written: an empty label, a label over 63 octets, or over 255 octets on the wire.
-bool write_query(std::string_view name, RRType type, uint16_t id, std::vector<unsigned char>& message);
+/// (normalized, without escapes), class IN, `type`, query id `id` and `edns_payload` (its max_udp_size): recursion
+/// desired and, unless `edns_payload` is 0, an OPT record offering that UDP payload size (EDNS version 0, no
+/// options, DO clear). False, with `message` empty, when `name` cannot be written: an empty label, a label over 63
+/// octets, or over 255 octets on the wire.
+bool write_query(std::string_view name, RRType type, uint16_t id, uint16_t edns_payload,
+                 std::vector<unsigned char>& message);
 
 /// Parses a server given as "IP", "IP:PORT" or "[IPv6]:PORT" into the address and port (53 when none);
 /// nullopt when it is not one of these.

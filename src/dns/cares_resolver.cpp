@@ -799,7 +799,10 @@ CaresResolver::create(const CaresOptions& options)
   // when none is left, reports ARES_ECONNREFUSED, losing the rcode.
   // EDNS: c-ares 1.18 takes a UDP answer up to ednspsz octets (not 512) as whole, and retries a query it sent with
   // EDNS without it when the server answers FORMERR. The queries themselves are written by write_query.
-  ares.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS;
+  // STAYOPEN: keep the sockets when no query is left in flight. Without it c-ares 1.18 closes them every time the
+  // last answer is in, and a list run opens a new UDP socket for each round of queries (271 sockets, socket +
+  // connect + close and a new receive buffer each, on the 10,000-domain benchmark). The query ids stay random.
+  ares.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS | ARES_FLAG_STAYOPEN;
   ares.ednspsz = k_edns_udp_payload;
   const int mask =
     ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;

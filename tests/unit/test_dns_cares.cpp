@@ -86,6 +86,14 @@ public:
 
   std::string address() const { return m_socket.address(); }
 
+  /// The source port of each query received so far, in order.
+  std::vector<uint16_t>
+  client_ports() const
+  {
+    const std::lock_guard lock(m_ports_mutex);
+    return m_ports;
+  }
+
 private:
   void
   serve()
@@ -105,6 +113,10 @@ private:
         continue;
       }
       query.resize(static_cast<size_t>(received));
+      {
+        const std::lock_guard lock(m_ports_mutex);
+        m_ports.push_back(ntohs(peer.sin_port));
+      }
       const std::string answer = m_reply(query);
       ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
     }
@@ -112,6 +124,8 @@ private:
 
   SilentServer m_socket;
   Reply m_reply;
+  mutable std::mutex m_ports_mutex;
+  std::vector<uint16_t> m_ports;
   std::atomic<bool> m_stop = false;
   std::thread m_thread; ///< Last: it starts once the members it uses are made.
 };
@@ -707,6 +721,26 @@ TEST_CASE("dns::CaresResolver rcodes and query ids")
       CHECK(answer->status == expected.status);
       CHECK(answer->detail == expected.detail);
     }
+  }
+  SUBCASE("one UDP socket serves round after round of queries")
+  {
+    // c-ares 1.18 closes its sockets whenever no query is left in flight unless ARES_FLAG_STAYOPEN is set; a list
+    // run then opened a socket (socket, connect, close, a new receive buffer) for every round of queries.
+    ScriptedServer server([&](const std::string& query) {
+      return reply_with(query, 1, 0,
+                        std::string(k_to_question) + std::string(k_txt_in_ttl_300) + std::string(k_spf_rdata));
+    });
+    auto resolver = resolver_for(server, std::chrono::milliseconds(2000));
+    for (int round = 0; round < 3; ++round) {
+      resolver->query(fmt::format("r{}.example", round), RRType::txt, [](AnswerPtr answer) {
+        CHECK(answer->status == Status::ok);
+      });
+      resolver->run(); // every query answered: none left in flight between rounds
+    }
+    const auto ports = server.client_ports();
+    REQUIRE(ports.size() == 3);
+    CHECK(ports[1] == ports[0]);
+    CHECK(ports[2] == ports[0]);
   }
   SUBCASE("300 queries, 128 in flight: every one answered, with ids drawn at random")
   {

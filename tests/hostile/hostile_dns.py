@@ -76,8 +76,10 @@ class Scenario:
             types = [t for t, _ in entries]
             for rdtype in set(types):
                 if types.count(rdtype) > 100:
-                    query = dns.message.make_query(name + '.', rdtype)
-                    answer(self, query.to_wire(), 'warm')
+                    # Both shapes of query: without EDNS, and with sendcheck's (EDNS, 1232-octet payload).
+                    for edns in ({}, {'use_edns': 0, 'payload': 1232}):
+                        query = dns.message.make_query(name + '.', rdtype, **edns)
+                        answer(self, query.to_wire(), 'warm')
 
     def rule(self, name, rdtype):
         return self.rules.get(f'{name}/{rdtype}'.lower(), self.rules.get(name, self.default))

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -338,5 +339,49 @@ TEST_CASE("cli::parse_domain_input: every rule, and which one speaks first")
     for (const auto& expected : table) {
       check_expected(expected);
     }
+  }
+}
+
+TEST_CASE("cli::parse_domain_input: the shortcut for plain host names agrees with the general path")
+{
+  // Inputs made mostly of the bytes the shortcut takes, with the edges it must send down the general path: empty
+  // and long labels, '-' at a label's edge, a trailing dot or two, one label, A-labels, upper case, and a few bytes
+  // it must not take (space, '@', ':', '/', non-ASCII).
+  const std::string common = "abcxyzABCXYZ0189-_..";
+  const std::string rare = " @:/\xC3\xA4\t*";
+  std::mt19937 random(20261130);
+  const auto agree = [](const std::string& input) {
+    CAPTURE(input);
+    const auto fast = parse_domain_input(input);
+    const auto general = sendcheck::cli::detail::parse_domain_input_general(input);
+    REQUIRE(fast.has_value() == general.has_value());
+    if (fast) {
+      CHECK(fast->ascii == general->ascii);
+      CHECK(fast->unicode == general->unicode);
+      CHECK(fast->note == general->note);
+    } else {
+      CHECK(fast.error() == general.error());
+    }
+  };
+  for (const std::string& input : { std::string("xn--mnchen-3ya.de"), std::string("XN--MNCHEN-3YA.DE"),
+                                    std::string("a.xn--p1ai"), std::string("example.ee.."), std::string("ee."),
+                                    std::string(".ee"), std::string("-a.ee"), std::string("a-.ee"),
+                                    std::string(63, 'a') + ".ee", std::string(64, 'a') + ".ee",
+                                    std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') +
+                                      "." + std::string(61, 'd'),
+                                    std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') +
+                                      "." + std::string(62, 'd') }) {
+    agree(input);
+  }
+  for (int i = 0; i < 20000; ++i) {
+    std::string input;
+    const size_t length = 1 + random() % (random() % 10 == 0 ? 300 : 24);
+    for (size_t at = 0; at < length; ++at) {
+      input += random() % 50 == 0 ? rare[random() % rare.size()] : common[random() % common.size()];
+    }
+    if (random() % 4 == 0) {
+      input += random() % 2 == 0 ? ".ee" : ".xn--p1ai";
+    }
+    agree(input);
   }
 }

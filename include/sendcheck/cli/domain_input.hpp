@@ -23,6 +23,12 @@ struct DomainInput
 /// over 253, characters not allowed in host names, and single-label names.
 util::Result<DomainInput, std::string> parse_domain_input(std::string_view input);
 
+namespace detail {
+/// `parse_domain_input` without its shortcut for plain host names (lower-cased and checked in one pass): the path
+/// every other input takes, and the one the shortcut must agree with (tests compare them).
+util::Result<DomainInput, std::string> parse_domain_input_general(std::string_view input);
+} // namespace detail
+
 /// A domain as written on a line of a domain file (`-f FILE`).
 struct DomainLine
 {

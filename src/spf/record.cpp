@@ -17,8 +17,11 @@ using util::is_digit;
 
 constexpr std::string_view k_version = "v=spf1";
 
-
-
+char
+lower(char c)
+{
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool
 all_digits(std::string_view text)
@@ -27,11 +30,15 @@ all_digits(std::string_view text)
 }
 
 /// Builds a ParseError for `term` (at `term_offset` in the record), pointing `at` bytes into the term.
-util::Unexpected<ParseError>
+ParseError
 term_error(std::string_view term, size_t term_offset, size_t at, std::string message)
 {
-  return util::unexpected(ParseError{term_offset + at, util::escape_for_display(term), std::move(message)});
+  return ParseError{term_offset + at, util::escape_for_display(term), std::move(message)};
 }
+
+/// What parsing one term gives: nothing when it parsed (into the Term the caller handed in), else the error. The
+/// term is parsed in place in the record's vector, not built and then moved there.
+using TermStatus = std::optional<ParseError>;
 
 struct MechanismName
 {
@@ -49,6 +56,70 @@ constexpr std::array<MechanismName, 8> k_mechanisms{{
   {"ip6", MechanismKind::ip6},
   {"exists", MechanismKind::exists},
 }};
+
+/// The mechanism named `name` (any case), or nullptr. Every term of every record comes here: the length and the first
+/// letter rule out nearly every name before a case-insensitive comparison (only ip4 and ip6 share both).
+const MechanismName*
+find_mechanism(std::string_view name)
+{
+  if (name.empty()) {
+    return nullptr;
+  }
+  const char first = lower(name[0]);
+  for (const auto& mechanism : k_mechanisms) {
+    if (mechanism.name.size() == name.size() && mechanism.name[0] == first && util::iequals(mechanism.name, name)) {
+      return &mechanism;
+    }
+  }
+  return nullptr;
+}
+
+/// Parses a dotted quad the way inet_pton does (four decimal octets of 0-255, no leading zeros) without the
+/// NUL-terminated copy that IpAddress::parse makes; nullopt for anything else, which then takes the general path.
+/// Most terms of most records are `ip4:` ones.
+std::optional<dns::IpAddress>
+parse_dotted_quad(std::string_view text)
+{
+  std::array<uint8_t, 4> octets{};
+  size_t i = 0;
+  for (size_t octet = 0; octet < octets.size(); ++octet) {
+    if (octet > 0) {
+      if (i >= text.size() || text[i] != '.') {
+        return std::nullopt;
+      }
+      ++i;
+    }
+    const size_t start = i;
+    unsigned value = 0;
+    while (i < text.size() && is_digit(text[i]) && i - start < 3) {
+      value = value * 10 + static_cast<unsigned>(text[i] - '0');
+      ++i;
+    }
+    if (i == start || value > 255 || (i - start > 1 && text[start] == '0')) {
+      return std::nullopt;
+    }
+    octets[octet] = static_cast<uint8_t>(value);
+  }
+  if (i != text.size()) {
+    return std::nullopt;
+  }
+  return dns::IpAddress::v4(octets);
+}
+
+/// What a byte of a record is to the term scanner: part of a term, the space between terms, a separator of a term
+/// ('=', ':' or '/'), or a byte no record may hold (a control byte, DEL, non-ASCII).
+enum class TermByte : uint8_t { plain, space, separator, refused };
+
+constexpr std::array<TermByte, 256> k_term_bytes = [] {
+  std::array<TermByte, 256> kinds{};
+  for (size_t byte = 0; byte < kinds.size(); ++byte) {
+    kinds[byte] = byte == ' '                                 ? TermByte::space
+                  : byte < 0x21 || byte > 0x7e                ? TermByte::refused
+                  : byte == '=' || byte == ':' || byte == '/' ? TermByte::separator
+                                                              : TermByte::plain;
+  }
+  return kinds;
+}();
 
 /// Checks the end of a domain-spec (RFC 7208 §7.1: `domain-end = ( "." toplabel [ "." ] ) / macro-expand`); returns
 /// an error message or empty.
@@ -115,9 +186,10 @@ parse_prefix(std::string_view digits, unsigned max)
   return value;
 }
 
-/// Parses a domain-spec written in `term` at `at`, for the mechanism or modifier `what`.
-util::Result<MacroString, ParseError>
-parse_domain_spec(std::string_view term, size_t term_offset, size_t at, std::string_view spec, std::string_view what)
+/// Parses a domain-spec written in `term` at `at`, for the mechanism or modifier `what`, into `result.domain_spec`.
+TermStatus
+parse_domain_spec(std::string_view term, size_t term_offset, size_t at, std::string_view spec, std::string_view what,
+                  Term& result)
 {
   if (spec.empty()) {
     return term_error(term, term_offset, at,
@@ -132,11 +204,13 @@ parse_domain_spec(std::string_view term, size_t term_offset, size_t at, std::str
     return term_error(term, term_offset, at,
                       fmt::format("'{}': {}", util::escape_for_display(term), problem));
   }
-  return std::move(*macro);
+  result.domain_spec = std::move(*macro);
+  return std::nullopt;
 }
 
-util::Result<Term, ParseError>
-parse_modifier(std::string_view term, size_t offset, size_t equals)
+/// Parses the modifier `term` (at `offset` in the record, its '=' at `equals`) into `result`.
+TermStatus
+parse_modifier(std::string_view term, size_t offset, size_t equals, Term& result)
 {
   const std::string_view name = term.substr(0, equals);
   const std::string_view value = term.substr(equals + 1);
@@ -156,20 +230,12 @@ parse_modifier(std::string_view term, size_t offset, size_t equals)
                                     shown()));
     }
   }
-  Term result;
   result.kind = TermKind::modifier;
   result.modifier_name = std::string(name);
-  result.text = std::string(term);
-  result.offset = offset;
-  if (util::iequals(name, "redirect") || util::iequals(name, "exp")) {
-    result.modifier = util::iequals(name, "redirect") ? ModifierKind::redirect : ModifierKind::exp;
-    const auto what = result.modifier == ModifierKind::redirect ? "redirect=" : "exp=";
-    auto spec = parse_domain_spec(term, offset, equals + 1, value, what);
-    if (!spec) {
-      return util::unexpected(std::move(spec.error()));
-    }
-    result.domain_spec = std::move(*spec);
-    return result;
+  const bool redirect = util::iequals(name, "redirect");
+  if (redirect || util::iequals(name, "exp")) {
+    result.modifier = redirect ? ModifierKind::redirect : ModifierKind::exp;
+    return parse_domain_spec(term, offset, equals + 1, value, redirect ? "redirect=" : "exp=", result);
   }
   result.modifier = ModifierKind::unknown;
   auto macro = parse_macro_string(value, MacroUse::explanation);
@@ -178,17 +244,16 @@ parse_modifier(std::string_view term, size_t offset, size_t equals)
                       fmt::format("'{}': {}", shown(), macro.error().message));
   }
   result.domain_spec = std::move(*macro);
-  return result;
+  return std::nullopt;
 }
 
-util::Result<Term, ParseError>
-parse_mechanism(std::string_view term, size_t offset)
+/// Parses the mechanism `term` (at `offset` in the record; its first ':' or '/' at `name_end`, or its end) into
+/// `result`.
+TermStatus
+parse_mechanism(std::string_view term, size_t offset, size_t name_end, Term& result)
 {
   const auto shown = [term] { return util::escape_for_display(term); }; // only for errors: most terms have none
-  Term result;
   result.kind = TermKind::mechanism;
-  result.text = std::string(term);
-  result.offset = offset;
 
   size_t at = 0;
   switch (term[0]) {
@@ -211,11 +276,9 @@ parse_mechanism(std::string_view term, size_t offset)
     result.qualifier_source = QualifierSource::written;
     at = 1;
   }
-  const size_t name_end = std::min(term.find_first_of(":/", at), term.size());
   const std::string_view name = term.substr(at, name_end - at);
-  const auto known = std::find_if(k_mechanisms.begin(), k_mechanisms.end(),
-                                  [&](const MechanismName& m) { return util::iequals(m.name, name); });
-  if (known == k_mechanisms.end()) {
+  const MechanismName* const known = find_mechanism(name);
+  if (known == nullptr) {
     if (util::iequals(name, "redirect") || util::iequals(name, "exp")) {
       return term_error(term, offset, at,
                         fmt::format("'{}': {} is a modifier and is written with '=': {}=domain", shown(),
@@ -237,7 +300,7 @@ parse_mechanism(std::string_view term, size_t offset)
     if (!rest.empty()) {
       return term_error(term, offset, rest_at, fmt::format("'{}': 'all' takes no argument", shown()));
     }
-    return result;
+    return std::nullopt;
 
   case MechanismKind::include:
   case MechanismKind::exists: {
@@ -251,27 +314,17 @@ parse_mechanism(std::string_view term, size_t offset)
       return term_error(term, offset, rest_at + 1 + slash,
                         fmt::format("'{}': '{}' takes no prefix length", shown(), mech));
     }
-    auto parsed = parse_domain_spec(term, offset, rest_at + 1, spec, mech);
-    if (!parsed) {
-      return util::unexpected(std::move(parsed.error()));
-    }
-    result.domain_spec = std::move(*parsed);
-    return result;
+    return parse_domain_spec(term, offset, rest_at + 1, spec, mech, result);
   }
 
   case MechanismKind::ptr: {
     if (rest.empty()) {
-      return result;
+      return std::nullopt;
     }
     if (rest[0] != ':') {
       return term_error(term, offset, rest_at, fmt::format("'{}': 'ptr' takes no prefix length", shown()));
     }
-    auto parsed = parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech);
-    if (!parsed) {
-      return util::unexpected(std::move(parsed.error()));
-    }
-    result.domain_spec = std::move(*parsed);
-    return result;
+    return parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech, result);
   }
 
   case MechanismKind::a:
@@ -319,18 +372,13 @@ parse_mechanism(std::string_view term, size_t offset)
       result.cidr6 = *value;
     }
     if (rest.empty()) {
-      return result;
+      return std::nullopt;
     }
     if (rest[0] != ':') {
       return term_error(term, offset, rest_at,
                         fmt::format("'{}': expected ':domain', '/prefix' or '//prefix' after '{}'", shown(), mech));
     }
-    auto parsed = parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech);
-    if (!parsed) {
-      return util::unexpected(std::move(parsed.error()));
-    }
-    result.domain_spec = std::move(*parsed);
-    return result;
+    return parse_domain_spec(term, offset, rest_at + 1, rest.substr(1), mech, result);
   }
 
   case MechanismKind::ip4:
@@ -345,7 +393,10 @@ parse_mechanism(std::string_view term, size_t offset)
     const std::string_view value = rest.substr(1);
     const size_t slash = value.find('/');
     const std::string_view network = value.substr(0, slash);
-    const auto address = dns::IpAddress::parse(network);
+    auto address = v4 ? parse_dotted_quad(network) : std::nullopt;
+    if (!address) {
+      address = dns::IpAddress::parse(network);
+    }
     if (!address || address->is_v4() != v4 || (v4 && network.find(':') != std::string_view::npos)) {
       return term_error(term, offset, rest_at + 1,
                         fmt::format("'{}': '{}' is not a valid {} address", shown(),
@@ -361,10 +412,10 @@ parse_mechanism(std::string_view term, size_t offset)
       }
       (v4 ? result.cidr4 : result.cidr6) = *value_prefix;
     }
-    return result;
+    return std::nullopt;
   }
   }
-  return result;
+  return std::nullopt;
 }
 
 } // namespace
@@ -547,41 +598,55 @@ parse_record(std::string_view text)
       ++pos;
       continue;
     }
-    const size_t end = std::min(text.find(' ', pos), text.size());
-    const std::string_view term = text.substr(pos, end - pos);
-    for (size_t i = 0; i < term.size(); ++i) {
-      const auto byte = static_cast<unsigned char>(term[i]);
-      if (byte < 0x21 || byte > 0x7e) {
+    // One pass over the term's bytes finds its end, a byte no record may hold, and its first '=', ':' or '/'.
+    size_t end = pos;
+    size_t separator = std::string_view::npos;
+    for (; end < text.size(); ++end) {
+      const TermByte kind = k_term_bytes[static_cast<unsigned char>(text[end])];
+      if (kind == TermByte::plain) {
+        continue;
+      }
+      if (kind == TermByte::space) {
+        break;
+      }
+      if (kind == TermByte::refused) {
+        const std::string_view term = text.substr(pos, std::min(text.find(' ', end), text.size()) - pos);
+        const size_t i = end - pos;
+        const auto byte = static_cast<unsigned char>(term[i]);
         const bool control = byte < 0x20 || byte == 0x7f;
-        return term_error(
+        return util::unexpected(term_error(
           term, pos, i,
           fmt::format("'{}' contains {} {} at position {}; an SPF record may only hold visible ASCII characters and "
                       "terms are separated by spaces",
                       util::escape_for_display(term), control ? "the control character" : "the non-ASCII byte",
-                      util::escape_for_display(term.substr(i, 1)), pos + i));
+                      util::escape_for_display(term.substr(i, 1)), pos + i)));
+      }
+      if (separator == std::string_view::npos) {
+        separator = end - pos;
       }
     }
-    const size_t separator = term.find_first_of("=:/");
-    util::Result<Term, ParseError> parsed = (separator != std::string_view::npos && term[separator] == '=')
-                                              ? parse_modifier(term, pos, separator)
-                                              : parse_mechanism(term, pos);
-    if (!parsed) {
-      return util::unexpected(std::move(parsed.error()));
+    const std::string_view term = text.substr(pos, end - pos);
+    Term& parsed = record.terms.emplace_back();
+    parsed.text = std::string(term);
+    parsed.offset = pos;
+    const bool modifier = separator != std::string_view::npos && term[separator] == '=';
+    if (auto error = modifier ? parse_modifier(term, pos, separator, parsed)
+                              : parse_mechanism(term, pos, std::min(separator, term.size()), parsed)) {
+      return util::unexpected(std::move(*error));
     }
-    if (parsed->kind == TermKind::modifier) {
-      if (parsed->modifier == ModifierKind::redirect) {
+    if (parsed.kind == TermKind::modifier) {
+      if (parsed.modifier == ModifierKind::redirect) {
         if (seen_redirect) {
-          return term_error(term, pos, 0, "duplicate redirect= modifier: a record may have only one");
+          return util::unexpected(term_error(term, pos, 0, "duplicate redirect= modifier: a record may have only one"));
         }
         seen_redirect = true;
-      } else if (parsed->modifier == ModifierKind::exp) {
+      } else if (parsed.modifier == ModifierKind::exp) {
         if (seen_exp) {
-          return term_error(term, pos, 0, "duplicate exp= modifier: a record may have only one");
+          return util::unexpected(term_error(term, pos, 0, "duplicate exp= modifier: a record may have only one"));
         }
         seen_exp = true;
       }
     }
-    record.terms.push_back(std::move(*parsed));
     pos = end;
   }
   return record;

@@ -1,7 +1,11 @@
 #include <sendcheck/spf/record.hpp>
+#include <sendcheck/util/strings.hpp>
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,6 +147,125 @@ TEST_CASE("spf::parse_record")
     CHECK(error.offset == 0);
     CHECK(error.message == "an SPF record must start with 'v=spf1' followed by a space");
   }
+}
+
+TEST_CASE("spf::parse_record: ip4 networks are read as inet_pton reads them, on random and mutated addresses")
+{
+  // The parser reads plain dotted quads itself and leaves the rest to IpAddress::parse; both must give one answer.
+  std::mt19937 random(20261130);
+  const std::string_view alphabet = "0123456789.";
+  const std::array<std::string_view, 12> seeds{"0.0.0.0", "255.255.255.255", "192.0.2.1", "10.0.0.255", "1.2.3.4",
+                                               "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1..2.3", "00.0.0.0",
+                                               "199.249.250.251"};
+  for (int round = 0; round < 20000; ++round) {
+    std::string address(seeds[random() % seeds.size()]);
+    const int edits = static_cast<int>(random() % 3);
+    for (int edit = 0; edit < edits; ++edit) {
+      const size_t at = random() % (address.size() + 1);
+      const char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+      case 0:
+        address.insert(at, 1, c);
+        break;
+      case 1:
+        if (at < address.size()) {
+          address.erase(at, 1);
+        }
+        break;
+      default:
+        if (at < address.size()) {
+          address[at] = c;
+        }
+        break;
+      }
+    }
+    CAPTURE(address);
+    const auto expected = dns::IpAddress::parse(address);
+    const auto parsed = spf::parse_record("v=spf1 ip4:" + address);
+    REQUIRE(parsed.has_value() == (expected && expected->is_v4()));
+    if (parsed) {
+      CHECK(*parsed->terms[0].network == *expected);
+    } else {
+      CHECK(parsed.error().message == "'ip4:" + address + "': '" + address + "' is not a valid IPv4 address");
+    }
+  }
+}
+
+TEST_CASE("spf::parse_record: mechanism names are found in any case, and only whole names")
+{
+  // The reference: each kind's name as to_string gives it, compared case-insensitively.
+  std::vector<std::pair<std::string_view, MechanismKind>> names_of_kinds;
+  for (const auto kind : {MechanismKind::all, MechanismKind::include, MechanismKind::a, MechanismKind::mx,
+                          MechanismKind::ptr, MechanismKind::ip4, MechanismKind::ip6, MechanismKind::exists}) {
+    names_of_kinds.emplace_back(spf::to_string(kind), kind);
+  }
+  std::vector<std::string> names;
+  // Every name of one to three letters over the letters of the short names (and digits), in both cases.
+  const std::string_view letters = "aAlLmMxXpPtTrRiI46";
+  for (const char a : letters) {
+    names.emplace_back(1, a);
+    for (const char b : letters) {
+      names.push_back(std::string{a, b});
+      for (const char c : letters) {
+        names.push_back(std::string{a, b, c});
+      }
+    }
+  }
+  for (const std::string_view name : {"INCLUDE", "Include", "includ", "includes", "EXISTS", "exist", "existz",
+                                      "inclusion", "ip", "ip46", "alll", "mxx"}) {
+    names.emplace_back(name);
+  }
+  for (const auto& name : names) {
+    CAPTURE(name);
+    const auto known = std::find_if(names_of_kinds.begin(), names_of_kinds.end(),
+                                    [&](const auto& entry) { return util::iequals(entry.first, name); });
+    // A form every mechanism accepts after its name: "all" takes nothing, so its bare name; the others a domain.
+    const bool bare = known == names_of_kinds.end() || known->second == MechanismKind::all;
+    const std::string term = bare ? name : name + (known->second == MechanismKind::ip4   ? ":192.0.2.1"
+                                                   : known->second == MechanismKind::ip6 ? ":2001:db8::1"
+                                                                                         : ":example.com");
+    const auto parsed = spf::parse_record("v=spf1 -" + term);
+    if (known == names_of_kinds.end()) {
+      REQUIRE_FALSE(parsed);
+      CHECK(parsed.error().message == "unknown mechanism '" + name + "'");
+      CHECK(parsed.error().offset == 8);
+      continue;
+    }
+    REQUIRE(parsed);
+    CHECK(parsed->terms[0].mechanism == known->second);
+    CHECK(parsed->terms[0].qualifier == Qualifier::fail);
+  }
+}
+
+TEST_CASE("spf::parse_record: every byte outside visible ASCII is refused where it stands, and '=' ':' '/' split")
+{
+  for (unsigned byte = 0; byte < 256; ++byte) {
+    CAPTURE(byte);
+    for (const size_t at : {0, 3, 12}) {
+      std::string term = "mx:a.example.com";
+      term[at] = static_cast<char>(byte);
+      const auto parsed = spf::parse_record("v=spf1 ip4:192.0.2.1 " + term + " -all");
+      if (byte == ' ' || (byte >= 0x21 && byte <= 0x7e)) {
+        // Not refused by the scan (the term may still be invalid for other reasons).
+        CHECK((parsed || parsed.error().message.find("visible ASCII") == std::string::npos));
+        continue;
+      }
+      REQUIRE_FALSE(parsed);
+      CHECK(parsed.error().offset == 21 + at);
+      CHECK(parsed.error().term == util::escape_for_display(term));
+      const bool control = byte < 0x20 || byte == 0x7f;
+      CHECK(parsed.error().message.find(control ? "contains the control character" : "contains the non-ASCII byte")
+            != std::string::npos);
+    }
+  }
+  // The first separator decides between a modifier and a mechanism.
+  CHECK(spf::parse_record("v=spf1 a:foo=bar.example.com")->terms[0].kind == TermKind::mechanism);
+  const auto mechanism = spf::parse_record("v=spf1 a:b=c.example.com/24");
+  REQUIRE(mechanism);
+  CHECK(mechanism->terms[0].domain_spec->text == "b=c.example.com");
+  CHECK(mechanism->terms[0].cidr4 == 24u);
+  CHECK(spf::parse_record("v=spf1 foo=a:b/c")->terms[0].kind == TermKind::modifier);
+  CHECK(spf::parse_record("v=spf1 foo=a:b/c")->terms[0].domain_spec->text == "a:b/c");
 }
 
 TEST_CASE("spf::to_string")

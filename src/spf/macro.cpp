@@ -177,6 +177,18 @@ ends_with_domain(std::string_view name, std::string_view domain)
   return name.size() == domain.size() || name[name.size() - domain.size() - 1] == '.';
 }
 
+/// Makes the expansion of a domain-spec a target name: drops one trailing dot and truncates (RFC 7208 §7.3).
+void
+finish_domain(std::string& name)
+{
+  if (!name.empty() && name.back() == '.') {
+    name.pop_back();
+  }
+  if (name.size() > k_max_domain_length) {
+    name = truncate_domain(std::move(name));
+  }
+}
+
 } // namespace
 
 bool
@@ -334,7 +346,9 @@ parse_macro_string(std::string_view text, MacroUse use)
     i = close + 1;
   }
   if (use == MacroUse::domain_spec && !result.has_macros()) {
-    std::string name = expand(result, MacroContext{}, use);
+    // What `expand` gives, without building a context: the literals of a string without macros are one token.
+    std::string name = result.tokens.empty() ? std::string() : result.tokens.front().literal;
+    finish_domain(name);
     const bool queryable = is_queryable(name);
     result.fixed_target = FixedTarget{std::move(name), queryable};
   }
@@ -372,10 +386,7 @@ expand(const MacroString& macro, const MacroContext& context, MacroUse use)
     }
   }
   if (use == MacroUse::domain_spec) {
-    if (!out.empty() && out.back() == '.') {
-      out.pop_back();
-    }
-    out = truncate_domain(std::move(out));
+    finish_domain(out);
   }
   return out;
 }

@@ -555,7 +555,16 @@ Record::dns_term_count() const
 bool
 is_spf_record(std::string_view txt)
 {
-  return util::istarts_with(txt, k_version) && (txt.size() == k_version.size() || txt[k_version.size()] == ' ');
+  // Byte by byte, folding case: most TXT records beside an SPF record differ from `v=spf1` in the first byte.
+  if (txt.size() < k_version.size() || (txt.size() > k_version.size() && txt[k_version.size()] != ' ')) {
+    return false;
+  }
+  for (size_t i = 0; i < k_version.size(); ++i) {
+    if (lower(txt[i]) != k_version[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool

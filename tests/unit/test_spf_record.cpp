@@ -291,6 +291,22 @@ TEST_CASE("spf::is_spf_record")
   CHECK_FALSE(spf::is_spf_record(" v=spf1 -all"));
   CHECK_FALSE(spf::is_spf_record("spf2.0/pra -all"));
   CHECK_FALSE(spf::is_spf_record(""));
+  SUBCASE("any one byte changed: only a change of case keeps it a record")
+  {
+    for (size_t at = 0; at < 8; ++at) {
+      for (unsigned byte = 0; byte < 256; ++byte) {
+        std::string text = "v=spf1 a";
+        const char original = text[at];
+        text[at] = static_cast<char>(byte);
+        CAPTURE(text);
+        const bool same_letter = util::to_lower(std::string(1, text[at])) == std::string(1, original);
+        CHECK(spf::is_spf_record(text) == (at >= 7 || (at == 6 ? byte == ' ' : same_letter)));
+        // The text cut just after the changed byte.
+        const bool cut_is_record = at == 5 ? byte == '1' : at == 6 ? byte == ' ' : at == 7;
+        CHECK(spf::is_spf_record(std::string_view(text).substr(0, at + 1)) == cut_is_record);
+      }
+    }
+  }
 }
 
 TEST_CASE("spf::is_spf_record of a TXT record: the joined text decides, wherever the strings are split")

@@ -67,7 +67,9 @@ find_mechanism(std::string_view name)
   }
   const char first = lower(name[0]);
   for (const auto& mechanism : k_mechanisms) {
-    if (mechanism.name.size() == name.size() && mechanism.name[0] == first && util::iequals(mechanism.name, name)) {
+    if (mechanism.name.size() == name.size() && mechanism.name[0] == first
+        && std::equal(name.begin() + 1, name.end(), mechanism.name.begin() + 1,
+                      [](char a, char b) { return lower(a) == b; })) {
       return &mechanism;
     }
   }
@@ -555,16 +557,18 @@ Record::dns_term_count() const
 bool
 is_spf_record(std::string_view txt)
 {
-  // Byte by byte, folding case: most TXT records beside an SPF record differ from `v=spf1` in the first byte.
   if (txt.size() < k_version.size() || (txt.size() > k_version.size() && txt[k_version.size()] != ' ')) {
     return false;
   }
+  // Case is folded by setting bit 0x20 of the bytes where `v=spf1` has a letter: only 'V' and 'v' then give 'v', and
+  // so on. Every TXT answer's records come here.
+  constexpr std::array<char, 6> k_fold{0x20, 0, 0x20, 0x20, 0x20, 0};
+  static_assert(k_fold.size() == k_version.size());
+  char differs = 0;
   for (size_t i = 0; i < k_version.size(); ++i) {
-    if (lower(txt[i]) != k_version[i]) {
-      return false;
-    }
+    differs |= static_cast<char>((txt[i] | k_fold[i]) ^ k_version[i]);
   }
-  return true;
+  return differs == 0;
 }
 
 bool

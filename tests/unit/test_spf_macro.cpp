@@ -219,6 +219,74 @@ TEST_CASE("spf::parse_macro_string")
   }
 }
 
+TEST_CASE("spf::is_queryable: the block-wise check agrees with label-by-label splitting on random names")
+{
+  // The reference: split at each dot and check every label, then every byte.
+  const auto reference = [](std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+      name.remove_suffix(1);
+    }
+    if (name.empty() || name.size() > 253) {
+      return false;
+    }
+    for (const char c : name) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 || byte >= 0x7f || byte == '\\') {
+        return false;
+      }
+    }
+    for (size_t start = 0;;) {
+      const size_t dot = name.find('.', start);
+      const size_t length = (dot == std::string_view::npos ? name.size() : dot) - start;
+      if (length == 0 || length > 63) {
+        return false;
+      }
+      if (dot == std::string_view::npos) {
+        return true;
+      }
+      start = dot + 1;
+    }
+  };
+  CHECK(spf::is_queryable("mx5.mailhost.bench.test"));
+  CHECK(spf::is_queryable(std::string(63, 'a') + ".example.com."));
+  CHECK_FALSE(spf::is_queryable(std::string(64, 'a') + ".example.com"));
+  CHECK_FALSE(spf::is_queryable("a.example.com.."));
+  CHECK_FALSE(spf::is_queryable(".example.com"));
+  CHECK_FALSE(spf::is_queryable("."));
+  CHECK(spf::is_queryable("a b%.example")); // what a resolver can ask, even if no host is named so
+
+  std::mt19937 random(20261130);
+  for (int round = 0; round < 50000; ++round) {
+    std::string name;
+    const size_t labels = 1 + random() % 8;
+    for (size_t i = 0; i < labels; ++i) {
+      // Label lengths around the limit of 63 and around the 16-byte blocks, and now and then an empty one.
+      const std::array<size_t, 10> lengths{0, 1, 3, 7, 15, 16, 17, 62, 63, 64};
+      const size_t length = random() % 3 == 0 ? lengths[random() % lengths.size()] : 1 + random() % 20;
+      for (size_t j = 0; j < length; ++j) {
+        name += static_cast<char>('a' + random() % 26);
+      }
+      if (i + 1 < labels) {
+        name += '.';
+      }
+    }
+    if (random() % 4 == 0) {
+      name += '.';
+    }
+    if (random() % 3 == 0 && !name.empty()) {
+      name[random() % name.size()] = static_cast<char>(random() % 256); // any byte, at any place
+    }
+    if (random() % 20 == 0) {
+      name = std::string(249 + random() % 8, 'x'); // around the limit of 253, labels too long
+      for (size_t at = 40; at < name.size(); at += 50) {
+        name[at] = '.';
+      }
+    }
+    CAPTURE(name);
+    CHECK(spf::is_queryable(name) == reference(name));
+  }
+}
+
 TEST_CASE("spf::validated_ptr_name")
 {
   dns::ZoneResolver zone;

@@ -175,11 +175,14 @@ check_domain_end(const MacroString& spec, std::string_view mechanism)
 std::optional<unsigned>
 parse_prefix(std::string_view digits, unsigned max)
 {
-  if (!all_digits(digits) || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) {
+  if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) {
     return std::nullopt;
   }
   unsigned value = 0;
   for (const char c : digits) {
+    if (!is_digit(c)) {
+      return std::nullopt;
+    }
     value = value * 10 + static_cast<unsigned>(c - '0');
   }
   if (value > max) {
@@ -604,8 +607,12 @@ parse_record(std::string_view text)
   bool seen_exp = false;
   size_t pos = k_version.size();
   // One allocation for the terms (at most one per space): growing the vector would move every Term (strings, a
-  // macro-string) at each step.
-  record.terms.reserve(static_cast<size_t>(std::count(text.begin() + static_cast<ptrdiff_t>(pos), text.end(), ' ')));
+  // macro-string) at each step. The spaces are found with memchr rather than by looking at every byte.
+  size_t spaces = 0;
+  for (size_t space = text.find(' ', pos); space != std::string_view::npos; space = text.find(' ', space + 1)) {
+    ++spaces;
+  }
+  record.terms.reserve(spaces);
   while (pos < text.size()) {
     if (text[pos] == ' ') {
       ++pos;

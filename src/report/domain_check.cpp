@@ -429,12 +429,8 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
     const auto& ip = listed_bulk ? profile.bulk_ips[i - ordinary.size()] : ordinary[i];
     // An address on both lists sends ordinary mail.
     const bool bulk = listed_bulk && std::find(ordinary.begin(), ordinary.end(), ip) == ordinary.end();
-    // Filled in place: an IpResult built first and then pushed would move its evaluation twice, and emplace_back with
-    // the members as arguments needs parenthesized aggregate initialization, which clang 14 (the fuzz build) lacks.
-    IpResult& entry = report.ips.emplace_back();
-    entry.ip = ip;
-    entry.role = bulk ? IpRole::bulk : IpRole::ordinary;
-    entry.evaluation = std::move(evaluations[i]);
+    // Built in place: the evaluation is moved once, straight into the vector (not assigned over a default one).
+    report.ips.emplace_back(ip, bulk ? IpRole::bulk : IpRole::ordinary, std::move(evaluations[i]));
   }
 
   spf::LintOptions lint_options;

@@ -31,6 +31,14 @@ std::string_view to_string(IpRole role);
 /// The SPF result of one of the sender's addresses.
 struct IpResult
 {
+  IpResult() = default;
+  /// Takes `result` over: `emplace_back(ip, role, std::move(result))` then moves it once, into place (clang
+  /// 14, the fuzz build, lacks the parenthesized aggregate initialization that would do it without a constructor).
+  IpResult(const dns::IpAddress& address, IpRole address_role, spf::Evaluation&& result)
+    : ip(address), role(address_role), evaluation(std::move(result))
+  {
+  }
+
   dns::IpAddress ip;
   IpRole role = IpRole::ordinary;
   spf::Evaluation evaluation;

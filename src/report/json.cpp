@@ -524,10 +524,11 @@ public:
   void strings_field(const Key& name, const std::vector<std::string>& values);
 
 private:
-  /// Makes room for `bytes` more bytes at `m_next`.
-  void room(size_t bytes);
+  /// Makes room for `bytes` more bytes at `m_next`. Inlined: it comes before nearly every token (about 150 a domain),
+  /// and the test is a few instructions where a call cost twice that.
+  [[gnu::always_inline]] inline void room(size_t bytes);
   /// `room` when there is not enough: grows `m_buffer`.
-  void grow(size_t bytes);
+  [[gnu::noinline]] void grow(size_t bytes);
   /// Copies `text` (room must have been made).
   void put(std::string_view text);
   /// The most bytes `begin_value` writes.
@@ -609,7 +610,7 @@ JsonWriter::~JsonWriter()
   }
 }
 
-void
+inline void
 JsonWriter::room(size_t bytes)
 {
   if (static_cast<size_t>(m_end - m_next) < bytes) {

@@ -3,6 +3,10 @@
 #include "concat.hpp"
 
 #include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace sendcheck::report {
 
@@ -64,6 +68,149 @@ policy_words(const DomainReport& domain)
   return {"DMARC says '", dmarc::to_string(*report.policy), "'"};
 }
 
+/// What a stream's reason is made of besides the sender's name (which the memo below compares apart). Every value
+/// any of the sentences reads is here, so that equal keys give equal sentences.
+struct ReasonKey
+{
+  IpRole role = IpRole::ordinary;
+  Delivery outcome = Delivery::unknown;
+  unsigned passing = 0;
+  unsigned total = 0;
+  spf::SpfResult worst_result = spf::SpfResult::pass;
+  bool dmarc_unknown = false;
+  std::array<std::string_view, 3> dmarc_words; ///< `policy_words`: literals and policy names.
+
+  bool operator==(const ReasonKey&) const = default;
+};
+
+/// One sentence: why the stream of `key` has its outcome.
+std::string
+make_reason(const ReasonKey& key, std::string_view sender)
+{
+  const std::string_view what = key.role == IpRole::ordinary ? "Ordinary mail" : "Bulk mail";
+  if (key.outcome == Delivery::delivered) {
+    return key.passing == key.total
+             ? concat({what, ": all ", Decimal(key.total), " of ", sender, "'s addresses pass SPF."})
+             : concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total),
+                       " addresses pass SPF; the rest are saved by the domain's own DKIM signature."});
+  }
+  if (key.outcome == Delivery::unknown) {
+    return concat({what, ": DNS did not answer (", key.dmarc_unknown ? "DMARC lookup" : "SPF lookup",
+                   "), so the outcome is unknown."});
+  }
+  return concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total), " addresses pass SPF (the worst gets '",
+                 spf::to_string(key.worst_result), "') and ", key.dmarc_words[0], key.dmarc_words[1],
+                 key.dmarc_words[2], "."});
+}
+
+/// `make_reason(key, sender)`, remembered per thread: a reason names no domain, and a few combinations of counts and
+/// results come back domain after domain, so most streams copy a sentence instead of assembling a dozen pieces. The
+/// reference is valid until the next call.
+const std::string&
+stream_reason(const ReasonKey& key, const std::string& sender)
+{
+  struct Entry
+  {
+    ReasonKey key;
+    std::string sender;
+    std::string reason;
+  };
+  constexpr size_t k_capacity = 64;
+  thread_local std::vector<Entry> memo;
+  for (const auto& entry : memo) {
+    if (entry.key == key && entry.sender == sender) {
+      return entry.reason;
+    }
+  }
+  if (memo.size() >= k_capacity) {
+    memo.clear();
+  }
+  memo.push_back({key, sender, make_reason(key, sender)});
+  return memo.back().reason;
+}
+
+/// The words around the domain in the sentences that name the sender and the domain.
+struct SenderWords
+{
+  std::string name;            ///< The sender's name, and
+  std::string reply_to_sender; ///< its Reply-To sender mode's address, that the words below were made for.
+  std::string fix_head;        ///< "Authorize <sender> in SPF: 'sendcheck --suggest "
+  std::string fix_tail;        ///< "' prints the record to publish. If you cannot change DNS, switch <sender> ..."
+  std::string summary_head;    ///< "<sender>'s mail as "
+};
+
+/// The words for `profile`, remembered per thread (a run checks every domain for one sender): the sentences are then
+/// put together from three pieces instead of a dozen.
+const SenderWords&
+sender_words(const SenderProfile& profile)
+{
+  thread_local std::optional<SenderWords> words;
+  if (!words || words->name != profile.name || words->reply_to_sender != profile.reply_to_sender) {
+    words = SenderWords{profile.name, profile.reply_to_sender,
+                        concat({"Authorize ", profile.name, " in SPF: 'sendcheck --suggest "}),
+                        concat({"' prints the record to publish. If you cannot change DNS, switch ", profile.name,
+                                " to the \"", profile.name, "-Reply-To\" sender mode (From: ",
+                                profile.reply_to_sender, ", Reply-To: your address)."}),
+                        concat({profile.name, "'s mail as "})};
+  }
+  return *words;
+}
+
+/// How the summary says what happens to a stream's mail.
+std::string_view
+phrase(Delivery delivery)
+{
+  switch (delivery) {
+  case Delivery::delivered:
+    return "delivered";
+  case Delivery::spam:
+    return "likely to land in spam";
+  case Delivery::rejected:
+    return "rejected";
+  case Delivery::unknown:
+    return "unknown (DNS did not answer)";
+  }
+  return "?";
+}
+
+/// The end of the summary after the domain: ": ordinary mail: <phrase>; bulk mail: <phrase>."
+std::string
+make_summary_tail(const std::vector<StreamVerdict>& streams)
+{
+  std::string out = ": ";
+  for (const auto& stream : streams) {
+    detail::append(out, {&stream == &streams.front() ? "" : "; ", stream.role == IpRole::ordinary ? "ordinary" : "bulk",
+                         " mail: ", phrase(stream.outcome)});
+  }
+  out += '.';
+  return out;
+}
+
+/// `make_summary_tail(streams)`, remembered per thread for every list of up to two streams (the verdict makes one
+/// per role), by their roles and outcomes; the reference is valid until the next call.
+const std::string&
+summary_tail(const std::vector<StreamVerdict>& streams)
+{
+  // The index: the count in two bits, then each stream's role (one bit) and outcome (two bits).
+  constexpr size_t k_bits_per_stream = 3;
+  thread_local std::array<std::string, size_t{1} << (2 + 2 * k_bits_per_stream)> tails;
+  if (streams.size() > 2) {
+    thread_local std::string other;
+    other = make_summary_tail(streams);
+    return other;
+  }
+  size_t index = streams.size();
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const auto bits = static_cast<size_t>(streams[i].role) << 2 | static_cast<size_t>(streams[i].outcome);
+    index |= bits << (2 + k_bits_per_stream * i);
+  }
+  std::string& tail = tails[index];
+  if (tail.empty()) { // a tail is never empty: it ends with '.'
+    tail = make_summary_tail(streams);
+  }
+  return tail;
+}
+
 } // namespace
 
 Verdict
@@ -108,29 +255,17 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
       continue;
     }
 
-    const std::string_view what = role == IpRole::ordinary ? "Ordinary mail" : "Bulk mail";
-    if (stream.outcome == Delivery::delivered) {
-      stream.reason = stream.passing == stream.total
-                        ? concat({what, ": all ", Decimal(stream.total), " of ", profile.name,
-                                  "'s addresses pass SPF."})
-                        : concat({what, ": ", Decimal(stream.passing), " of ", Decimal(stream.total),
-                                  " addresses pass SPF; the rest are saved by the domain's own DKIM signature."});
-    } else if (stream.outcome == Delivery::unknown) {
-      stream.reason = concat({what, ": DNS did not answer (", dmarc_unknown ? "DMARC lookup" : "SPF lookup",
-                              "), so the outcome is unknown."});
+    stream.reason = stream_reason({role, stream.outcome, stream.passing, stream.total, worst_result, dmarc_unknown,
+                                   policy_words(report)},
+                                  profile.name);
+    if (stream.outcome == Delivery::unknown) {
       stream.fix = "Check that the domain's DNS servers answer, then run the check again.";
-    } else {
-      const auto dmarc_words = policy_words(report);
-      stream.reason = concat({what, ": ", Decimal(stream.passing), " of ", Decimal(stream.total),
-                              " addresses pass SPF (the worst gets '", spf::to_string(worst_result), "') and ",
-                              dmarc_words[0], dmarc_words[1], dmarc_words[2], "."});
+    } else if (stream.outcome != Delivery::delivered) {
       if (authorize_fix) {
         stream.fix = *authorize_fix;
       } else {
-        stream.fix = concat({"Authorize ", profile.name, " in SPF: 'sendcheck --suggest ", report.domain,
-                             "' prints the record to publish. If you cannot change DNS, switch ", profile.name,
-                             " to the \"", profile.name, "-Reply-To\" sender mode (From: ", profile.reply_to_sender,
-                             ", Reply-To: your address)."});
+        const auto& words = sender_words(profile);
+        stream.fix = concat({words.fix_head, report.domain, words.fix_tail});
       }
     }
     verdict.streams.push_back(std::move(stream));
@@ -147,29 +282,8 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
     }
   }
 
-  auto phrase = [](Delivery delivery) -> std::string_view {
-    switch (delivery) {
-    case Delivery::delivered:
-      return "delivered";
-    case Delivery::spam:
-      return "likely to land in spam";
-    case Delivery::rejected:
-      return "rejected";
-    case Delivery::unknown:
-      return "unknown (DNS did not answer)";
-    }
-    return "?";
-  };
   // "<sender>'s mail as <domain>: ordinary mail: <phrase>; bulk mail: <phrase>."
-  std::string& summary = verdict.summary;
-  summary.reserve(profile.name.size() + report.domain.size() + 100); // the words around them take at most 98
-  detail::append(summary, {profile.name, "'s mail as ", report.domain, ": "});
-  for (const auto& stream : verdict.streams) {
-    detail::append(summary, {&stream == &verdict.streams.front() ? "" : "; ",
-                             stream.role == IpRole::ordinary ? "ordinary" : "bulk", " mail: ",
-                             phrase(stream.outcome)});
-  }
-  summary += '.';
+  verdict.summary = concat({sender_words(profile).summary_head, report.domain, summary_tail(verdict.streams)});
   return verdict;
 }
 

@@ -7,7 +7,9 @@
 
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 // The deliverability verdict: each outcome (delivered, delivered by DKIM alone, spam, rejected, unknown) for the
@@ -536,5 +538,70 @@ TEST_CASE("report::check_domain")
     auto zone = make_zone("v=spf1 ~all", "v=DMARC1; p=reject; rua=mailto:d@example.ee");
     const auto result = check(zone, report::CheckSet{false, true});
     CHECK(result.verdict.overall == Delivery::rejected);
+  }
+}
+
+TEST_CASE("report::decide_verdict remembers its sentences per thread")
+{
+  // decide_verdict keeps the sentences that name no domain, and the words around the domain per sender, from one
+  // call to the next. Random reports for three senders (two share a name) and a few domains, in one thread, must get
+  // the verdict a fresh thread (nothing remembered) makes of each alone.
+  SenderProfile acme = directo_profile();
+  acme.name = "Acme";
+  acme.reply_to_sender = "<company>@reply.acme.test";
+  SenderProfile directo_other_reply = directo_profile();
+  directo_other_reply.reply_to_sender = "<company>@other.directo.test";
+  const std::vector<const SenderProfile*> profiles = {&directo_profile(), &acme, &directo_other_reply};
+  const std::vector<std::string> domains = {"example.ee", "a.example", "very-long-name.example.co.uk"};
+  const std::vector<SpfResult> results = {SpfResult::none,     SpfResult::neutral,  SpfResult::pass,
+                                          SpfResult::fail,     SpfResult::softfail, SpfResult::temperror,
+                                          SpfResult::permerror};
+
+  std::mt19937 random(20261130);
+  const auto pick = [&](size_t count) { return std::uniform_int_distribution<size_t>(0, count - 1)(random); };
+  for (int round = 0; round < 300; ++round) {
+    const SenderProfile& profile = *profiles[pick(profiles.size())];
+    DomainReport report;
+    report.domain = domains[pick(domains.size())];
+    report.checks = report::CheckSet{pick(2) == 0, pick(2) == 0};
+    // Most rounds fail a few addresses, like the bench zone; some have no bulk address or no address at all.
+    const size_t ips = pick(8) == 0 ? pick(3) : profile.ordinary_ips.size() + 1;
+    for (size_t i = 0; i < ips; ++i) {
+      report::IpResult entry;
+      entry.role = i < profile.ordinary_ips.size() ? IpRole::ordinary : IpRole::bulk;
+      entry.evaluation.result = pick(3) == 0 ? results[pick(results.size())] : SpfResult::pass;
+      report.ips.push_back(entry);
+    }
+    if (pick(4) == 0) {
+      report.dkim.status = dkim::DkimStatus::valid;
+      report.dkim.comparison = dkim::Comparison::same_key;
+    }
+    report.dmarc.status = pick(5) == 0 ? dmarc::DmarcStatus::temperror : dmarc::DmarcStatus::ok;
+    if (pick(2) == 0) {
+      report.dmarc.policy = static_cast<dmarc::Policy>(pick(3));
+    }
+
+    const auto remembered = report::decide_verdict(report, profile);
+    report::Verdict fresh;
+    std::thread([&] { fresh = report::decide_verdict(report, profile); }).join();
+
+    CAPTURE(round);
+    CHECK(remembered.summary == fresh.summary);
+    CHECK(remembered.overall == fresh.overall);
+    REQUIRE(remembered.streams.size() == fresh.streams.size());
+    for (size_t i = 0; i < fresh.streams.size(); ++i) {
+      CHECK(remembered.streams[i].role == fresh.streams[i].role);
+      CHECK(remembered.streams[i].outcome == fresh.streams[i].outcome);
+      CHECK(remembered.streams[i].reason == fresh.streams[i].reason);
+      CHECK(remembered.streams[i].fix == fresh.streams[i].fix);
+    }
+    // The sentences name this round's sender and domain (not a remembered one's).
+    CHECK(remembered.summary.starts_with(profile.name + "'s mail as " + report.domain + ": "));
+    for (const auto& stream : remembered.streams) {
+      if (stream.outcome == Delivery::rejected || stream.outcome == Delivery::spam) {
+        CHECK(stream.fix.find("--suggest " + report.domain + "'") != std::string::npos);
+        CHECK(stream.fix.find("(From: " + profile.reply_to_sender + ",") != std::string::npos);
+      }
+    }
   }
 }

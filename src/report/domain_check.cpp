@@ -354,14 +354,15 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
     resolver.prefetch(concat({selector, "._domainkey.", reference}), dns::RRType::txt);
   }
   if (options.checks.dmarc) {
-    resolver.prefetch("_dmarc." + report.domain, dns::RRType::txt);
+    resolver.prefetch(concat({"_dmarc.", report.domain}), dns::RRType::txt);
   }
 
   const auto txt = co_await dns::lookup(resolver, report.domain, dns::RRType::txt);
   report.txt_status = txt->status;
   report.txt_server = txt->server;
+  std::string joined; // for a record of several strings (rare)
   for (const auto& record : txt->txt) {
-    if (spf::is_spf_record(record.joined())) {
+    if (spf::is_spf_record(record.text(joined))) {
       report.spf_records.push_back(record);
     }
   }
@@ -419,8 +420,10 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   auto ips = profile.all_ips(options.bulk);
   const size_t ip_count = ips.size();
   // One evaluation serves every address it cannot tell apart (usually the four ordinary ones).
-  auto evaluations = co_await spf::check_hosts(resolver, std::move(ips), report.domain, "postmaster@" + report.domain,
-                                               std::move(spf_options));
+  // Made before the co_await: GCC 12 cannot keep an initializer list in a coroutine's awaited expression.
+  std::string sender = concat({"postmaster@", report.domain});
+  auto evaluations =
+    co_await spf::check_hosts(resolver, std::move(ips), report.domain, std::move(sender), std::move(spf_options));
   // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
   report.ips.reserve(ip_count);
   const auto& ordinary = profile.ordinary_ips;

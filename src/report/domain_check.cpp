@@ -80,6 +80,83 @@ ip_texts(const std::vector<dns::IpAddress>& ips)
   return memo.back().texts;
 }
 
+/// The sentences of the sender findings that name no domain.
+enum class SenderSentence : uint8_t {
+  authorized,      ///< "SPF authorizes all <count> of <sender>'s sending addresses."
+  partial,         ///< "SPF authorizes only <n> of <sender>'s <count> ordinary addresses; mail from <ips> fails SPF."
+  host_covers,     ///< "'a:<host>' covers only what <host> resolves to now: <ips>."
+  bulk_missing,    ///< "SPF does not authorize <sender>'s bulk-mail address <ips> (...)."
+  bulk_fix,        ///< "Add '<terms of ips>' to the SPF record before the 'all' term."
+};
+
+/// Everything a SenderSentence is made from: equal keys give equal sentences.
+struct SentenceKey
+{
+  SenderSentence kind = SenderSentence::authorized;
+  size_t count = 0;                             ///< `authorized`: the addresses; `partial`: the ordinary ones.
+  const std::vector<dns::IpAddress>& ips;       ///< The addresses the sentence lists (`authorized`: none).
+  std::string_view sender;                      ///< The sender's name (`host_covers`, `bulk_fix`: empty).
+  std::string_view host;                        ///< The sending host (`host_covers` only).
+};
+
+/// The sentence of `key`.
+std::string
+make_sentence(const SentenceKey& key)
+{
+  switch (key.kind) {
+  case SenderSentence::authorized:
+    return concat({"SPF authorizes all ", Decimal(key.count), " of ", key.sender, "'s sending addresses."});
+  case SenderSentence::partial:
+    return concat({"SPF authorizes only ", Decimal(key.count - key.ips.size()), " of ", key.sender, "'s ",
+                   Decimal(key.count), " ordinary addresses; mail from ", ip_texts(key.ips)->joined, " fails SPF."});
+  case SenderSentence::host_covers:
+    return concat({"'a:", key.host, "' covers only what ", key.host, " resolves to now: ",
+                   key.ips.empty() ? std::string_view("nothing") : ip_texts(key.ips)->joined, "."});
+  case SenderSentence::bulk_missing:
+    return concat({"SPF does not authorize ", key.sender, "'s bulk-mail address ", ip_texts(key.ips)->joined,
+                   " (invoices and customer e-mails sent by the mass-mail module)."});
+  case SenderSentence::bulk_fix:
+    return concat({"Add '", ip_texts(key.ips)->terms, "' to the SPF record before the 'all' term."});
+  }
+  return {};
+}
+
+/// `make_sentence(key)`, remembered per thread: these sentences come back domain after domain (one sender, its
+/// sending host's addresses, a few subsets of its addresses), and a copy costs a third of putting one together. The
+/// reference is valid until the next call.
+const std::string&
+sender_sentence(const SentenceKey& key)
+{
+  struct Entry
+  {
+    SenderSentence kind;
+    size_t count;
+    std::vector<dns::IpAddress> ips;
+    std::string sender; ///< Owned copies of the key's names.
+    std::string host;
+    std::string sentence;
+
+    bool
+    matches(const SentenceKey& other) const
+    {
+      return kind == other.kind && count == other.count && ips == other.ips && sender == other.sender
+             && host == other.host;
+    }
+  };
+  constexpr size_t k_capacity = 64;
+  thread_local std::vector<Entry> memo;
+  for (const auto& entry : memo) {
+    if (entry.matches(key)) {
+      return entry.sentence;
+    }
+  }
+  if (memo.size() >= k_capacity) {
+    memo.clear();
+  }
+  memo.push_back({key.kind, key.count, key.ips, std::string(key.sender), std::string(key.host), make_sentence(key)});
+  return memo.back().sentence;
+}
+
 /// Whether `name` (as written in a record) names `host` (a normalized name): `util::normalize_name(name) == host`
 /// without building the normalized copy.
 bool
@@ -202,9 +279,8 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
 
   const size_t total = report.ips.size();
   if (passing == total && total > 0) {
-    report.findings.push_back(
-      {"spf.sender_authorized", Severity::info,
-       concat({"SPF authorizes all ", Decimal(total), " of ", profile.name, "'s sending addresses."}), "", ""});
+    report.findings.push_back({"spf.sender_authorized", Severity::info,
+                               sender_sentence({SenderSentence::authorized, total, {}, profile.name, ""}), "", ""});
     return;
   }
   if (report.selection != spf::SelectionStatus::one || any_error_result) {
@@ -222,14 +298,11 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
         concat({"SPF does not authorize ", profile.name, ": mail it sends as ", report.domain, " fails SPF."});
     } else {
       finding.code = "spf.directo_partial";
-      finding.message = concat({"SPF authorizes only ", Decimal(ordinary_count - failing_ordinary.size()), " of ",
-                                profile.name, "'s ", Decimal(ordinary_count), " ordinary addresses; mail from ",
-                                failing_texts->joined, " fails SPF."});
+      finding.message =
+        sender_sentence({SenderSentence::partial, ordinary_count, failing_ordinary, profile.name, ""});
     }
     if (parsed && record_targets(report.record, *parsed, spf::MechanismKind::a, host)) {
-      const auto& addresses = report.sending_host.addresses;
-      finding.detail = concat({"'a:", host, "' covers only what ", host, " resolves to now: ",
-                               addresses.empty() ? std::string_view("nothing") : ip_texts(addresses)->joined, "."});
+      finding.detail = sender_sentence({SenderSentence::host_covers, 0, report.sending_host.addresses, "", host});
     }
     finding.fix = concat({"Add '", failing_texts->terms,
                           "' to the SPF record before the 'all' term; 'sendcheck --suggest ", report.domain,
@@ -237,13 +310,10 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
     report.findings.push_back(std::move(finding));
   }
   if (!failing_bulk.empty()) {
-    const auto failing_texts = ip_texts(failing_bulk);
-    report.findings.push_back(
-      {"spf.directo_bulk_missing", Severity::error,
-       concat({"SPF does not authorize ", profile.name, "'s bulk-mail address ", failing_texts->joined,
-               " (invoices and customer e-mails sent by the mass-mail module)."}),
-       concat({"Add '", failing_texts->terms, "' to the SPF record before the 'all' term."}),
-       ""});
+    Finding finding{"spf.directo_bulk_missing", Severity::error, "", "", ""};
+    finding.message = sender_sentence({SenderSentence::bulk_missing, 0, failing_bulk, profile.name, ""});
+    finding.fix = sender_sentence({SenderSentence::bulk_fix, 0, failing_bulk, "", ""});
+    report.findings.push_back(std::move(finding));
   }
 }
 

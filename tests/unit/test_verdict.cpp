@@ -605,3 +605,58 @@ TEST_CASE("report::decide_verdict remembers its sentences per thread")
     }
   }
 }
+
+TEST_CASE("report::check_domain remembers the sender findings' sentences per thread")
+{
+  // The sender findings' sentences that name no domain are kept per thread from one domain to the next, by what they
+  // are made of. Domains whose records authorize different subsets of the addresses, checked for three senders (one
+  // with an address fewer) in one thread, must get the findings a fresh thread (nothing remembered) makes.
+  dns::ZoneResolver zone("test data");
+  zone.add_apex("example.ee");
+  zone.add_apex("gate.ee");
+  zone.add_address("directo.gate.ee", ip("90.190.150.212"));
+  const std::vector<std::string> records = {
+    "v=spf1 -all",
+    "v=spf1 a:directo.gate.ee -all",
+    "v=spf1 ip4:90.190.150.210 ~all",
+    "v=spf1 ip4:90.190.150.82 a:directo.gate.ee -all",
+    "v=spf1 ip4:90.190.150.210/31 ip4:90.190.150.212/31 ip4:90.190.150.82 -all",
+    "v=spf1 ip4:90.190.150.211 ip4:90.190.150.213 ?all",
+    "v=spf1 include:directo.gate.ee -all",
+  };
+  std::vector<std::string> domains;
+  for (size_t i = 0; i < records.size(); ++i) {
+    domains.push_back(fmt::format("d{}.example.ee", i));
+    zone.add_txt(domains.back(), {records[i]});
+  }
+  auto acme = std::make_shared<SenderProfile>(directo_profile());
+  acme->name = "Acme";
+  auto fewer = std::make_shared<SenderProfile>(directo_profile());
+  fewer->ordinary_ips.pop_back();
+  const std::vector<std::shared_ptr<const SenderProfile>> profiles = {
+    std::make_shared<SenderProfile>(directo_profile()), acme, fewer};
+
+  std::mt19937 random(7208);
+  for (int round = 0; round < 80; ++round) {
+    report::CheckOptions options;
+    options.profile = profiles[random() % profiles.size()];
+    options.checks = report::CheckSet{false, false};
+    const std::string domain = domains[random() % domains.size()];
+    const auto remembered = dns::run_sync(zone, report::check_domain(zone, domain, options));
+    DomainReport fresh;
+    std::thread([&] { fresh = dns::run_sync(zone, report::check_domain(zone, domain, options)); }).join();
+
+    CAPTURE(round);
+    CAPTURE(domain);
+    CAPTURE(options.profile->name);
+    REQUIRE(remembered.findings.size() == fresh.findings.size());
+    for (size_t i = 0; i < fresh.findings.size(); ++i) {
+      CHECK(remembered.findings[i].code == fresh.findings[i].code);
+      CHECK(remembered.findings[i].severity == fresh.findings[i].severity);
+      CHECK(remembered.findings[i].message == fresh.findings[i].message);
+      CHECK(remembered.findings[i].fix == fresh.findings[i].fix);
+      CHECK(remembered.findings[i].detail == fresh.findings[i].detail);
+    }
+    CHECK(remembered.verdict.summary == fresh.verdict.summary);
+  }
+}

@@ -6,6 +6,7 @@
 #include "concat.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 #include <set>
 
@@ -317,6 +318,14 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
   }
 }
 
+/// Moves the findings of `from` to the end of `to`, leaving `from` empty.
+void
+move_findings(Findings& from, Findings& to)
+{
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  from.clear();
+}
+
 /// Errors first, then warnings, then notes; the order within a severity is kept. Findings often come in that order
 /// already, and then nothing is moved (stable_sort would allocate a buffer and move every finding through it).
 void
@@ -518,13 +527,14 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   report.findings.reserve(report.findings.size() + 6);
   add_sender_findings(report, profile, options.cache.get());
 
+  // DKIM's and DMARC's findings are moved over, not copied: the report's list is the one renderers read.
   if (dkim_check) {
     report.dkim = co_await std::move(*dkim_check);
-    report.findings.insert(report.findings.end(), report.dkim.findings.begin(), report.dkim.findings.end());
+    move_findings(report.dkim.findings, report.findings);
   }
   if (dmarc_check) {
     report.dmarc = co_await std::move(*dmarc_check);
-    report.findings.insert(report.findings.end(), report.dmarc.findings.begin(), report.dmarc.findings.end());
+    move_findings(report.dmarc.findings, report.findings);
   }
   sort_findings(report.findings);
 

@@ -441,6 +441,27 @@ TEST_CASE("report::check_domain")
     CHECK(report::exit_code(result.status) == 0);
   }
 
+  SUBCASE("DKIM's and DMARC's findings are moved into the report's list, each once")
+  {
+    auto zone = make_zone(good_spf, "v=DMARC1; p=none");
+    const auto result = check(zone);
+    CHECK(result.dkim.findings.empty());
+    CHECK(result.dmarc.findings.empty());
+    size_t dkim_findings = 0;
+    size_t dmarc_findings = 0;
+    for (const auto& finding : result.findings) {
+      CHECK_FALSE(finding.message.empty());
+      dkim_findings += finding.code.starts_with("dkim.") ? 1 : 0;
+      dmarc_findings += finding.code.starts_with("dmarc.") ? 1 : 0;
+    }
+    CHECK(find_finding(result.findings, dkim::codes::k_no_record) != nullptr);
+    CHECK(dkim_findings >= 1);
+    CHECK(dmarc_findings >= 1);
+    // Each once: the same check alone gives as many.
+    const auto alone = dns::run_sync(zone, dkim::check_dkim(zone, "example.ee", "directo", "directo.ee"));
+    CHECK(dkim_findings == alone.findings.size());
+  }
+
   SUBCASE("spam: softfail with no DMARC, exit 1")
   {
     auto zone = make_zone("v=spf1 ~all", "");

@@ -133,8 +133,8 @@ struct DomainReport
   std::vector<IpResult> ips;                  ///< One per sender address, ordinary then bulk.
   std::optional<spf::CostReport> cost;        ///< The record's static lookup cost.
   SendingHost sending_host;                   ///< What the sending host resolves to.
-  dkim::DkimReport dkim;
-  dmarc::DmarcReport dmarc;
+  dkim::DkimReport dkim;   ///< Its findings are moved to `findings` (this one's are then empty).
+  dmarc::DmarcReport dmarc; ///< Likewise.
 
   Findings findings; ///< SPF (record and sender), DKIM, DMARC findings, most severe first within each area.
   Verdict verdict;

@@ -226,6 +226,7 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
     policy = report.dmarc.policy;
   }
 
+  const SenderWords& words = sender_words(profile);
   verdict.streams.reserve(2);
   // The fix for a stream that is not delivered names only the sender and the domain: made once, copied for the other.
   const std::string* authorize_fix = nullptr;
@@ -264,7 +265,6 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
       if (authorize_fix) {
         stream.fix = *authorize_fix;
       } else {
-        const auto& words = sender_words(profile);
         stream.fix = concat({words.fix_head, report.domain, words.fix_tail});
       }
     }
@@ -283,7 +283,7 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
   }
 
   // "<sender>'s mail as <domain>: ordinary mail: <phrase>; bulk mail: <phrase>."
-  verdict.summary = concat({sender_words(profile).summary_head, report.domain, summary_tail(verdict.streams)});
+  verdict.summary = concat({words.summary_head, report.domain, summary_tail(verdict.streams)});
   return verdict;
 }
 

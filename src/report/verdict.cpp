@@ -51,21 +51,40 @@ outcome_for(spf::SpfResult result, bool dkim_aligned, const std::optional<dmarc:
   return Delivery::spam;
 }
 
-/// What DMARC says, in pieces to put one after the other ("DMARC says '", the policy, "'").
-std::array<std::string_view, 3>
-policy_words(const DomainReport& domain)
+/// What the verdict reads of DMARC.
+struct DmarcState
+{
+  bool checked = false;   ///< DMARC was checked (not left out with --only).
+  bool temperror = false; ///< Its lookup failed.
+  std::optional<dmarc::Policy> policy;
+
+  bool operator==(const DmarcState&) const = default;
+};
+
+/// What the verdict reads of DMARC in `domain` (nothing when DMARC was not checked).
+DmarcState
+dmarc_state(const DomainReport& domain)
 {
   if (!domain.checks.dmarc) {
+    return {};
+  }
+  return {true, domain.dmarc.status == dmarc::DmarcStatus::temperror, domain.dmarc.policy};
+}
+
+/// What DMARC says, in pieces to put one after the other ("DMARC says '", the policy, "'").
+std::array<std::string_view, 3>
+policy_words(const DmarcState& state)
+{
+  if (!state.checked) {
     return {"DMARC was not checked", "", ""};
   }
-  const auto& report = domain.dmarc;
-  if (report.status == dmarc::DmarcStatus::temperror) {
+  if (state.temperror) {
     return {"the DMARC policy could not be fetched", "", ""};
   }
-  if (!report.policy) {
+  if (!state.policy) {
     return {"there is no DMARC policy", "", ""};
   }
-  return {"DMARC says '", dmarc::to_string(*report.policy), "'"};
+  return {"DMARC says '", dmarc::to_string(*state.policy), "'"};
 }
 
 /// What a stream's reason is made of besides the sender's name (which the memo below compares apart). Every value
@@ -77,8 +96,7 @@ struct ReasonKey
   unsigned passing = 0;
   unsigned total = 0;
   spf::SpfResult worst_result = spf::SpfResult::pass;
-  bool dmarc_unknown = false;
-  std::array<std::string_view, 3> dmarc_words; ///< `policy_words`: literals and policy names.
+  DmarcState dmarc;
 
   bool operator==(const ReasonKey&) const = default;
 };
@@ -95,12 +113,12 @@ make_reason(const ReasonKey& key, std::string_view sender)
                        " addresses pass SPF; the rest are saved by the domain's own DKIM signature."});
   }
   if (key.outcome == Delivery::unknown) {
-    return concat({what, ": DNS did not answer (", key.dmarc_unknown ? "DMARC lookup" : "SPF lookup",
+    return concat({what, ": DNS did not answer (", key.dmarc.temperror ? "DMARC lookup" : "SPF lookup",
                    "), so the outcome is unknown."});
   }
+  const auto dmarc_words = policy_words(key.dmarc);
   return concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total), " addresses pass SPF (the worst gets '",
-                 spf::to_string(key.worst_result), "') and ", key.dmarc_words[0], key.dmarc_words[1],
-                 key.dmarc_words[2], "."});
+                 spf::to_string(key.worst_result), "') and ", dmarc_words[0], dmarc_words[1], dmarc_words[2], "."});
 }
 
 /// `make_reason(key, sender)`, remembered per thread: a reason names no domain, and a few combinations of counts and
@@ -220,12 +238,9 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
   // A check left out with --only counts as nothing found: no aligned DKIM signature, no DMARC policy.
   const bool dkim_aligned = report.checks.dkim && report.dkim.status == dkim::DkimStatus::valid
                             && report.dkim.comparison == dkim::Comparison::same_key;
-  const bool dmarc_unknown = report.checks.dmarc && report.dmarc.status == dmarc::DmarcStatus::temperror;
-  std::optional<dmarc::Policy> policy;
-  if (report.checks.dmarc) {
-    policy = report.dmarc.policy;
-  }
-
+  const DmarcState dmarc_seen = dmarc_state(report);
+  const bool dmarc_unknown = dmarc_seen.temperror;
+  const std::optional<dmarc::Policy>& policy = dmarc_seen.policy;
   const SenderWords& words = sender_words(profile);
   verdict.streams.reserve(2);
   // The fix for a stream that is not delivered names only the sender and the domain: made once, copied for the other.
@@ -256,9 +271,8 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
       continue;
     }
 
-    stream.reason = stream_reason({role, stream.outcome, stream.passing, stream.total, worst_result, dmarc_unknown,
-                                   policy_words(report)},
-                                  profile.name);
+    stream.reason =
+      stream_reason({role, stream.outcome, stream.passing, stream.total, worst_result, dmarc_seen}, profile.name);
     if (stream.outcome == Delivery::unknown) {
       stream.fix = "Check that the domain's DNS servers answer, then run the check again.";
     } else if (stream.outcome != Delivery::delivered) {

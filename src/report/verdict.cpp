@@ -211,6 +211,8 @@ summary_tail(const std::vector<StreamVerdict>& streams)
 {
   // The index: the count in two bits, then each stream's role (one bit) and outcome (two bits).
   constexpr size_t k_bits_per_stream = 3;
+  static_assert(static_cast<size_t>(IpRole::bulk) < 2 && static_cast<size_t>(Delivery::unknown) < 4,
+                "a role in one bit and an outcome in two: widen k_bits_per_stream for more values");
   thread_local std::array<std::string, size_t{1} << (2 + 2 * k_bits_per_stream)> tails;
   if (streams.size() > 2) {
     thread_local std::string other;

@@ -594,6 +594,34 @@ TEST_CASE("dns::CachingResolver table")
       CHECK(network.queries() == cache.stats().upstream);
     }
   }
+  SUBCASE("bounds around the room made at first: more keys in flight than the bound, and a bound above the default")
+  {
+    for (const size_t bound : { dns::CachingResolver::k_default_max_entries,
+                                2 * dns::CachingResolver::k_default_max_entries + 1 }) {
+      CAPTURE(bound);
+      DeferredResolver network(zone);
+      dns::CachingResolver cache(network, bound);
+      const size_t keys = bound + 3000;
+      size_t answered = 0;
+      for (size_t i = 0; i < keys; ++i) {
+        cache.query(key_name(i), RRType::txt, [&answered, i](AnswerPtr answer) {
+          CHECK(answer->name == key_name(i));
+          ++answered;
+        });
+      }
+      cache.run();
+      CHECK(answered == keys);
+      CHECK(cache.size() == bound);
+      CHECK(cache.stats().evictions == keys - bound);
+      // Answered in the order asked: the first 3000 were the least recently used.
+      CHECK_FALSE(cache.cached(key_name(2999), RRType::txt));
+      for (size_t i = 3000; i < keys; ++i) {
+        const auto cached = cache.cached(key_name(i), RRType::txt);
+        REQUIRE(cached != nullptr);
+        CHECK(cached->name == key_name(i));
+      }
+    }
+  }
   SUBCASE("an evicted entry's late second answer is ignored, also when a new key reuses the entry")
   {
     ManualResolver manual;

@@ -6,6 +6,7 @@
 
 #include <ares.h>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -53,6 +54,27 @@ make_octet_classes()
 }
 
 constexpr std::array<OctetClass, 256> k_octet_classes = make_octet_classes();
+
+/// For each octet: lower-cased when it is a host name character (OctetClass::hostname), else 0 (no host name
+/// character is 0), so that copying a host name label lower-cased takes one look-up and one test per octet.
+constexpr std::array<char, 256> k_hostname_lower = [] {
+  std::array<char, 256> lower{};
+  for (unsigned c = 0; c < 256; ++c) {
+    if (k_octet_classes[c] == OctetClass::hostname) {
+      lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+  }
+  return lower;
+}();
+
+/// How many records the answer section at `pos` of `message` can hold, at most `answers`: each takes at least 11
+/// octets (an owner of one octet and the fixed part). Room for that many is reserved at once, so that the records
+/// are not moved as the vector grows, without trusting a hostile count.
+size_t
+record_room(std::span<const unsigned char> message, size_t pos, uint16_t answers)
+{
+  return std::min<size_t>(answers, (message.size() - std::min(pos, message.size())) / (1 + k_rr_fixed_size));
+}
 
 /// Whether a name must be a host name (ares__expand_name_validated's is_hostname).
 enum class NameKind : uint8_t { any, hostname };
@@ -230,6 +252,7 @@ RecordsStatus
 parse_txt(std::span<const unsigned char> message, const wire::CheckedName& question, size_t pos, uint16_t answers,
           Answer& answer)
 {
+  answer.txt.reserve(record_room(message, pos, answers));
   for (unsigned i = 0; i < answers; ++i) {
     RecordAt record;
     if (const auto error = step_record(message, question, pos, RecordsStatus::bad_name, record)) {
@@ -281,12 +304,12 @@ exchange_name(std::span<const unsigned char> message, size_t at, RecordsScratch&
       text[length++] = '.';
     }
     for (size_t i = pos + 1; i <= pos + octet; ++i) {
-      const unsigned char c = message[i];
-      if (k_octet_classes[c] != OctetClass::hostname) {
+      const char lower = k_hostname_lower[message[i]];
+      if (lower == 0) {
         plain = false;
         break;
       }
-      text[length++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      text[length++] = lower;
     }
     pos += octet + 1;
   }
@@ -303,6 +326,7 @@ RecordsStatus
 parse_mx(std::span<const unsigned char> message, const wire::CheckedName& question, size_t pos, uint16_t answers,
          Answer& answer, RecordsScratch& scratch)
 {
+  answer.mx.reserve(record_room(message, pos, answers));
   for (unsigned i = 0; i < answers; ++i) {
     RecordAt record;
     if (const auto error = step_record(message, question, pos, RecordsStatus::bad_name, record)) {

@@ -476,6 +476,33 @@ TEST_CASE("dns::parse_answer_records")
     CHECK(exchange_of({ std::string(63, 'x'), std::string(63, 'y') }, 2).size() == 255);
     CHECK(exchange_of({ "Abc" }, 4) == "abc." + l63 + "." + l63 + "." + l63 + "." + l63);
   }
+  SUBCASE("room for the records: a hostile answer count reserves no more than the message can hold")
+  {
+    for (const RRType type : { RRType::mx, RRType::txt }) {
+      CAPTURE(dns::to_string(type));
+      // Claims 65535 records and holds 3.
+      auto writer = question(type, 65535);
+      for (int i = 0; i < 3; ++i) {
+        writer.u16(0xc00c);
+        const size_t at = writer.record_fixed(static_cast<unsigned>(type), k_in, 300);
+        if (type == RRType::mx) {
+          writer.u16(10);
+          writer.name({ "mx", "example" });
+        } else {
+          writer.bytes.insert(writer.bytes.end(), { 1, 't' });
+        }
+        writer.end_rdata(at);
+      }
+      CHECK(check_same(writer.bytes, type, scratch) == ARES_EBADNAME); // the fourth owner is past the end
+      dns::Answer answer;
+      answer.type = type;
+      CHECK(dns::parse_answer_records(writer.bytes, answer) == dns::RecordsStatus::bad_name);
+      CHECK(answer.mx.empty());
+      CHECK(answer.txt.empty());
+      CHECK(answer.mx.capacity() <= writer.bytes.size() / 11);
+      CHECK(answer.txt.capacity() <= writer.bytes.size() / 11);
+    }
+  }
   SUBCASE("no answer record, and messages too short for a header")
   {
     for (const RRType type : { RRType::a, RRType::aaaa, RRType::mx, RRType::txt }) {

@@ -274,6 +274,54 @@ TEST_CASE("dns::unaskable_name_reason")
   CHECK_FALSE(dns::unaskable_name_reason("a\\.b").empty());
 }
 
+TEST_CASE("dns::unaskable_name_reason: random names against a label-by-label reading")
+{
+  const std::string empty_label = "the name has an empty label (two dots in a row, or a leading dot)";
+  // The reason read the plain way: the labels in order, then the octets.
+  const auto expected = [&empty_label](const std::string& name) -> std::string {
+    if (name.size() > 253) {
+      return fmt::format("the name is {} octets long; DNS allows 253", name.size());
+    }
+    for (size_t start = 0;;) {
+      const size_t end = std::min(name.find('.', start), name.size());
+      if (end == start) {
+        return empty_label;
+      }
+      if (end - start > 63) {
+        return fmt::format("a label of the name is {} octets long; DNS allows 63", end - start);
+      }
+      if (end == name.size()) {
+        break;
+      }
+      start = end + 1;
+    }
+    for (const char c : name) {
+      const auto octet = static_cast<unsigned char>(c);
+      if (octet <= 0x20 || octet >= 0x7f || c == '\\') {
+        return "'" + util::escape_for_display(std::string(1, c)) + "'";
+      }
+    }
+    return "";
+  };
+  std::mt19937 random(7208);
+  const std::string pieces[] = { "a", "b", "-", ".", ".", " ", "\\", "\xc3", "\x7f", std::string(30, 'c') };
+  for (int round = 0; round < 20000; ++round) {
+    std::string name;
+    const size_t count = 1 + random() % 12;
+    for (size_t i = 0; i < count; ++i) {
+      name += pieces[random() % std::size(pieces)];
+    }
+    CAPTURE(name);
+    const std::string reason = dns::unaskable_name_reason(name);
+    const std::string want = expected(name);
+    if (want.starts_with('\'')) {
+      CHECK(reason.find(want) != std::string::npos); // "the name holds the character 'X', ..."
+    } else {
+      CHECK(reason == want);
+    }
+  }
+}
+
 TEST_CASE("dns::unaskable_name_reason: label edges")
 {
   const std::string empty_label = "the name has an empty label (two dots in a row, or a leading dot)";

@@ -123,7 +123,7 @@ private:
   /// normalized) normalized into `storage` and looked up again.
   Place locate(std::string_view name, RRType type, std::string& storage) const;
   /// `query` once the key's place is known.
-  void query_at(const Place& place, RRType type, Callback done);
+  void query_at(const Place& place, RRType type, Callback&& done);
   /// `prefetch` once the key's place is known.
   void prefetch_at(const Place& place, RRType type);
 

@@ -43,9 +43,7 @@ run_checked(int argc, char** argv)
 
   // One resolver stack (c-ares channel, caches, zone files) per worker thread: nothing is shared between threads.
   std::vector<std::unique_ptr<ResolverStack>> stacks;
-  // Only a run that picks its own number of workers for several domains needs to know where the server is.
-  const bool probe = options.jobs == 0 && several_domains(options);
-  const unsigned workers = worker_count(options, probe && dns_server_on_this_machine(options));
+  const unsigned workers = worker_count(options);
   for (unsigned worker = 0; worker < workers; ++worker) {
     auto stack = build_resolver_stack(options, workers);
     if (!stack) {

@@ -60,8 +60,7 @@ DNS:
   --tries N            tries per DNS query (default 2)
   --concurrency N      domains checked at once (default 64)
   -j, --jobs N         threads checking domains (default: one per CPU, at most
-                       4, when several domains are checked, one fewer when
-                       the DNS server is on this machine; else 1)
+                       4, when several domains are checked; else 1)
 
 Sender profile:
   --profile FILE       read the sender's facts from a JSON file
@@ -241,8 +240,7 @@ parse_options(int argc, const char* const* argv)
     ->type_name("N")
     ->check(CLI::Range(1U, 10000U))
     ->group("DNS");
-  app.add_option("-j,--jobs", options.jobs,
-                 "Threads checking domains (default: one per CPU, at most 4, less one for a DNS server on this machine)")
+  app.add_option("-j,--jobs", options.jobs, "Threads checking domains (default: one per CPU, at most 4)")
     ->type_name("N")
     ->check(CLI::Range(1U, 64U))
     ->group("DNS");

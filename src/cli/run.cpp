@@ -2,7 +2,6 @@
 
 #include <sendcheck/cli/app.hpp>
 #include <sendcheck/cli/domain_input.hpp>
-#include <sendcheck/dns/cares_resolver.hpp>
 #include <sendcheck/profile.hpp>
 #include <sendcheck/report/json.hpp>
 #include <sendcheck/report/text.hpp>
@@ -853,32 +852,14 @@ run_workers(const Options& options, const std::vector<std::unique_ptr<ResolverSt
 } // namespace
 
 unsigned
-worker_count(const Options& options, bool server_on_this_machine)
+worker_count(const Options& options)
 {
   unsigned jobs = options.jobs;
   if (jobs == 0) {
-    const unsigned cpus = std::thread::hardware_concurrency();
-    const unsigned free_cpus = server_on_this_machine && cpus > 1 ? cpus - 1 : cpus;
-    jobs = several_domains(options) ? std::clamp(free_cpus, 1U, k_max_auto_jobs) : 1U;
+    const bool several = !options.domain_file.empty() || options.domains.size() > 1;
+    jobs = several ? std::clamp(std::thread::hardware_concurrency(), 1U, k_max_auto_jobs) : 1U;
   }
   return std::max(1U, std::min(jobs, options.concurrency));
-}
-
-bool
-several_domains(const Options& options)
-{
-  return !options.domain_file.empty() || options.domains.size() > 1;
-}
-
-bool
-dns_server_on_this_machine(const Options& options)
-{
-  if (options.offline) {
-    return false;
-  }
-  const auto servers = dns::server_addresses(options.servers);
-  return !servers.empty()
-         && std::all_of(servers.begin(), servers.end(), [](const dns::IpAddress& server) { return server.is_loopback(); });
 }
 
 int

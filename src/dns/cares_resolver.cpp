@@ -712,64 +712,6 @@ CaresResolver::~CaresResolver()
   m_channel.reset();
 }
 
-namespace {
-
-/// The servers `channel` asks, with their ports (53 when c-ares keeps none).
-std::vector<std::pair<IpAddress, uint16_t>>
-channel_servers(ares_channel channel)
-{
-  std::vector<std::pair<IpAddress, uint16_t>> found;
-  ares_addr_port_node* servers = nullptr;
-  if (ares_get_servers_ports(channel, &servers) != ARES_SUCCESS) {
-    return found;
-  }
-  for (const auto* p = servers; p != nullptr; p = p->next) {
-    std::optional<IpAddress> address;
-    if (p->family == AF_INET) {
-      std::array<uint8_t, 4> octets{};
-      std::memcpy(octets.data(), &p->addr.addr4, 4);
-      address = IpAddress::v4(octets);
-    } else if (p->family == AF_INET6) {
-      std::array<uint8_t, 16> octets{};
-      std::memcpy(octets.data(), &p->addr.addr6, 16);
-      address = IpAddress::v6(octets);
-    }
-    if (address) {
-      found.emplace_back(*address, static_cast<uint16_t>(p->udp_port != 0 ? p->udp_port : 53));
-    }
-  }
-  ares_free_data(servers);
-  return found;
-}
-
-} // namespace
-
-std::vector<IpAddress>
-server_addresses(const std::vector<std::string>& servers)
-{
-  std::vector<IpAddress> addresses;
-  if (!servers.empty()) {
-    for (const auto& text : servers) {
-      if (const auto server = parse_server(text)) {
-        addresses.push_back(server->first);
-      }
-    }
-    return addresses;
-  }
-  if (library_init() != ARES_SUCCESS) {
-    return addresses;
-  }
-  ares_channel channel = nullptr;
-  if (ares_init(&channel) != ARES_SUCCESS) {
-    return addresses;
-  }
-  for (const auto& server : channel_servers(channel)) {
-    addresses.push_back(server.first);
-  }
-  ares_destroy(channel);
-  return addresses;
-}
-
 util::Result<std::unique_ptr<CaresResolver>, CaresError>
 CaresResolver::create(const CaresOptions& options)
 {
@@ -819,8 +761,25 @@ CaresResolver::create(const CaresOptions& options)
     }
   }
 
-  for (const auto& [address, port] : channel_servers(resolver->m_channel->handle)) {
-    resolver->m_servers.push_back(server_label(address, port));
+  ares_addr_port_node* servers = nullptr;
+  if (ares_get_servers_ports(resolver->m_channel->handle, &servers) == ARES_SUCCESS) {
+    for (const auto* p = servers; p != nullptr; p = p->next) {
+      std::optional<IpAddress> address;
+      if (p->family == AF_INET) {
+        std::array<uint8_t, 4> octets{};
+        std::memcpy(octets.data(), &p->addr.addr4, 4);
+        address = IpAddress::v4(octets);
+      } else if (p->family == AF_INET6) {
+        std::array<uint8_t, 16> octets{};
+        std::memcpy(octets.data(), &p->addr.addr6, 16);
+        address = IpAddress::v6(octets);
+      }
+      if (address) {
+        const int port = p->udp_port != 0 ? p->udp_port : 53;
+        resolver->m_servers.push_back(server_label(*address, static_cast<uint16_t>(port)));
+      }
+    }
+    ares_free_data(servers);
   }
   if (resolver->m_servers.empty()) {
     return util::unexpected(CaresError{ "no DNS server to ask (none given and none in /etc/resolv.conf)" });

@@ -58,19 +58,6 @@ IpAddress::mapped_v4() const
 }
 
 bool
-IpAddress::is_loopback() const
-{
-  if (const auto v4 = mapped_v4()) {
-    return v4->is_loopback();
-  }
-  if (is_v4()) {
-    return m_bytes[0] == 127;
-  }
-  static constexpr std::array<uint8_t, 16> k_v6_loopback{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  return std::equal(k_v6_loopback.begin(), k_v6_loopback.end(), m_bytes.begin());
-}
-
-bool
 IpAddress::in_network(const IpAddress& network, unsigned prefix_length) const
 {
   if (m_family != network.m_family) {

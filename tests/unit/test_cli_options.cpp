@@ -195,27 +195,5 @@ TEST_CASE("cli::worker_count")
     CHECK(worker_count(*options) == 3);
     CHECK(worker_count(*parse({"--jobs", "8", "--concurrency", "2", "-f", "-"})) == 2);
     CHECK(worker_count(*parse({"--jobs", "1", "a.ee", "b.ee"})) == 1);
-    CHECK(worker_count(*parse({"--jobs", "3", "a.ee", "b.ee"}), true) == 3);
   }
-  SUBCASE("a DNS server on this machine keeps a CPU for itself")
-  {
-    const unsigned cpus_here = std::thread::hardware_concurrency();
-    const unsigned expected = std::clamp(cpus_here > 1 ? cpus_here - 1 : 1U, 1U, k_max_auto_jobs);
-    CHECK(worker_count(*parse({"-f", "-"}), true) == expected);
-    CHECK(worker_count(*parse({"example.ee"}), true) == 1);
-  }
-}
-
-TEST_CASE("cli::dns_server_on_this_machine: every --server a loopback address")
-{
-  CHECK(dns_server_on_this_machine(*parse({"--server", "127.0.0.1:5353", "-f", "-"})));
-  CHECK(dns_server_on_this_machine(*parse({"--server", "[::1]:53", "--server", "127.1.2.3", "-f", "-"})));
-  CHECK_FALSE(dns_server_on_this_machine(*parse({"--server", "127.0.0.1", "--server", "192.0.2.1", "-f", "-"})));
-  CHECK_FALSE(dns_server_on_this_machine(*parse({"--server", "192.0.2.53", "a.ee", "b.ee"})));
-  auto offline = *parse({"--server", "127.0.0.1", "a.ee", "b.ee"});
-  offline.offline = true; // (--offline needs a zone file that exists) no server is asked at all
-  CHECK_FALSE(dns_server_on_this_machine(offline));
-  CHECK(several_domains(*parse({"a.ee", "b.ee"})));
-  CHECK(several_domains(*parse({"-f", "-"})));
-  CHECK_FALSE(several_domains(*parse({"a.ee"})));
 }

@@ -142,11 +142,6 @@ bool write_query(std::string_view name, RRType type, uint16_t id, uint16_t edns_
 /// nullopt when it is not one of these.
 std::optional<std::pair<IpAddress, uint16_t>> parse_server(std::string_view text);
 
-/// The addresses of the servers a CaresResolver made with `servers` would ask: those given (CaresOptions::servers
-/// forms), or when none are, the system's as c-ares reads them (/etc/resolv.conf). Empty when they cannot be told
-/// (a bad server is reported when the resolver is made).
-std::vector<IpAddress> server_addresses(const std::vector<std::string>& servers);
-
 /// How many octets the wire-format name at offset `at` of DNS message `message` takes there (RFC 1035 section
 /// 4.1.4): its labels up to and including the zero octet that ends it, or up to and including its first
 /// compression pointer. Compression pointers are followed to check the rest of the name, which is never copied.

@@ -39,9 +39,6 @@ public:
   /// For an IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 7208 §5.6), the IPv4 address; otherwise nullopt.
   std::optional<IpAddress> mapped_v4() const;
 
-  /// Whether this is a loopback address (127.0.0.0/8, ::1, or 127.0.0.0/8 mapped into IPv6): this machine itself.
-  bool is_loopback() const;
-
   /// Whether the first `prefix_length` bits equal those of `network` (same family required; a length beyond the
   /// family's width is clamped).
   bool in_network(const IpAddress& network, unsigned prefix_length) const;

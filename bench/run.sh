@@ -32,8 +32,8 @@ bench="$root/bench"
 out="$bench/out/$n"
 peer_domains=${BENCH_PEER_DOMAINS:-500}
 spfquery_domains=${BENCH_SPFQUERY_DOMAINS:-$n}
-# sendcheck runs with its own defaults (--concurrency 64; --jobs: one worker per CPU, less one for the server on this
-# machine) unless BENCH_CONCURRENCY is set.
+# sendcheck runs with its own defaults (--concurrency 64; --jobs: one worker per CPU, at most 4) unless
+# BENCH_CONCURRENCY is set.
 concurrency_args=()
 concurrency_note="sendcheck's default --concurrency and --jobs"
 if [ -n "${BENCH_CONCURRENCY:-}" ]; then

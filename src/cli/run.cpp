@@ -10,12 +10,14 @@
 
 #include <fmt/format.h>
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +28,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace sendcheck::cli {
 
@@ -509,10 +512,11 @@ public:
       try {
         bool wrote = false;
         while (auto rendered = m_exchange.next_ready()) {
-          write(*rendered);
+          write(std::move(*rendered));
           wrote = true;
         }
         if (wrote && std::chrono::steady_clock::now() - m_last_flush >= k_flush_interval) {
+          write_held();
           flush_out(stdout);
           m_last_flush = std::chrono::steady_clock::now();
         }
@@ -534,6 +538,7 @@ public:
   void
   start_document(const SenderProfile& profile)
   {
+    write_held();
     if (m_options.json) {
       write_out(stdout, report::json_document_start(profile, m_renderer.json_layout()));
     }
@@ -565,6 +570,7 @@ public:
                                   names));
     }
     m_summary.exit_code = m_exit;
+    write_held();
     if (m_options.json) {
       write_out(stdout, report::json_document_end(m_summary, notes, m_renderer.json_layout()));
     } else if (!m_options.quiet && (m_options.suggest == SuggestMode::off || m_options.verbose) && !notes.empty()
@@ -579,8 +585,59 @@ public:
   }
 
 private:
+  /// Above this many bytes of held output, it is written (with the 64 KiB of standard output's own buffer, the size
+  /// of the blocks written before).
+  static constexpr size_t k_held_bytes = size_t{ 1 } << 16;
+
+  /// One domain's output waiting for write_held: the rendered text, from `from` on.
+  struct Held
+  {
+    std::string text;
+    size_t from = 0;
+  };
+
+  /// Writes the held outputs, after whatever standard output's own buffer holds, with writev(2): a domain's output is
+  /// written from the string it was rendered into, not copied into stdio's buffer first (the copy was 2.5% of a
+  /// 10,000-domain run's CPU time). Throws OutputClosed when standard output fails.
   void
-  write(const Rendered& rendered)
+  write_held()
+  {
+    if (m_held.empty()) {
+      return;
+    }
+    flush_out(stdout);
+    std::vector<iovec> vectors;
+    vectors.reserve(m_held.size());
+    for (const auto& held : m_held) {
+      vectors.push_back({ const_cast<char*>(held.text.data()) + held.from, held.text.size() - held.from });
+    }
+    size_t next = 0;
+    while (next < vectors.size()) {
+      const int count = static_cast<int>(std::min<size_t>(vectors.size() - next, IOV_MAX));
+      const ssize_t written = ::writev(STDOUT_FILENO, vectors.data() + next, count);
+      if (written < 0 && errno == EINTR) {
+        continue;
+      }
+      if (written <= 0) {
+        throw OutputClosed{ written < 0 ? errno : EIO };
+      }
+      // Past the vectors written whole, and into the one written in part.
+      auto left = static_cast<size_t>(written);
+      while (next < vectors.size() && left >= vectors[next].iov_len) {
+        left -= vectors[next].iov_len;
+        ++next;
+      }
+      if (left > 0) {
+        vectors[next].iov_base = static_cast<char*>(vectors[next].iov_base) + left;
+        vectors[next].iov_len -= left;
+      }
+    }
+    m_held.clear();
+    m_held_bytes = 0;
+  }
+
+  void
+  write(Rendered&& rendered)
   {
     ++m_summary.domains;
     if (!rendered.status) {
@@ -603,14 +660,23 @@ private:
     }
     m_exit = combine_exit(m_exit, rendered.exit_code);
     if (!rendered.err.empty()) {
+      write_held();
       flush_out(stdout);
       write_out(stderr, rendered.err);
     }
-    std::string_view out = rendered.out;
+    size_t from = 0;
     if (rendered.entry && m_entries++ == 0) {
-      out.remove_prefix(rendered.only_after_entry);
+      from = rendered.only_after_entry;
     }
-    write_out(stdout, out);
+    if (m_hold && rendered.out.size() > from) {
+      m_held_bytes += rendered.out.size() - from;
+      m_held.push_back({ std::move(rendered.out), from });
+      if (m_held_bytes >= k_held_bytes) {
+        write_held();
+      }
+    } else {
+      write_out(stdout, std::string_view(rendered.out).substr(from));
+    }
     ++m_finished;
     show_progress();
   }
@@ -644,6 +710,11 @@ private:
   size_t m_finished = 0;
   size_t m_entries = 0;
   int m_exit = 0;
+  /// Whether domains' output is held and written with writev (standard output is not a terminal, which gets each
+  /// line at once through stdio).
+  bool m_hold = isatty(STDOUT_FILENO) == 0;
+  std::vector<Held> m_held;
+  size_t m_held_bytes = 0;
   std::optional<OutputClosed> m_closed;
   std::chrono::steady_clock::time_point m_last_flush = std::chrono::steady_clock::now();
 };

@@ -294,6 +294,24 @@ class ClosedPipe(unittest.TestCase):
                                                128 + signal.SIGABRT, 134, 139))
 
 
+    def test_slow_reader_gets_everything_in_order(self):
+        # Output is held and written in blocks with writev; through a pipe whose reader starts late (so the pipe
+        # fills and each block waits for room), every byte arrives, in order: the same as written to a file.
+        with tempfile.TemporaryDirectory() as directory:
+            zone, domains = write_many(directory, 'slow.example', 3000)
+            for args in (['--json', '-j', '2'], ['-j', '1']):
+                base = [BINARY, '--offline', '--zone', zone, '-f', domains, *args]
+                to_file = os.path.join(directory, 'out')
+                with open(to_file, 'wb') as out:
+                    subprocess.run(base, stdout=out, stderr=subprocess.DEVNULL, timeout=120)
+                with open(to_file, 'rb') as written:
+                    expected = written.read()
+                self.assertGreater(len(expected), 200000)
+                command = ' '.join(f"'{a}'" for a in base) + ' | (sleep 0.3; cat)'
+                proc = subprocess.run(['bash', '-c', command], capture_output=True, timeout=120)
+                self.assertEqual(proc.stdout, expected)
+
+
 class FullDisk(unittest.TestCase):
     """A write that fails for another reason than a closed pipe (here ENOSPC from /dev/full) is an error: exit 1 and
     a message, never exit 0 with a cut-off document."""

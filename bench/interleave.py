@@ -4,14 +4,17 @@ bench/run.sh.
 
 Usage: interleave.py RUNS OUTDIR NAME 'COMMAND' [NAME 'COMMAND']...
 
-Runs round after round: in each, every COMMAND once, in the order given (each through `bash -c`, its standard output
-and error as the command line redirects them; bench/repeat.py's run_once times it). Writes OUTDIR/NAME.time (the
+Runs round after round: in each, every COMMAND in the order given, twice in a row, timing the second run (each through
+`bash -c`, its standard output and error as the command line redirects them; bench/repeat.py's run_once times it). Writes OUTDIR/NAME.time (the
 median run of NAME, in the format of `/usr/bin/time -v`, as repeat.py writes it) and OUTDIR/NAME.time.runs (every
 run's wall seconds, in the order run).
 
 Why alternate: this machine's speed drifts by a fifth within minutes (the same binary measured 0.193 s and 0.248 s
 five minutes apart), so a ratio of two tools timed one after the other in separate blocks says as much about the
-minutes they ran in as about the tools. Runs taken in turns see the same drift.
+minutes they ran in as about the tools. Runs taken in turns see the same drift. Why twice: a run right after another
+tool's finds the caches (the CPU's, the server's, the page cache's) full of that tool's data, which costs a short run
+more than a long one (0.2 s of sendcheck timed right after 2 s of spfquery ran about a fifth slower than after its own
+run); the untimed first run puts each tool's timed run in the state a block of its own runs would.
 """
 
 import os
@@ -31,6 +34,7 @@ def main():
     results = {name: [] for name, _ in commands}
     for _ in range(runs):
         for name, command in commands:
+            run_once(["bash", "-c", command], os.devnull, os.devnull)  # untimed: the caches as its own run leaves them
             results[name].append(run_once(["bash", "-c", command], os.devnull, os.devnull))
     worst = 0
     for name, command in commands:

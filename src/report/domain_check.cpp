@@ -4,6 +4,7 @@
 #include <sendcheck/util/strings.hpp>
 
 #include "concat.hpp"
+#include "memo.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -67,18 +68,14 @@ ip_texts(const std::vector<dns::IpAddress>& ips)
     std::vector<dns::IpAddress> ips;
     std::shared_ptr<const IpTexts> texts;
   };
-  constexpr size_t k_capacity = 32;
   thread_local std::vector<Entry> memo;
-  for (const auto& entry : memo) {
-    if (entry.ips == ips) {
-      return entry.texts;
-    }
-  }
-  if (memo.size() >= k_capacity) {
-    memo.clear();
-  }
-  memo.push_back({ips, std::make_shared<const IpTexts>(IpTexts{join_ips(ips), join_terms(compact_ip_terms(ips))})});
-  return memo.back().texts;
+  return detail::remembered(
+           memo, 32, [&ips](const Entry& entry) { return entry.ips == ips; },
+           [&ips] {
+             IpTexts texts{join_ips(ips), join_terms(compact_ip_terms(ips))};
+             return Entry{ips, std::make_shared<const IpTexts>(std::move(texts))};
+           })
+    .texts;
 }
 
 /// The sentences of the sender findings that name no domain.
@@ -144,18 +141,14 @@ sender_sentence(const SentenceKey& key)
              && host == other.host;
     }
   };
-  constexpr size_t k_capacity = 64;
   thread_local std::vector<Entry> memo;
-  for (const auto& entry : memo) {
-    if (entry.matches(key)) {
-      return entry.sentence;
-    }
-  }
-  if (memo.size() >= k_capacity) {
-    memo.clear();
-  }
-  memo.push_back({key.kind, key.count, key.ips, std::string(key.sender), std::string(key.host), make_sentence(key)});
-  return memo.back().sentence;
+  return detail::remembered(
+           memo, 64, [&key](const Entry& entry) { return entry.matches(key); },
+           [&key] {
+             return Entry{key.kind, key.count, key.ips, std::string(key.sender), std::string(key.host),
+                          make_sentence(key)};
+           })
+    .sentence;
 }
 
 /// Whether `name` (as written in a record) names `host` (a normalized name): `util::normalize_name(name) == host`

@@ -1,11 +1,14 @@
 #include <sendcheck/report/domain_check.hpp>
 
 #include "concat.hpp"
+#include "memo.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sendcheck::report {
@@ -133,18 +136,11 @@ stream_reason(const ReasonKey& key, const std::string& sender)
     std::string sender;
     std::string reason;
   };
-  constexpr size_t k_capacity = 64;
   thread_local std::vector<Entry> memo;
-  for (const auto& entry : memo) {
-    if (entry.key == key && entry.sender == sender) {
-      return entry.reason;
-    }
-  }
-  if (memo.size() >= k_capacity) {
-    memo.clear();
-  }
-  memo.push_back({key, sender, make_reason(key, sender)});
-  return memo.back().reason;
+  return detail::remembered(
+           memo, 64, [&](const Entry& entry) { return entry.key == key && entry.sender == sender; },
+           [&] { return Entry{key, sender, make_reason(key, sender)}; })
+    .reason;
 }
 
 /// The words around the domain in the sentences that name the sender and the domain.
@@ -204,31 +200,31 @@ make_summary_tail(const std::vector<StreamVerdict>& streams)
   return out;
 }
 
-/// `make_summary_tail(streams)`, remembered per thread for every list of up to two streams (the verdict makes one
-/// per role), by their roles and outcomes; the reference is valid until the next call.
+/// `make_summary_tail(streams)`, remembered per thread by the streams' roles and outcomes (all the tail reads); the
+/// reference is valid until the next call.
 const std::string&
 summary_tail(const std::vector<StreamVerdict>& streams)
 {
-  // The index: the count in two bits, then each stream's role (one bit) and outcome (two bits).
-  constexpr size_t k_bits_per_stream = 3;
-  static_assert(static_cast<size_t>(IpRole::bulk) < 2 && static_cast<size_t>(Delivery::unknown) < 4,
-                "a role in one bit and an outcome in two: widen k_bits_per_stream for more values");
-  thread_local std::array<std::string, size_t{1} << (2 + 2 * k_bits_per_stream)> tails;
-  if (streams.size() > 2) {
-    thread_local std::string other;
-    other = make_summary_tail(streams);
-    return other;
-  }
-  size_t index = streams.size();
-  for (size_t i = 0; i < streams.size(); ++i) {
-    const auto bits = static_cast<size_t>(streams[i].role) << 2 | static_cast<size_t>(streams[i].outcome);
-    index |= bits << (2 + k_bits_per_stream * i);
-  }
-  std::string& tail = tails[index];
-  if (tail.empty()) { // a tail is never empty: it ends with '.'
-    tail = make_summary_tail(streams);
-  }
-  return tail;
+  struct Entry
+  {
+    std::vector<std::pair<IpRole, Delivery>> streams;
+    std::string tail;
+  };
+  const auto same_streams = [&streams](const Entry& entry) {
+    return std::equal(entry.streams.begin(), entry.streams.end(), streams.begin(), streams.end(),
+                      [](const auto& kept, const StreamVerdict& stream) {
+                        return kept.first == stream.role && kept.second == stream.outcome;
+                      });
+  };
+  thread_local std::vector<Entry> memo;
+  return detail::remembered(memo, 64, same_streams, [&streams] {
+           Entry entry{{}, make_summary_tail(streams)};
+           for (const auto& stream : streams) {
+             entry.streams.emplace_back(stream.role, stream.outcome);
+           }
+           return entry;
+         })
+    .tail;
 }
 
 } // namespace

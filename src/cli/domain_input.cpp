@@ -45,7 +45,7 @@ shown_input(std::string_view input)
 }
 
 /// Whether `c` may appear in a label of a host name (lower case: the name is lower-cased first).
-bool
+constexpr bool
 is_host_char(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -90,15 +90,14 @@ host_name_problem(std::string_view name, std::string_view input)
   }
 }
 
-/// What a byte of a label of a plain host name is to `plain_host_name`: its lower-case form, or 0 when the byte
-/// sends the name down the general path (anything but letters, digits, '-' and '_').
+/// What a byte of a label of a plain host name is to `plain_host_name`: its lower-case form when that is a host name
+/// character (`is_host_char`, the general path's rule), or 0 when the byte sends the name down the general path.
 constexpr std::array<char, 256> k_plain_label_bytes = [] {
   std::array<char, 256> out{};
   for (int c = 0; c < 256; ++c) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
-      out[c] = static_cast<char>(c);
-    } else if (c >= 'A' && c <= 'Z') {
-      out[c] = static_cast<char>(c - 'A' + 'a');
+    const char lower = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (is_host_char(lower)) {
+      out[c] = lower;
     }
   }
   return out;

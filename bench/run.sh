@@ -170,21 +170,21 @@ awk '{ for (i = 0; i < 5; i++) print ip[i] " postmaster@" $1 " " $1 }
              for (i = 0; i < 5; i++) ip[i] = a[i + 1] }' "$out/domains-spfquery.txt" >"$out/spfquery.in"
 ns="$out/netns"
 mkdir -p "$ns"
-spfquery_cmd="spfquery -file '$out/spfquery.in' >'$out/spfquery.out' 2>'$out/spfquery.err'"
+spfquery_cmd="--stdout '$out/spfquery.out' --stderr '$out/spfquery.err' -- spfquery -file '$out/spfquery.in'"
 spf_only_ns=() paired_ns=()
 if [ "$has_only" = 1 ]; then
   spf_only_ns=(sendcheck-spf
-    "'$sendcheck' --json --only spf --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt' >/dev/null")
+    "'$sendcheck' --json --only spf --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt'")
   # The ratio to libspf2, measured in alternation against this one server (bench/interleave.py): each tool's
   # output goes to a file, as in the runs above.
   paired_ns=(paired "/usr/bin/python3 '$bench/interleave.py' $throughput_runs '$out' \
-    spfquery-paired \"spfquery -file '$out/spfquery.in' >'$out/spfquery-paired.out' 2>/dev/null\" \
-    sendcheck-spf-paired \"'$sendcheck' --json --only spf --server 127.0.0.1:53 ${concurrency_args[*]} \
-      -f '$out/domains.txt' >'$out/sendcheck-spf-paired.json' 2>/dev/null\"")
+    spfquery-paired \"--stdout '$out/spfquery-paired.out' -- spfquery -file '$out/spfquery.in'\" \
+    sendcheck-spf-paired \"--stdout '$out/sendcheck-spf-paired.json' -- '$sendcheck' --json --only spf \
+      --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt'\"")
 fi
 $sudo unshare -m -n bash "$bench/peers/netns_run.sh" "$ns" "$out" -- \
   "spfquery:$throughput_runs" "$spfquery_cmd" \
-  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt' >/dev/null" \
+  sendcheck "'$sendcheck' --json --server 127.0.0.1:53 ${concurrency_args[*]} -f '$out/domains.txt'" \
   "${spf_only_ns[@]}" "${paired_ns[@]}" || say "namespace run failed (spfquery skipped)"
 cp "$ns/spfquery.time" "$ns/spfquery.time.runs" "$out/" 2>/dev/null || true
 for name in spfquery sendcheck sendcheck-spf; do

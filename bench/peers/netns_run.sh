@@ -2,10 +2,11 @@
 # Runs inside a private mount + network namespace (bench/run.sh starts it with `unshare -m -n`):
 # brings up loopback, bind-mounts a private resolv.conf (nameserver 127.0.0.1) over /etc/resolv.conf -- in this
 # namespace only; the machine's file is never touched -- and starts a second knotd on 127.0.0.1:53 for the same zones.
-# Then, for each "NAME[:RUNS] COMMAND..." pair given after --, runs COMMAND RUNS times (default 1) with
+# Then, for each "NAME[:RUNS] COMMAND" pair given after --, runs COMMAND RUNS times (default 1) with
 # bench/repeat.py and records the UDP datagrams the namespace sent per run (from /proc/net/snmp, which is per network
 # namespace): a query and its answer are two datagrams, so queries = (OutDatagrams delta) / 2 as long as every query
-# is answered over UDP.
+# is answered over UDP. COMMAND is what follows RUNS TIMEFILE on repeat.py's command line, as one string of shell
+# words (`[--stdout FILE] [--stderr FILE] [--] PROGRAM [ARG...]`): no shell and no redirection is timed.
 # Usage: netns_run.sh WORKDIR ZONEDIR -- NAME[:RUNS] 'COMMAND' [NAME[:RUNS] 'COMMAND']...
 # Writes WORKDIR/NAME.time (the median run, in time -v's format), NAME.time.runs and WORKDIR/NAME.udp (datagrams
 # sent, received, per run).
@@ -40,7 +41,8 @@ while [ $# -ge 2 ]; do
   [ "$1" != "$name" ] && runs=${1#*:}
   shift 2
   read -r out0 in0 < <(udp)
-  /usr/bin/python3 "$root/bench/repeat.py" "$runs" "$work/$name.time" -- bash -c "$cmd" ||
+  eval "words=($cmd)"
+  /usr/bin/python3 "$root/bench/repeat.py" "$runs" "$work/$name.time" "${words[@]}" ||
     echo "netns: $name exited with $?" >&2
   read -r out1 in1 < <(udp)
   echo "$(((out1 - out0) / runs)) $(((in1 - in0) / runs))" >"$work/$name.udp"

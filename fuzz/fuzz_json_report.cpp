@@ -48,17 +48,16 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   report.record = field(f, 2) + field(f, 3);
   report.record_is_candidate = (selector & 1) != 0;
 
-  report::IpResult ip;
-  ip.ip = *dns::IpAddress::parse("90.190.150.212");
-  ip.evaluation.result = static_cast<spf::SpfResult>(selector % 7);
-  ip.evaluation.explanation = field(f, 4);
-  ip.evaluation.reason = field(f, 5);
-  ip.evaluation.error_code = "spf.syntax";
-  ip.evaluation.deciding_domain = field(f, 6);
-  ip.evaluation.deciding_record = std::make_shared<const std::string>(field(f, 7));
+  spf::Evaluation evaluation;
+  evaluation.result = static_cast<spf::SpfResult>(selector % 7);
+  evaluation.explanation = field(f, 4);
+  evaluation.reason = field(f, 5);
+  evaluation.error_code = "spf.syntax";
+  evaluation.deciding_domain = field(f, 6);
+  evaluation.deciding_record = std::make_shared<const std::string>(field(f, 7));
   spf::Term term;
   term.text = field(f, 8);
-  ip.evaluation.deciding_term = std::make_shared<const spf::Term>(term);
+  evaluation.deciding_term = std::make_shared<const spf::Term>(term);
   spf::TraceStep step;
   step.domain = field(f, 9);
   step.term = field(f, 10);
@@ -66,8 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   step.note = field(f, 12);
   step.lookups.push_back(spf::LookupInfo{field(f, 13), dns::RRType::txt, dns::Status::servfail, 0, field(f, 14),
                                          field(f, 15), false});
-  ip.evaluation.trace.push_back(step);
-  report.ips.push_back(ip);
+  evaluation.trace.push_back(step);
+  report.ips.emplace_back(*dns::IpAddress::parse("90.190.150.212"), report::IpRole::ordinary, std::move(evaluation));
 
   report.sending_host.name = "directo.gate.ee";
   report.sending_host.server = field(f, 14);

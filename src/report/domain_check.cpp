@@ -211,7 +211,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
   size_t passing = 0;
   bool any_error_result = false;
   for (const auto& ip : report.ips) {
-    const auto result = ip.evaluation.result;
+    const auto result = ip.evaluation->result;
     if (result == spf::SpfResult::pass) {
       ++passing;
     } else if (result == spf::SpfResult::temperror || result == spf::SpfResult::permerror) {
@@ -223,7 +223,7 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
 
   // Errors that stopped the evaluation: surface each distinct reason once (lint may have said it already).
   for (const auto& ip : report.ips) {
-    const auto& evaluation = ip.evaluation;
+    const auto& evaluation = *ip.evaluation;
     if (evaluation.result != spf::SpfResult::temperror && evaluation.result != spf::SpfResult::permerror) {
       continue;
     }
@@ -496,7 +496,6 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   std::string sender = concat({"postmaster@", report.domain});
   auto evaluations =
     co_await spf::check_hosts(resolver, std::move(ips), report.domain, std::move(sender), std::move(spf_options));
-  // An IpResult holds a whole Evaluation: growing the vector would move them and allocate a large block each time.
   report.ips.reserve(ip_count);
   const auto& ordinary = profile.ordinary_ips;
   for (size_t i = 0; i < ip_count; ++i) {
@@ -504,7 +503,7 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
     const auto& ip = listed_bulk ? profile.bulk_ips[i - ordinary.size()] : ordinary[i];
     // An address on both lists sends ordinary mail.
     const bool bulk = listed_bulk && std::find(ordinary.begin(), ordinary.end(), ip) == ordinary.end();
-    // Built in place: the evaluation is moved once, straight into the vector (not assigned over a default one).
+    // Built in place, not assigned over a default one (which would make an empty evaluation first).
     report.ips.emplace_back(ip, bulk ? IpRole::bulk : IpRole::ordinary, std::move(evaluations[i]));
   }
 

@@ -107,7 +107,7 @@ trace_to_json(const std::vector<spf::TraceStep>& trace)
 Json
 evaluation_to_json(const IpResult& ip, const JsonOptions& options)
 {
-  const auto& evaluation = ip.evaluation;
+  const auto& evaluation = *ip.evaluation;
   Json out = object_with(11);
   out["ip"] = ip.ip.to_string();
   out["role"] = to_string(ip.role);
@@ -1021,9 +1021,9 @@ same_members(const spf::Evaluation& a, const spf::Evaluation& b, const JsonOptio
          && same_failure(a.dns_failure, b.dns_failure);
 }
 
-/// The addresses' results. Addresses that one evaluation served (check_hosts gives them copies of it: usually
-/// Directo's four ordinary addresses, often the bulk one too) have the same members after "role": those bytes are
-/// written once and copied for the others.
+/// The addresses' results. Addresses that one evaluation served (check_hosts gives them the same one: usually
+/// Directo's four ordinary addresses), or evaluations that agree in what is written (often the bulk address's), have
+/// the same members after "role": those bytes are written once and copied for the others.
 void
 write_results(JsonWriter& out, const std::vector<IpResult>& ips, const JsonOptions& options)
 {
@@ -1046,14 +1046,14 @@ write_results(JsonWriter& out, const std::vector<IpResult>& ips, const JsonOptio
     out.address(ip.ip);
     out.word_field("role", to_string(ip.role));
     const auto same = std::find_if(written.begin(), written.begin() + std::min(count, k_kept), [&](const Written& w) {
-      return same_members(*w.evaluation, ip.evaluation, options);
+      return w.evaluation == ip.evaluation.get() || same_members(*w.evaluation, *ip.evaluation, options);
     });
     if (same != written.begin() + std::min(count, k_kept)) {
       out.repeat(same->from, same->to);
     } else {
       const size_t from = out.mark();
-      write_evaluation_members(out, ip.evaluation, options);
-      written[count++ % k_kept] = Written{&ip.evaluation, from, out.mark()};
+      write_evaluation_members(out, *ip.evaluation, options);
+      written[count++ % k_kept] = Written{ip.evaluation.get(), from, out.mark()};
     }
     out.end_object();
   }

@@ -172,7 +172,7 @@ render_spf(std::string& out, const DomainReport& report, const TextOptions& opti
   if (!report.ips.empty()) {
     out += fmt::format("\n  {:<22} {:<10} {}\n", "Sending address", "SPF", "decided by");
     for (const auto& ip : report.ips) {
-      const auto& evaluation = ip.evaluation;
+      const auto& evaluation = *ip.evaluation;
       std::string decided;
       std::string where;
       if (evaluation.deciding_term) {

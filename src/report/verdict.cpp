@@ -253,13 +253,13 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
         continue;
       }
       ++stream.total;
-      if (ip.evaluation.result == spf::SpfResult::pass) {
+      if (ip.evaluation->result == spf::SpfResult::pass) {
         ++stream.passing;
       }
-      const auto outcome = outcome_for(ip.evaluation.result, dkim_aligned, policy, dmarc_unknown);
+      const auto outcome = outcome_for(ip.evaluation->result, dkim_aligned, policy, dmarc_unknown);
       const bool worse = badness(outcome) > badness(stream.outcome);
-      if (worse || (worst_result == spf::SpfResult::pass && ip.evaluation.result != spf::SpfResult::pass)) {
-        worst_result = ip.evaluation.result;
+      if (worse || (worst_result == spf::SpfResult::pass && ip.evaluation->result != spf::SpfResult::pass)) {
+        worst_result = ip.evaluation->result;
       }
       if (worse) {
         stream.outcome = outcome;

@@ -1401,16 +1401,17 @@ check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::
   co_return evaluation;
 }
 
-util::Task<std::vector<Evaluation>>
+util::Task<std::vector<std::shared_ptr<const Evaluation>>>
 check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::string domain, std::string sender,
             Options options)
 {
   // The domain is checked once for all the addresses: an invalid one gives every address the same evaluation.
   const std::string_view checked = without_trailing_dot(domain);
   if (!is_valid_domain(checked)) {
-    co_return std::vector<Evaluation>(ips.size(), invalid_domain_evaluation(checked));
+    co_return std::vector<std::shared_ptr<const Evaluation>>(
+      ips.size(), std::make_shared<const Evaluation>(invalid_domain_evaluation(checked)));
   }
-  std::vector<Evaluation> evaluations(ips.size());
+  std::vector<std::shared_ptr<const Evaluation>> evaluations(ips.size());
   std::vector<bool> found(ips.size(), false);
   for (size_t first = 0; first < ips.size(); ++first) {
     if (found[first]) {
@@ -1435,15 +1436,16 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     if (!peers->empty()) {
       shared = std::move(peers);
     }
-    // Made in place: `evaluations` does not grow while it is made.
-    const uint32_t apart =
-      co_await evaluate_client(resolver, ips[first], checked, sender, options, shared, evaluations[first]);
+    // Made in place, then shared by the peers it stands for (no copy of its strings).
+    auto evaluation = std::make_shared<Evaluation>();
+    const uint32_t apart = co_await evaluate_client(resolver, ips[first], checked, sender, options, shared, *evaluation);
     for (size_t i = 0; i < peer_indexes.size(); ++i) {
       if ((apart & (uint32_t{ 1 } << i)) == 0) {
-        evaluations[peer_indexes[i]] = evaluations[first];
+        evaluations[peer_indexes[i]] = evaluation;
         found[peer_indexes[i]] = true;
       }
     }
+    evaluations[first] = std::move(evaluation);
     found[first] = true;
   }
   co_return evaluations;

@@ -326,9 +326,9 @@ main(int argc, char** argv)
               const auto alone = dns::run_sync(
                 alone_counter, spf::check_host(alone_counter, addresses[i], domain, mailfrom, shared_options));
               alone_queries += alone_counter.queries();
-              difference = test::evaluation_difference(alone, shared[i]);
+              difference = test::evaluation_difference(alone, *shared[i]);
               if (difference.empty()) {
-                difference = test::trace_difference(alone, shared[i]);
+                difference = test::trace_difference(alone, *shared[i]);
               }
               if (!difference.empty()) {
                 difference = fmt::format("round {}, {}: {}", round, addresses[i].to_string(), difference);

@@ -178,20 +178,18 @@ full_report(const std::string& text)
   lookup.detail = text;
   lookup.counted_void = true;
 
-  report::IpResult first;
-  first.ip = ip("90.190.150.212");
-  first.role = report::IpRole::ordinary;
-  first.evaluation.result = spf::SpfResult::temperror;
-  first.evaluation.explanation = text;
+  spf::Evaluation evaluation;
+  evaluation.result = spf::SpfResult::temperror;
+  evaluation.explanation = text;
   spf::Term term;
   term.text = text;
-  first.evaluation.deciding_term = std::make_shared<const spf::Term>(term);
-  first.evaluation.deciding_domain = text;
-  first.evaluation.reason = text;
-  first.evaluation.error_code = "spf.dns_failure";
-  first.evaluation.dns_failure = lookup;
-  first.evaluation.dns_terms = 4294967295U;
-  first.evaluation.void_lookups = 0;
+  evaluation.deciding_term = std::make_shared<const spf::Term>(term);
+  evaluation.deciding_domain = text;
+  evaluation.reason = text;
+  evaluation.error_code = "spf.dns_failure";
+  evaluation.dns_failure = lookup;
+  evaluation.dns_terms = 4294967295U;
+  evaluation.void_lookups = 0;
   spf::TraceStep step;
   step.depth = 3;
   step.domain = text;
@@ -201,7 +199,8 @@ full_report(const std::string& text)
   step.matched = true;
   step.result = spf::SpfResult::permerror;
   step.note = text;
-  first.evaluation.trace = {step, spf::TraceStep{}};
+  evaluation.trace = {step, spf::TraceStep{}};
+  report::IpResult first(ip("90.190.150.212"), report::IpRole::ordinary, std::move(evaluation));
   report::IpResult second;
   second.ip = ip("2001:db8::1");
   second.role = report::IpRole::bulk;
@@ -355,18 +354,20 @@ TEST_CASE("report::write_domain_json")
       as(report.txt_status);
       for (auto& entry : report.ips) {
         as(entry.role);
-        as(entry.evaluation.result);
-        if (entry.evaluation.dns_failure) {
-          as(entry.evaluation.dns_failure->type);
-          as(entry.evaluation.dns_failure->status);
+        spf::Evaluation evaluation = *entry.evaluation;
+        as(evaluation.result);
+        if (evaluation.dns_failure) {
+          as(evaluation.dns_failure->type);
+          as(evaluation.dns_failure->status);
         }
-        for (auto& step : entry.evaluation.trace) {
+        for (auto& step : evaluation.trace) {
           step.result = static_cast<spf::SpfResult>(value);
           for (auto& lookup : step.lookups) {
             as(lookup.type);
             as(lookup.status);
           }
         }
+        entry.evaluation = std::make_shared<const spf::Evaluation>(std::move(evaluation));
       }
       as(report.sending_host.status);
       as(report.dkim.status);
@@ -404,7 +405,7 @@ TEST_CASE("report::write_domain_json")
     // The writer writes an evaluation's members once and copies them for the next address whose evaluation agrees
     // in every written field: each field changed alone must be written anew, and a copy must not be reused for it.
     const report::DomainReport full = full_report("v=spf1 \"quoted\" caf\xc3\xa9 -all");
-    const spf::Evaluation base = full.ips.front().evaluation;
+    const auto base = full.ips.front().evaluation;
     using Change = void (*)(spf::Evaluation&);
     const std::vector<Change> changes = {
       [](spf::Evaluation& e) { e.result = spf::SpfResult::pass; },
@@ -436,17 +437,20 @@ TEST_CASE("report::write_domain_json")
     };
     for (size_t i = 0; i < changes.size(); ++i) {
       INFO("change ", i);
-      spf::Evaluation changed_copy = base;
+      spf::Evaluation changed_copy = *base;
       changes[i](changed_copy);
-      const spf::Evaluation& changed = changed_copy;
+      const auto changed = std::make_shared<const spf::Evaluation>(std::move(changed_copy));
+      // Each as its own copy too: equal evaluations that are not the same object are compared field by field.
+      const auto base_copy = std::make_shared<const spf::Evaluation>(*base);
+      const auto changed_again = std::make_shared<const spf::Evaluation>(*changed);
       report::DomainReport report = full;
       // Same, changed, same, changed, and a bulk address after them: the writer keeps several earlier ones.
       report.ips.clear();
-      for (const auto* evaluation : {&base, &changed, &base, &changed, &base}) {
+      for (const auto& evaluation : {base, changed, base_copy, changed, changed_again, base}) {
         report::IpResult& entry = report.ips.emplace_back();
         entry.ip = ip("90.190.150." + std::to_string(210 + report.ips.size()));
-        entry.role = report.ips.size() == 5 ? report::IpRole::bulk : report::IpRole::ordinary;
-        entry.evaluation = *evaluation;
+        entry.role = report.ips.size() == 6 ? report::IpRole::bulk : report::IpRole::ordinary;
+        entry.evaluation = evaluation;
       }
       require_same_both_ways(report);
     }
@@ -457,12 +461,13 @@ TEST_CASE("report::write_domain_json")
     report::DomainReport report;
     for (unsigned round = 0; round < 3; ++round) {
       for (unsigned i = 0; i < 7; ++i) {
-        report::IpResult& entry = report.ips.emplace_back();
-        entry.ip = ip("192.0.2." + std::to_string(report.ips.size()));
-        entry.evaluation.result = spf::SpfResult::fail;
-        entry.evaluation.dns_terms = i;
+        spf::Evaluation evaluation;
+        evaluation.result = spf::SpfResult::fail;
+        evaluation.dns_terms = i;
         // Long enough that the writer's buffer grows while it copies.
-        entry.evaluation.reason = std::string(3000, static_cast<char>('a' + i));
+        evaluation.reason = std::string(3000, static_cast<char>('a' + i));
+        report.ips.emplace_back(ip("192.0.2." + std::to_string(report.ips.size() + 1)), report::IpRole::ordinary,
+                                std::move(evaluation));
       }
     }
     require_same_both_ways(report);

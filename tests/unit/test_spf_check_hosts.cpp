@@ -68,9 +68,10 @@ shared_results(dns::ZoneResolver& zone, const std::vector<std::string>& addresse
     const auto alone = dns::run_sync(
       zone, spf::check_host(zone, ip(addresses[i]), domain, "postmaster@" + domain, options));
     INFO(domain, " for ", addresses[i]);
-    CHECK(test::evaluation_difference(alone, shared[i]) == "");
-    CHECK(test::trace_difference(alone, shared[i]) == "");
-    results.push_back(shared[i].result);
+    REQUIRE(shared[i] != nullptr);
+    CHECK(test::evaluation_difference(alone, *shared[i]) == "");
+    CHECK(test::trace_difference(alone, *shared[i]) == "");
+    results.push_back(shared[i]->result);
   }
   return results;
 }
@@ -159,7 +160,7 @@ TEST_CASE("spf::check_hosts: addresses share an evaluation until a decision tell
             == std::vector{SpfResult::pass, SpfResult::pass, SpfResult::pass, SpfResult::pass, SpfResult::fail});
       const auto shared = dns::run_sync(
         zone, spf::check_hosts(zone, ips(k_directo), "vendor.example.", "postmaster@vendor.example", options));
-      CHECK(shared[0].deciding_domain == "vendor.example");
+      CHECK(shared[0]->deciding_domain == "vendor.example");
     }
     SUBCASE("an invalid domain: every address gets the same none, and nothing is asked")
     {
@@ -172,8 +173,8 @@ TEST_CASE("spf::check_hosts: addresses share an evaluation until a decision tell
         const std::string without_dot = !domain.empty() && domain.back() == '.' ? domain.substr(0, domain.size() - 1)
                                                                                : domain;
         for (const auto& evaluation : shared) {
-          CHECK(evaluation.error_code == "spf.invalid_domain");
-          CHECK(evaluation.deciding_domain == without_dot);
+          CHECK(evaluation->error_code == "spf.invalid_domain");
+          CHECK(evaluation->deciding_domain == without_dot);
         }
       }
     }
@@ -215,5 +216,47 @@ TEST_CASE("spf::check_hosts: a memoized include keeps telling addresses apart")
     CHECK(shared_results(zone, {"90.190.150.210", "90.190.150.82"}, "a.example", options)
           == std::vector{SpfResult::pass, SpfResult::fail});
     CHECK(shared_results(zone, k_directo, "b.example", options) == expected);
+  }
+}
+
+TEST_CASE("spf::check_hosts: the addresses one evaluation serves share it, the others have their own")
+{
+  dns::ZoneResolver zone("check_hosts sharing test");
+  zone.add_txt("split.example", {"v=spf1 ip4:90.190.150.210/31 -all"});
+  zone.add_txt("single.example", {"v=spf1 ip4:90.190.150.212 ip4:90.190.150.82 ~all"});
+  const auto options = options_with(spf::Trace::off);
+  const auto check = [&](const std::string& domain) {
+    return dns::run_sync(zone, spf::check_hosts(zone, ips(k_directo), domain, "postmaster@" + domain, options));
+  };
+
+  SUBCASE("a network that splits the addresses: one shared evaluation on each side")
+  {
+    const auto shared = check("split.example");
+    REQUIRE(shared.size() == 5);
+    CHECK(shared[0] == shared[1]);
+    CHECK(shared[2] == shared[3]);
+    CHECK(shared[3] == shared[4]);
+    CHECK(shared[0] != shared[2]);
+    CHECK(shared[0]->result == SpfResult::pass);
+    CHECK(shared[2]->result == SpfResult::fail);
+    REQUIRE(shared[0]->deciding_term);
+    CHECK(shared[0]->deciding_term->text == "ip4:90.190.150.210/31");
+    REQUIRE(shared[2]->deciding_term);
+    CHECK(shared[2]->deciding_term->text == "-all");
+  }
+  SUBCASE("two networks of one address each: the addresses they name do not share")
+  {
+    const auto shared = check("single.example");
+    REQUIRE(shared.size() == 5);
+    CHECK(shared[0] == shared[1]);
+    CHECK(shared[0] == shared[3]);
+    CHECK(shared[2] != shared[0]);
+    CHECK(shared[4] != shared[0]);
+    CHECK(shared[4] != shared[2]);
+    CHECK(shared[0]->result == SpfResult::softfail);
+    REQUIRE(shared[2]->deciding_term);
+    CHECK(shared[2]->deciding_term->text == "ip4:90.190.150.212");
+    REQUIRE(shared[4]->deciding_term);
+    CHECK(shared[4]->deciding_term->text == "ip4:90.190.150.82");
   }
 }

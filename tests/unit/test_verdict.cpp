@@ -36,6 +36,15 @@ struct Scenario
   dmarc::DmarcStatus dmarc_status = dmarc::DmarcStatus::none;
 };
 
+/// An evaluation with `result` and nothing else (what the verdict reads of it).
+std::shared_ptr<const spf::Evaluation>
+evaluation_with(SpfResult result)
+{
+  spf::Evaluation evaluation;
+  evaluation.result = result;
+  return std::make_shared<const spf::Evaluation>(std::move(evaluation));
+}
+
 /// A report for example.ee with `scenario`'s SPF results for Directo's addresses, DKIM and DMARC.
 DomainReport
 make_report(const Scenario& scenario)
@@ -44,19 +53,11 @@ make_report(const Scenario& scenario)
   DomainReport out;
   out.domain = "example.ee";
   for (const auto& ip : profile.ordinary_ips) {
-    report::IpResult result;
-    result.ip = ip;
-    result.role = IpRole::ordinary;
-    result.evaluation.result = scenario.ordinary;
-    out.ips.push_back(result);
+    out.ips.emplace_back(ip, IpRole::ordinary, evaluation_with(scenario.ordinary));
   }
   if (scenario.bulk) {
     for (const auto& ip : profile.bulk_ips) {
-      report::IpResult result;
-      result.ip = ip;
-      result.role = IpRole::bulk;
-      result.evaluation.result = *scenario.bulk;
-      out.ips.push_back(result);
+      out.ips.emplace_back(ip, IpRole::bulk, evaluation_with(*scenario.bulk));
     }
   }
   out.dkim.status = scenario.dkim_status;
@@ -389,7 +390,7 @@ TEST_CASE("report::decide_verdict")
   SUBCASE("a stream is as bad as its worst address")
   {
     auto report = make_report(Scenario{});
-    report.ips[2].evaluation.result = SpfResult::softfail; // 90.190.150.212
+    report.ips[2].evaluation = evaluation_with(SpfResult::softfail); // 90.190.150.212
     report.dmarc.policy = dmarc::Policy::quarantine;
     report.dmarc.status = dmarc::DmarcStatus::ok;
     const auto verdict = report::decide_verdict(report, directo_profile());
@@ -517,7 +518,7 @@ TEST_CASE("report::check_domain")
         CHECK(result.ips[i].ip == expected[i]);
         const bool is_bulk = i >= profile.ordinary_ips.size() && expected[i] != profile.ordinary_ips[2];
         CHECK(result.ips[i].role == (is_bulk ? IpRole::bulk : IpRole::ordinary));
-        CHECK(result.ips[i].evaluation.result
+        CHECK(result.ips[i].evaluation->result
               == (expected[i].to_string().starts_with("90.") ? SpfResult::pass : SpfResult::fail));
       }
     }
@@ -590,7 +591,7 @@ TEST_CASE("report::decide_verdict remembers its sentences per thread")
     for (size_t i = 0; i < ips; ++i) {
       report::IpResult entry;
       entry.role = i < profile.ordinary_ips.size() ? IpRole::ordinary : IpRole::bulk;
-      entry.evaluation.result = pick(3) == 0 ? results[pick(results.size())] : SpfResult::pass;
+      entry.evaluation = evaluation_with(pick(3) == 0 ? results[pick(results.size())] : SpfResult::pass);
       report.ips.push_back(entry);
     }
     if (pick(4) == 0) {

@@ -31,17 +31,25 @@ std::string_view to_string(IpRole role);
 /// The SPF result of one of the sender's addresses.
 struct IpResult
 {
+  /// An address with an empty evaluation (SpfResult::none), to fill in.
   IpResult() = default;
-  /// Takes `result` over: `emplace_back(ip, role, std::move(result))` then moves it once, into place (clang
-  /// 14, the fuzz build, lacks the parenthesized aggregate initialization that would do it without a constructor).
-  IpResult(const dns::IpAddress& address, IpRole address_role, spf::Evaluation&& result)
+  /// The result `evaluation` (not null) for `address`, shared with the other addresses it serves (clang 14, the fuzz
+  /// build, lacks the parenthesized aggregate initialization that would do it without a constructor).
+  IpResult(const dns::IpAddress& address, IpRole address_role, std::shared_ptr<const spf::Evaluation> result)
     : ip(address), role(address_role), evaluation(std::move(result))
+  {
+  }
+  /// Takes `result` over as an evaluation of its own.
+  IpResult(const dns::IpAddress& address, IpRole address_role, spf::Evaluation&& result)
+    : ip(address), role(address_role), evaluation(std::make_shared<const spf::Evaluation>(std::move(result)))
   {
   }
 
   dns::IpAddress ip;
   IpRole role = IpRole::ordinary;
-  spf::Evaluation evaluation;
+  /// The address's evaluation; never null. The addresses that one evaluation serves (spf::check_hosts) share it, so
+  /// read it through the pointer and replace it rather than change it.
+  std::shared_ptr<const spf::Evaluation> evaluation = std::make_shared<const spf::Evaluation>();
 };
 
 /// What the sender's sending host (`directo.gate.ee`) resolves to now.

@@ -131,8 +131,8 @@ struct Evaluation
   std::shared_ptr<const Term> deciding_term;
   /// The domain whose record held `deciding_term` (or where the error happened).
   std::string deciding_domain;
-  /// That domain's record text; null when no record was read. Shared by the copies of the evaluation (the addresses
-  /// of a check_hosts() call often get copies of one evaluation), so that a copy does not copy the record.
+  /// That domain's record text; null when no record was read. Shared with the parsed record (or the decision of a
+  /// record that did not parse), so that an evaluation does not copy the record.
   std::shared_ptr<const std::string> deciding_record;
   /// For none, temperror and permerror: a plain-English reason ("example.com has 2 SPF records; a domain must publish
   /// exactly one", "more than 10 DNS-querying terms", ...).
@@ -228,13 +228,16 @@ bool is_valid_domain(std::string_view domain);
 util::Task<Evaluation> check_host(dns::Resolver& resolver, dns::IpAddress ip, std::string domain, std::string sender,
                                   Options options);
 
-/// check_host() for each of `ips` (same domain, sender and options): the evaluations in the order of `ips`, each
-/// equal in every field to what check_host() gives for that address alone. An evaluation is made once for all the
-/// addresses that no step of it tells apart: each decision that involves the client's address (an ip4/ip6 network,
-/// the addresses of an `a` or `mx` term) is also made for the other addresses, and an address for which one went
-/// another way, or any use of the address beyond such a comparison (a macro, a `ptr` term, an explanation), gets
-/// an evaluation of its own. Directo's four ordinary addresses usually share one.
-util::Task<std::vector<Evaluation>> check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips,
-                                                std::string domain, std::string sender, Options options);
+/// check_host() for each of `ips` (same domain, sender and options): the evaluations in the order of `ips` (never
+/// null), each equal in every field to what check_host() gives for that address alone. An evaluation is made once
+/// for all the addresses that no step of it tells apart: each decision that involves the client's address (an
+/// ip4/ip6 network, the addresses of an `a` or `mx` term) is also made for the other addresses, and an address for
+/// which one went another way, or any use of the address beyond such a comparison (a macro, a `ptr` term, an
+/// explanation), gets an evaluation of its own. The addresses one evaluation serves share it (the same pointer)
+/// instead of each getting a copy of its dozen strings. Directo's four ordinary addresses usually share one.
+util::Task<std::vector<std::shared_ptr<const Evaluation>>> check_hosts(dns::Resolver& resolver,
+                                                                       std::vector<dns::IpAddress> ips,
+                                                                       std::string domain, std::string sender,
+                                                                       Options options);
 
 } // namespace sendcheck::spf

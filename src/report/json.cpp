@@ -137,13 +137,14 @@ evaluation_to_json(const IpResult& ip, const JsonOptions& options)
   return out;
 }
 
+/// The cost tree from `node`, reached by the term `via` ("" for the root).
 Json
-cost_node_to_json(const spf::CostNode& node)
+cost_node_to_json(const spf::CostNode& node, const std::string& via)
 {
   Json out = object_with(10);
   out["domain"] = text(node.domain);
-  if (!node.via.empty()) {
-    out["via"] = text(node.via);
+  if (!via.empty()) {
+    out["via"] = text(via);
   }
   out["record"] = text(node.record);
   out["own_terms"] = node.own_terms;
@@ -160,7 +161,7 @@ cost_node_to_json(const spf::CostNode& node)
   }
   Json children = Json::array();
   for (const auto& child : node.children) {
-    children.push_back(cost_node_to_json(child));
+    children.push_back(cost_node_to_json(*child.node, child.via));
   }
   out["children"] = std::move(children);
   return out;
@@ -1060,13 +1061,14 @@ write_results(JsonWriter& out, const std::vector<IpResult>& ips, const JsonOptio
   out.end_array();
 }
 
+/// The cost tree from `node`, reached by the term `via` ("" for the root).
 void
-write_cost_node(JsonWriter& out, const spf::CostNode& node)
+write_cost_node(JsonWriter& out, const spf::CostNode& node, std::string_view via)
 {
   out.begin_object();
   out.string_field("domain", node.domain);
-  if (!node.via.empty()) {
-    out.string_field("via", node.via);
+  if (!via.empty()) {
+    out.string_field("via", via);
   }
   out.string_field("record", node.record);
   out.number_field("own_terms", node.own_terms);
@@ -1084,7 +1086,7 @@ write_cost_node(JsonWriter& out, const spf::CostNode& node)
   out.key("children");
   out.begin_array();
   for (const auto& child : node.children) {
-    write_cost_node(out, child);
+    write_cost_node(out, *child.node, child.via);
   }
   out.end_array();
   out.end_object();
@@ -1130,7 +1132,7 @@ write_spf(JsonWriter& out, const DomainReport& report, const JsonOptions& option
     out.number_field("mx_host_lookups", report.cost->mx_host_lookups);
     out.end_object();
     out.key("cost");
-    write_cost_node(out, report.cost->root);
+    write_cost_node(out, report.cost->root, "");
   } else {
     out.null_field("dns_lookups");
     out.null_field("cost");
@@ -1286,7 +1288,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
                           {"void", report.cost->void_lookups},
                           {"void_limit", report.cost->limits.void_lookups},
                           {"mx_host_lookups", report.cost->mx_host_lookups}};
-    spf["cost"] = cost_node_to_json(report.cost->root);
+    spf["cost"] = cost_node_to_json(report.cost->root, std::string());
   } else {
     spf["dns_lookups"] = nullptr;
     spf["cost"] = nullptr;

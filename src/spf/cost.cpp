@@ -55,8 +55,8 @@ take_record(const dns::Answer& answer, CostNode& node)
 /// One subtree kept by a CostMemo.
 struct CostMemoEntry
 {
-  /// The subtree, with an empty `via` (the including term's, not the subtree's).
-  CostNode node;
+  /// The subtree, shared with the trees it was walked in and reused in.
+  std::shared_ptr<const CostNode> node;
   /// Limits::mx_names it was walked with (the walk's only limit: it decides too_many_mx and mx_host_lookups).
   unsigned mx_names = 0;
   /// Levels of children below `node` (0: none): its deepest include is walked at the entry's depth + `height`.
@@ -71,7 +71,7 @@ height_of(const CostNode& node)
 {
   unsigned height = 0;
   for (const auto& child : node.children) {
-    height = std::max(height, 1 + height_of(child));
+    height = std::max(height, 1 + height_of(*child.node));
   }
   return height;
 }
@@ -82,7 +82,7 @@ collect_domains(const CostNode& node, std::vector<std::string>& out)
 {
   out.push_back(node.domain);
   for (const auto& child : node.children) {
-    collect_domains(child, out);
+    collect_domains(*child.node, out);
   }
 }
 
@@ -121,25 +121,26 @@ struct CostMemo::Impl
     return found->second;
   }
 
-  /// Stores a copy of `node` (walked with `mx_names`), replacing an entry of the same domain; empties the memo first
-  /// when full.
-  void store(const CostNode& node, unsigned mx_names)
+  /// Stores `node` (walked with `mx_names`; shared, not copied), replacing an entry of the same domain; empties the
+  /// memo first when full.
+  void store(std::shared_ptr<const CostNode> node, unsigned mx_names)
   {
     auto entry = std::make_shared<CostMemoEntry>();
-    entry->node = node;
-    entry->node.via.clear();
     entry->mx_names = mx_names;
-    entry->height = height_of(node);
-    collect_domains(node, entry->domains);
+    entry->height = height_of(*node);
+    collect_domains(*node, entry->domains);
     std::sort(entry->domains.begin(), entry->domains.end());
     entry->domains.erase(std::unique(entry->domains.begin(), entry->domains.end()), entry->domains.end());
 
+    const std::string& domain = node->domain;
+    entry->node = std::move(node);
+
     const std::lock_guard lock(mutex);
-    if (entries.size() >= capacity && entries.find(node.domain) == entries.end()) {
+    if (entries.size() >= capacity && entries.find(domain) == entries.end()) {
       entries.clear();
       ++stats.clears;
     }
-    entries.insert_or_assign(node.domain, std::move(entry));
+    entries.insert_or_assign(domain, std::move(entry));
     ++stats.stored;
   }
 
@@ -291,17 +292,17 @@ walk(Walk& state, CostNode& node, unsigned depth)
       const auto entry = loop || capped || !state.memo
                            ? nullptr
                            : state.memo->find(domain, state.options.limits.mx_names, depth + 1, state.path);
-      // Children are built in place: one built aside and then pushed would be moved member by member.
       if (entry) {
-        // Walked before elsewhere, and a walk here would go the same way (see CostMemo): only `via` is this term's.
-        // Its prefetch hints and queries are skipped; their answers are in the cache already.
-        node.children.emplace_back(entry->node).via = term.text;
+        // Walked before elsewhere, and a walk here would go the same way (see CostMemo): the subtree is shared, only
+        // `via` is this term's. Its prefetch hints and queries are skipped; their answers are in the cache already.
+        node.children.emplace_back(term.text, entry->node);
         continue;
       }
-      // The reference stays valid while the child is walked, since `node.children` grows only in this loop.
-      CostNode& child = node.children.emplace_back();
+      // Made on its own, so that the memo can share it; added to `node.children` once walked (record order still,
+      // since the children are walked one after another).
+      auto shared = std::make_shared<CostNode>();
+      CostNode& child = *shared;
       child.domain = std::move(domain);
-      child.via = term.text;
       if (loop) {
         child.loop = true;
         std::string path;
@@ -326,12 +327,13 @@ walk(Walk& state, CostNode& node, unsigned depth)
         if (state.memo) {
           if (state.loops.size() == loops_before && state.capped == capped_before
               && state.failures == failures_before) {
-            state.memo->store(child, state.options.limits.mx_names);
+            state.memo->store(shared, state.options.limits.mx_names);
           } else {
             state.memo->count_not_stored();
           }
         }
       }
+      node.children.emplace_back(term.text, std::move(shared));
       continue;
     }
     if (term.mechanism == MechanismKind::mx) {
@@ -374,7 +376,7 @@ walk(Walk& state, CostNode& node, unsigned depth)
 
   node.subtree_terms = node.own_terms;
   for (const auto& child : node.children) {
-    node.subtree_terms += child.subtree_terms;
+    node.subtree_terms += child.node->subtree_terms;
   }
 }
 
@@ -384,16 +386,16 @@ sum_tree(const CostNode& node, CostReport& report)
   report.void_lookups += node.own_void_lookups;
   report.mx_host_lookups += node.mx_host_lookups;
   for (const auto& child : node.children) {
-    sum_tree(child, report);
+    sum_tree(*child.node, report);
   }
 }
 
 void
-collect_includes(const CostNode& node, std::vector<const CostNode*>& out)
+collect_includes(const CostNode& node, std::vector<const CostChild*>& out)
 {
   for (const auto& child : node.children) {
     out.push_back(&child);
-    collect_includes(child, out);
+    collect_includes(*child.node, out);
   }
 }
 
@@ -418,13 +420,14 @@ analyze_cost(dns::Resolver& resolver, std::string domain, CostOptions options)
   co_return report;
 }
 
-std::vector<const CostNode*>
+std::vector<const CostChild*>
 most_costly_includes(const CostReport& report, size_t count)
 {
-  std::vector<const CostNode*> all;
+  std::vector<const CostChild*> all;
   collect_includes(report.root, all);
-  std::stable_sort(all.begin(), all.end(),
-                   [](const CostNode* a, const CostNode* b) { return a->subtree_terms > b->subtree_terms; });
+  std::stable_sort(all.begin(), all.end(), [](const CostChild* a, const CostChild* b) {
+    return a->node->subtree_terms > b->node->subtree_terms;
+  });
   if (all.size() > count) {
     all.resize(count);
   }

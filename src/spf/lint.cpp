@@ -289,11 +289,11 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
 
 namespace {
 
-/// The findings of `node` itself (an mx term with too many MX records, a broken include), then those below it: the
-/// last child's subtree first, the order of the stack these were once gathered with. Recursive: the tree is at most
-/// 20 levels deep.
+/// The findings of `node`, reached by the term `via` ("" for the root), itself (an mx term with too many MX records,
+/// a broken include), then those below it: the last child's subtree first, the order of the stack these were once
+/// gathered with. Recursive: the tree is at most 20 levels deep.
 void
-lint_nodes(const CostReport& report, const CostNode& node, Findings& findings)
+lint_nodes(const CostReport& report, const CostNode& node, std::string_view via, Findings& findings)
 {
   for (const auto& term : node.too_many_mx) {
     findings.push_back(make("spf.too_many_mx", Severity::error,
@@ -302,23 +302,23 @@ lint_nodes(const CostReport& report, const CostNode& node, Findings& findings)
                                         term, node.domain, report.limits.mx_names),
                             "Replace the mx part with ip4: entries of the servers that really send mail."));
   }
-  if (!node.via.empty() && !node.loop) {
+  if (!via.empty() && !node.loop) {
     if (node.selection == SelectionStatus::none) {
       findings.push_back(make("spf.include_no_record", Severity::error,
                               fmt::format("'{}' names {}, which has no SPF record, so receivers treat the whole "
                                           "record as broken (permerror).",
-                                          node.via, node.domain),
+                                          via, node.domain),
                               fmt::format("Check the spelling of '{}' with the service's documentation, or "
                                           "remove it if you no longer use that service.",
-                                          node.via)));
+                                          via)));
     } else if (!node.errors.empty() && node.too_many_mx.empty()) {
       findings.push_back(make("spf.include_error", Severity::error,
-                              fmt::format("'{}' points to a broken record: {}.", node.via, node.errors.front()),
+                              fmt::format("'{}' points to a broken record: {}.", via, node.errors.front()),
                               "Ask the owner of that domain to fix it, or remove the include.", node.record));
     }
   }
   for (auto child = node.children.rbegin(); child != node.children.rend(); ++child) {
-    lint_nodes(report, *child, findings);
+    lint_nodes(report, *child->node, child->via, findings);
   }
 }
 
@@ -328,11 +328,12 @@ lint_cost_into(const CostReport& report, Findings& findings)
 {
   if (report.over_term_limit()) {
     std::string costly;
-    for (const CostNode* node : most_costly_includes(report, 3)) {
-      if (node->subtree_terms == 0) {
+    for (const CostChild* include : most_costly_includes(report, 3)) {
+      const CostNode& node = *include->node;
+      if (node.subtree_terms == 0) {
         continue;
       }
-      costly += fmt::format("{}{} ({} lookups)", costly.empty() ? "" : ", ", node->domain, node->subtree_terms);
+      costly += fmt::format("{}{} ({} lookups)", costly.empty() ? "" : ", ", node.domain, node.subtree_terms);
     }
     findings.push_back(make(
       "spf.too_many_lookups", Severity::error,
@@ -357,7 +358,7 @@ lint_cost_into(const CostReport& report, Findings& findings)
                             "Remove the include or redirect that points back.", loop));
   }
 
-  lint_nodes(report, report.root, findings);
+  lint_nodes(report, report.root, "", findings);
 }
 
 } // namespace

@@ -477,7 +477,7 @@ add_networks(const spf::CostNode& node, std::vector<dns::IpAddress>& sample)
     }
   }
   for (const auto& child : node.children) {
-    add_networks(child, sample);
+    add_networks(*child.node, sample);
   }
 }
 
@@ -788,8 +788,8 @@ suggest_record(dns::Resolver& resolver, std::string domain, SuggestOptions optio
   const auto base_cost = co_await spf::analyze_cost(resolver, name, cost_options);
   if (base_cost.over_term_limit()) {
     std::vector<std::string> costly;
-    for (const auto* node : spf::most_costly_includes(base_cost, 3)) {
-      costly.push_back(fmt::format("'{}' costs {}", node->via, node->subtree_terms + 1));
+    for (const auto* include : spf::most_costly_includes(base_cost, 3)) {
+      costly.push_back(fmt::format("'{}' costs {}", include->via, include->node->subtree_terms + 1));
     }
     fail(SuggestStatus::impossible,
          fmt::format("the record already needs {} DNS lookups, more than the limit of {}, so every receiver sees a "

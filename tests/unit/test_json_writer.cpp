@@ -215,13 +215,13 @@ full_report(const std::string& text)
   cost.root.errors = {text, "second error"};
   spf::CostNode child;
   child.domain = "child";
-  child.via = text;
   child.loop = true;
   spf::CostNode grandchild;
   grandchild.domain = text;
   grandchild.errors = {text};
-  child.children = {grandchild, spf::CostNode{}};
-  cost.root.children = {child};
+  child.children = {spf::CostChild("", std::make_shared<const spf::CostNode>(grandchild)),
+                    spf::CostChild("", std::make_shared<const spf::CostNode>())};
+  cost.root.children = {spf::CostChild(text, std::make_shared<const spf::CostNode>(child))};
   cost.total_terms = 11;
   cost.void_lookups = 3;
   cost.mx_host_lookups = 7;
@@ -482,8 +482,13 @@ TEST_CASE("report::write_domain_json")
     spf::CostNode* node = &report.cost->root;
     for (int depth = 0; depth < 70; ++depth) {
       node->domain = std::to_string(depth);
-      node->children.resize(depth % 3 == 0 ? 1 : 2);
-      node = &node->children.front();
+      auto first = std::make_shared<spf::CostNode>();
+      spf::CostNode* next = first.get(); // filled in by the next round, through the pointer kept here
+      node->children.emplace_back("", std::move(first));
+      if (depth % 3 != 0) {
+        node->children.emplace_back("", std::make_shared<const spf::CostNode>());
+      }
+      node = next;
     }
     require_same_both_ways(report);
   }

@@ -39,9 +39,6 @@ node_difference(const spf::CostNode& a, const spf::CostNode& b, const std::strin
   if (a.domain != b.domain) {
     return fmt::format("{}: domain {} vs {}", at, a.domain, b.domain);
   }
-  if (a.via != b.via) {
-    return fmt::format("{}: via '{}' vs '{}'", at, a.via, b.via);
-  }
   if (a.record != b.record) {
     return fmt::format("{}: record '{}' vs '{}'", at, a.record, b.record);
   }
@@ -77,7 +74,11 @@ node_difference(const spf::CostNode& a, const spf::CostNode& b, const std::strin
     return fmt::format("{}: {} children vs {}", at, a.children.size(), b.children.size());
   }
   for (size_t i = 0; i < a.children.size(); ++i) {
-    auto difference = node_difference(a.children[i], b.children[i], fmt::format("{} > {}", at, i));
+    const std::string child_at = fmt::format("{} > {}", at, i);
+    if (a.children[i].via != b.children[i].via) {
+      return fmt::format("{}: via '{}' vs '{}'", child_at, a.children[i].via, b.children[i].via);
+    }
+    auto difference = node_difference(*a.children[i].node, *b.children[i].node, child_at);
     if (!difference.empty()) {
       return difference;
     }
@@ -252,7 +253,8 @@ TEST_CASE("spf::CostMemo: an entry never hides a loop")
     same_with_memo(zone, "c0.example", memo);
     CHECK(memo->stats().hits > hits);
     // The candidate's record never stands for the published one.
-    CHECK(same_with_memo(zone, "via-ovr.example", memo).root.children.at(0).record == "v=spf1 ip4:192.0.2.60 -all");
+    CHECK(same_with_memo(zone, "via-ovr.example", memo).root.children.at(0).node->record
+          == "v=spf1 ip4:192.0.2.60 -all");
   }
 }
 
@@ -299,8 +301,18 @@ TEST_CASE("spf::CostMemo: include and redirect= of one target, names without SPF
   const auto memo = std::make_shared<spf::CostMemo>();
   const auto both = same_with_memo(zone, "both.example", memo);
   REQUIRE(both.root.children.size() == 2);
+  CHECK(both.root.children[0].via == "include:_spf.prov.example");
   CHECK(both.root.children[1].via == "redirect=_spf.prov.example");
   CHECK(memo->stats().hits == 1);
+  // The redirect= reuses the include's subtree: the two edges share one node, each with its own term.
+  CHECK(both.root.children[0].node == both.root.children[1].node);
+  // Another domain's tree shares it too, and the memo's sharing changes nothing in the first tree.
+  zone.add_txt("again.example", {"v=spf1 include:_spf.prov.example -all"});
+  const auto again = same_with_memo(zone, "again.example", memo);
+  REQUIRE(again.root.children.size() == 1);
+  CHECK(again.root.children[0].node == both.root.children[0].node);
+  CHECK(again.root.children[0].via == "include:_spf.prov.example");
+  CHECK(report_difference(both, analyze(zone, "both.example", nullptr)) == "");
   same_with_memo(zone, "broken.example", memo);
   same_with_memo(zone, "broken2.example", memo);
   same_with_memo(zone, "c2.example", memo);
@@ -329,7 +341,7 @@ TEST_CASE("spf::CostMemo: entries are kept apart by the MX name limit")
   const auto limited = same_with_memo(zone, "manymx.example", memo, std::nullopt, low);
   CHECK(normal.mx_host_lookups == 2);
   CHECK(limited.mx_host_lookups == 1);
-  CHECK(limited.root.children.at(0).too_many_mx.size() == 1);
+  CHECK(limited.root.children.at(0).node->too_many_mx.size() == 1);
 }
 
 TEST_CASE("spf::CostMemo: bounded by its capacity; lint_domain passes it on")

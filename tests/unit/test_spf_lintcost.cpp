@@ -210,13 +210,13 @@ TEST_CASE("spf::analyze_cost")
     const auto report = dns::run_sync(zone, spf::analyze_cost(zone, "loop-a.example", options));
     CHECK(report.root.record == "v=spf1 include:LOOP-B.example. -all");
     REQUIRE(report.root.children.size() == 1);
-    const auto& b = report.root.children[0];
+    CHECK(report.root.children[0].via == "include:LOOP-B.example.");
+    const auto& b = *report.root.children[0].node;
     CHECK(b.domain == "loop-b.example");
-    CHECK(b.via == "include:LOOP-B.example.");
     CHECK(b.record == "v=spf1 include:loop-a.example -all");
     REQUIRE(b.children.size() == 1);
-    CHECK(b.children[0].loop);
-    CHECK(b.children[0].record.empty());
+    CHECK(b.children[0].node->loop);
+    CHECK(b.children[0].node->record.empty());
     CHECK(report.loops == std::vector<std::string>{"loop-a.example -> loop-b.example -> loop-a.example"});
   }
 
@@ -224,9 +224,9 @@ TEST_CASE("spf::analyze_cost")
   {
     const auto report = dns::run_sync(zone, spf::analyze_cost(zone, "noinclude.example", {}));
     REQUIRE(report.root.children.size() == 2);
-    CHECK(report.root.children[0].selection == spf::SelectionStatus::none);
-    CHECK(report.root.children[0].errors == std::vector<std::string>{"nothing.example has no SPF record"});
-    CHECK(report.root.children[0].record.empty());
+    CHECK(report.root.children[0].node->selection == spf::SelectionStatus::none);
+    CHECK(report.root.children[0].node->errors == std::vector<std::string>{"nothing.example has no SPF record"});
+    CHECK(report.root.children[0].node->record.empty());
     CHECK(report.root.children[1].via == "redirect=x.example");
     CHECK(report.total_terms == 2);
   }

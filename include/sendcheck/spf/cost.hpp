@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Static cost of an SPF policy: the whole include/redirect tree walked independent of any client IP, to tell how
@@ -17,13 +18,31 @@
 
 namespace sendcheck::spf {
 
+struct CostNode;
+
+/// An include: or redirect= of a record in the cost tree: the term, and the record it leads to.
+struct CostChild
+{
+  /// The edge of the term `via_term` to `child` (clang 14, the fuzz build, lacks parenthesized aggregate
+  /// initialization).
+  CostChild(std::string via_term, std::shared_ptr<const CostNode> child)
+    : via(std::move(via_term)), node(std::move(child))
+  {
+  }
+
+  /// The include or redirect term's text. Kept here, not in the node, so that the node can be shared.
+  std::string via;
+  /// The record it leads to; never null. A subtree taken from a CostMemo is shared with the
+  /// memo and with every other tree that reuses it (a provider's include, in the tree of each domain including it),
+  /// so it is read through the pointer and never changed.
+  std::shared_ptr<const CostNode> node;
+};
+
 /// One domain's record in the cost tree.
 struct CostNode
 {
   /// The domain whose record this is.
   std::string domain;
-  /// How this node was reached: "" for the root, else the include or redirect term's text.
-  std::string via;
   /// The selected record text (empty when there is none or it could not be fetched).
   std::string record;
   /// How the record selection went.
@@ -51,7 +70,7 @@ struct CostNode
   /// Whether this node's domain is already on the path from the root (an include/redirect loop; not descended).
   bool loop = false;
   /// The includes and the redirect of this record, in record order.
-  std::vector<CostNode> children;
+  std::vector<CostChild> children;
 };
 
 /// The cost of a whole policy.
@@ -119,7 +138,8 @@ struct CostMemoStats
 /// and the domains in it; and it is reused only where none of those domains is on the path and its deepest include
 /// stays above the cap, so that a walk there would go exactly the same way. Only include/redirect targets, fetched
 /// from DNS, are stored and reused, never a root (whose record may be a `--record` candidate). An entry is keyed by
-/// the target's normalized name and the MX name limit; its `via` is the including term's, set on reuse.
+/// the target's normalized name and the MX name limit. A reuse shares the stored node (CostChild::node) and adds
+/// the including term's `via` beside it.
 ///
 /// Thread-safe. Bounded: when `capacity` entries are held, the memo is emptied (a shared include comes back at its
 /// next use). The memo assumes one consistent view of DNS: give each resolver its own.
@@ -158,7 +178,8 @@ private:
 /// thrown. Tree depth is bounded (loops are detected by domain).
 util::Task<CostReport> analyze_cost(dns::Resolver& resolver, std::string domain, CostOptions options);
 
-/// The includes with the highest subtree cost anywhere in the tree, most costly first (at most `count`).
-std::vector<const CostNode*> most_costly_includes(const CostReport& report, size_t count);
+/// The includes (and redirects) with the highest subtree cost anywhere in the tree, most costly first (at most
+/// `count`).
+std::vector<const CostChild*> most_costly_includes(const CostReport& report, size_t count);
 
 } // namespace sendcheck::spf

@@ -250,6 +250,10 @@ struct Context
   std::string_view sender;
   /// Whether `macro` holds the letters only a macro reads (s l o h r t): see macro_context().
   bool macro_filled = false;
+  /// The current domain (check_host()'s <domain>, changed by include and redirect): a view of the name that the
+  /// evaluate_domain() call now running was given, which its caller keeps while awaiting it, so that entering and
+  /// leaving a record copies no name. `macro.domain` gets it only when a macro is expanded (macro_context).
+  std::string_view domain;
 
   /// Whether steps go into `evaluation.trace` (Options::trace).
   bool tracing() const { return options.trace == Trace::on; }
@@ -263,11 +267,13 @@ struct Context
   }
 };
 
-/// The macro context, with the letters only a macro reads (s l o h r t) filled on first use: most records have no
-/// macros, and splitting the sender and copying the names for every evaluation cost more than the rest of its set-up.
+/// The macro context, with the letters only a macro reads (s l o h r t) filled on first use, and the current domain:
+/// most records have no macros, and splitting the sender and copying the names for every evaluation cost more than
+/// the rest of its set-up.
 const MacroContext&
 macro_context(Context& ctx)
 {
+  ctx.macro.domain.assign(ctx.domain);
   if (!ctx.macro_filled) {
     ctx.macro_filled = true;
     auto parts = split_sender(ctx.sender, ctx.options.helo);
@@ -374,7 +380,7 @@ ends_with_domain(std::string_view name, std::string_view domain)
 
 /// An error decision in `domain`, made at `term` (null: none) of the record `parsed` (null: none read).
 Decision
-error_decision(SpfResult result, std::string code, std::string reason, const std::string& domain,
+error_decision(SpfResult result, std::string code, std::string reason, std::string_view domain,
                const RecordCache::Entry& parsed, const Term* term)
 {
   Decision decision;
@@ -450,11 +456,11 @@ depends_on_more_than_address_and_domain(const MacroString& spec)
 util::Task<void>
 ensure_ptr(Context& ctx)
 {
-  if (ctx.ptr_domain == ctx.macro.domain) {
+  if (ctx.ptr_domain == ctx.domain) {
     co_return;
   }
-  ctx.ptr_domain = ctx.macro.domain;
-  ctx.macro.validated_name = co_await validated_ptr_name(ctx.resolver, ctx.macro.ip, ctx.macro.domain,
+  ctx.ptr_domain = std::string(ctx.domain);
+  ctx.macro.validated_name = co_await validated_ptr_name(ctx.resolver, ctx.macro.ip, *ctx.ptr_domain,
                                                         ctx.options.limits.ptr_names);
 }
 
@@ -564,7 +570,7 @@ public:
   /// Prefetches the targets without macros of `record`, the record of `domain` evaluated at `depth` (0 for the
   /// checked domain), and follows its include:/redirect= and `mx` targets. A record walked to its end before (for
   /// another address of the same domain, see PrefetchShare) is not walked again.
-  void prefetch_record(const Record& record, const std::string& domain, unsigned depth, RecordSource source);
+  void prefetch_record(const Record& record, std::string_view domain, unsigned depth, RecordSource source);
 
   /// Whether this lookahead asks `resolver` for a client of `ip`'s family, so that it can serve that check_host().
   bool
@@ -579,9 +585,9 @@ public:
 
 private:
   /// Prefetches (`name`, `type`) unless the budget is spent (lookahead records only); false when it was not.
-  bool hint(const std::string& name, dns::RRType type, RecordSource source);
+  bool hint(std::string_view name, dns::RRType type, RecordSource source);
   /// Asks for (`name`, `type`) (TXT of a record at `depth`, or MX) and handles the answer if it comes later.
-  void follow(const std::string& name, dns::RRType type, unsigned depth);
+  void follow(std::string_view name, dns::RRType type, unsigned depth);
   /// A followed TXT answer for `domain`, whose record is evaluated at `depth`, arrived.
   void on_txt(const dns::Answer& answer, const std::string& domain, unsigned depth);
   /// A followed MX answer arrived.
@@ -601,7 +607,7 @@ private:
 };
 
 void
-Lookahead::prefetch_record(const Record& record, const std::string& domain, unsigned depth, RecordSource source)
+Lookahead::prefetch_record(const Record& record, std::string_view domain, unsigned depth, RecordSource source)
 {
   const auto walked = [&](const auto& entry) { return entry.second == depth && entry.first == domain; };
   if (std::any_of(m_walked.begin(), m_walked.end(), walked)) {
@@ -646,7 +652,7 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
       continue; // a macro: the name is only known when the term is evaluated
     }
     // Without a domain-spec the target is `domain`, whose record was only fetched because it can be asked for.
-    const std::string& target = term.domain_spec ? term.domain_spec->fixed_target->name : domain;
+    const std::string_view target = term.domain_spec ? std::string_view(term.domain_spec->fixed_target->name) : domain;
     if (term.domain_spec && !term.domain_spec->fixed_target->queryable) {
       continue;
     }
@@ -665,7 +671,7 @@ Lookahead::prefetch_record(const Record& record, const std::string& domain, unsi
 }
 
 bool
-Lookahead::hint(const std::string& name, dns::RRType type, RecordSource source)
+Lookahead::hint(std::string_view name, dns::RRType type, RecordSource source)
 {
   if (source == RecordSource::lookahead) {
     if (m_names >= k_max_names) {
@@ -678,7 +684,7 @@ Lookahead::hint(const std::string& name, dns::RRType type, RecordSource source)
 }
 
 void
-Lookahead::follow(const std::string& name, dns::RRType type, unsigned depth)
+Lookahead::follow(std::string_view name, dns::RRType type, unsigned depth)
 {
   const auto same = [&](const auto& followed) { return followed.second == type && followed.first == name; };
   if (std::any_of(m_followed.begin(), m_followed.end(), same)) {
@@ -782,7 +788,7 @@ prefetch_targets(Context& ctx, const Record& record, unsigned depth)
       }
     }
   }
-  ctx.lookahead->prefetch_record(record, ctx.macro.domain, depth, RecordSource::evaluation);
+  ctx.lookahead->prefetch_record(record, ctx.domain, depth, RecordSource::evaluation);
 }
 
 /// Counts a void lookup (marked in its LookupInfo `info` when it was noted); true when the limit is now exceeded.
@@ -796,7 +802,7 @@ count_void(Context& ctx, LookupInfo* info)
   return ctx.evaluation.void_lookups > ctx.options.limits.void_lookups;
 }
 
-util::Task<Decision> evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role,
+util::Task<Decision> evaluate_domain(Context& ctx, std::string_view domain, unsigned depth, Role role,
                                      WantExplanation want_explanation);
 
 /// evaluate_domain() for an include: or redirect= target, through the memo when there is one: a stored outcome of
@@ -804,10 +810,10 @@ util::Task<Decision> evaluate_domain(Context& ctx, std::string domain, unsigned 
 /// evaluated, and stored when nothing but the address, the target and stable DNS data decided it and no limit was
 /// reached (so the same evaluation under other counts within the limits goes exactly the same way).
 util::Task<Decision>
-evaluate_target(Context& ctx, std::string domain, unsigned depth, Role role, WantExplanation want_explanation)
+evaluate_target(Context& ctx, std::string_view domain, unsigned depth, Role role, WantExplanation want_explanation)
 {
   if (!ctx.memo) {
-    co_return co_await evaluate_domain(ctx, std::move(domain), depth, role, want_explanation);
+    co_return co_await evaluate_domain(ctx, domain, depth, role, want_explanation);
   }
   Evaluation& evaluation = ctx.evaluation;
   const Limits& limits = ctx.options.limits;
@@ -834,7 +840,7 @@ evaluate_target(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   const bool reached_limit =
     evaluation.dns_terms > limits.dns_terms || evaluation.void_lookups > limits.void_lookups;
   if (ctx.unmemoizable == unmemoizable_before && !reached_limit && decision.result != SpfResult::temperror) {
-    // `key` views `domain`, which evaluate_domain() got a copy of: still valid.
+    // `key` views `domain`, which the caller keeps: still valid.
     ctx.memo->store(key, MemoEntry{ decision, evaluation.dns_terms - dns_terms_before,
                                     evaluation.void_lookups - void_lookups_before, ctx.peers, apart_inside });
   } else {
@@ -871,7 +877,7 @@ match_without_dns(Context& ctx, const Term& term)
 
 /// Evaluates one mechanism; on Match::error, `error` holds the decision.
 util::Task<Match>
-evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, const RecordCache::Entry& parsed,
+evaluate_mechanism(Context& ctx, const Term& term, std::string_view domain, const RecordCache::Entry& parsed,
                    unsigned depth, TraceStep& step, Decision& error)
 {
   const dns::IpAddress& ip = ctx.macro.ip;
@@ -882,7 +888,7 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
   // The outcome of an a/mx/exists term's main lookup when it gave nothing to match against: temperror when it
   // failed, a void lookup (permerror past the limit) when the data is absent; nullopt when there are records.
   // `info` is the lookup as noted (never null for a failed one).
-  const auto settle_main_lookup = [&](const dns::Answer& answer, LookupInfo* info, const std::string& name,
+  const auto settle_main_lookup = [&](const dns::Answer& answer, LookupInfo* info, std::string_view name,
                                       dns::RRType type) -> std::optional<Match> {
     if (dns::is_failure(answer.status)) {
       error = error_decision(SpfResult::temperror, "spf.dns_failure",
@@ -911,7 +917,8 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
     co_await ensure_ptr(ctx);
   }
   std::string expanded;
-  const std::string& target = term.domain_spec ? target_of(ctx, *term.domain_spec, expanded) : domain;
+  const std::string_view target = term.domain_spec ? std::string_view(target_of(ctx, *term.domain_spec, expanded))
+                                                   : domain;
   if (ctx.tracing()) {
     step.target = target;
   }
@@ -1030,11 +1037,11 @@ evaluate_mechanism(Context& ctx, const Term& term, const std::string& domain, co
 }
 
 util::Task<Decision>
-evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, WantExplanation want_explanation)
+evaluate_domain(Context& ctx, std::string_view domain, unsigned depth, Role role, WantExplanation want_explanation)
 {
   auto& evaluation = ctx.evaluation;
-  const std::string saved_domain = ctx.macro.domain;
-  ctx.macro.domain = domain;
+  const std::string_view saved_domain = ctx.domain; // the caller's, which it keeps while awaiting this
+  ctx.domain = domain;
 
   TraceStep fetch;
   fetch.kind = StepKind::record;
@@ -1046,7 +1053,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
   LookupInfo* const fetch_info = note_lookup(ctx, fetch, *answer, domain, dns::RRType::txt);
   const SpfTxt selection = find_spf_record(*answer);
 
-  Decision decision; // its domain is set where it is returned: `domain` moves into it then
+  Decision decision; // its domain is set where it is returned
   std::string joined;          // the record's text when it is split into several strings
   std::string_view record_text; // the record's text, in the answer or in `joined`
   switch (selection.status) {
@@ -1086,7 +1093,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     fetch.result = decision.result;
     fetch.note = decision.reason();
     ctx.record(std::move(fetch));
-    ctx.macro.domain = saved_domain;
+    ctx.domain = saved_domain;
     co_return decision;
   }
 
@@ -1103,7 +1110,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     fetch.result = decision.result;
     fetch.note = decision.reason();
     ctx.record(std::move(fetch));
-    ctx.macro.domain = saved_domain;
+    ctx.domain = saved_domain;
     co_return decision;
   }
   ctx.record(std::move(fetch));
@@ -1133,7 +1140,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         limit.result = SpfResult::permerror;
         limit.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
         ctx.record(std::move(limit));
-        ctx.macro.domain = saved_domain;
+        ctx.domain = saved_domain;
         co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
                                  fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, "
                                              "exists, redirect); '{}' in {}'s record is one too many",
@@ -1169,7 +1176,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         step.note = error.reason();
       }
       finish_step();
-      ctx.macro.domain = saved_domain;
+      ctx.domain = saved_domain;
       co_return error;
     }
     step.matched = match == Match::yes;
@@ -1198,8 +1205,8 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
         ctx.record(std::move(exp_step));
       }
     }
-    ctx.macro.domain = saved_domain;
-    decision.domain = std::move(domain);
+    ctx.domain = saved_domain;
+    decision.domain = domain;
     co_return decision;
   }
 
@@ -1216,7 +1223,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
       redirect_step.result = SpfResult::permerror;
       redirect_step.note = fmt::format("more than {} DNS-querying terms", ctx.options.limits.dns_terms);
       ctx.record(std::move(redirect_step));
-      ctx.macro.domain = saved_domain;
+      ctx.domain = saved_domain;
       co_return error_decision(SpfResult::permerror, "spf.too_many_lookups",
                                fmt::format("the policy needs more than {} DNS lookups (include, a, mx, ptr, exists, "
                                            "redirect); '{}' in {}'s record is one too many",
@@ -1232,7 +1239,7 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     if (!target_is_queryable(*redirect->domain_spec, target)) {
       redirect_step.result = SpfResult::permerror;
       ctx.record(std::move(redirect_step));
-      ctx.macro.domain = saved_domain;
+      ctx.domain = saved_domain;
       co_return error_decision(SpfResult::permerror, "spf.invalid_domain",
                                fmt::format("'{}' names '{}', which is not a valid domain name", redirect->text,
                                            util::escape_for_display(target)),
@@ -1240,14 +1247,14 @@ evaluate_domain(Context& ctx, std::string domain, unsigned depth, Role role, Wan
     }
     ctx.record(std::move(redirect_step));
     Decision inner = co_await evaluate_target(ctx, target, depth + 1, Role::redirect, want_explanation);
-    ctx.macro.domain = saved_domain;
+    ctx.domain = saved_domain;
     co_return inner;
   }
 
   decision.result = SpfResult::neutral;
   decision.parsed = parsed;
-  ctx.macro.domain = saved_domain;
-  decision.domain = std::move(domain);
+  ctx.domain = saved_domain;
+  decision.domain = domain;
   co_return decision;
 }
 
@@ -1357,14 +1364,13 @@ evaluate_client(dns::Resolver& resolver, dns::IpAddress ip, std::string_view dom
                 const Options& options, Peers peers, Evaluation& evaluation)
 {
   Context ctx{resolver, options, {}, evaluation, std::nullopt, nullptr, 0, nullptr, std::move(peers), 0, sender,
-              false};
+              false, domain};
   if (ctx.options.memo && !ctx.tracing()) {
     ctx.memo = &ctx.options.memo->impl();
   }
   ctx.macro.ip = ip.mapped_v4().value_or(ip);
-  ctx.macro.domain = domain;
 
-  Decision decision = co_await evaluate_domain(ctx, std::string(domain), 0, Role::top, WantExplanation::yes);
+  Decision decision = co_await evaluate_domain(ctx, domain, 0, Role::top, WantExplanation::yes);
   evaluation.result = decision.result;
   if (decision.term != nullptr) {
     evaluation.deciding_term = std::shared_ptr<const Term>(decision.parsed, decision.term);

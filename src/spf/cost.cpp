@@ -88,19 +88,28 @@ collect_domains(const CostNode& node, std::vector<std::string>& out)
 
 } // namespace
 
+/// Hashes a memo's domain keys and the views they are found by alike (heterogeneous lookup).
+struct DomainHash
+{
+  using is_transparent = void;
+
+  size_t operator()(std::string_view domain) const { return std::hash<std::string_view>{}(domain); }
+};
+
 /// The entries of a CostMemo.
 struct CostMemo::Impl
 {
   size_t capacity = 1;
   mutable std::mutex mutex;
-  std::unordered_map<std::string, std::shared_ptr<const CostMemoEntry>> entries;
+  /// Found by a view of the target's name, so that a lookup copies nothing.
+  std::unordered_map<std::string, std::shared_ptr<const CostMemoEntry>, DomainHash, std::equal_to<>> entries;
   CostMemoStats stats;
 
   /// The subtree of `domain` for a walk that would take it at `depth` below `path` (the domains from the root down
   /// to the including record) with `mx_names`; null (walk it) when there is none, or when a walk there could go
   /// otherwise: a domain of the subtree on `path` would be a loop, and an include at the depth cap is not walked.
-  std::shared_ptr<const CostMemoEntry> find(const std::string& domain, unsigned mx_names, unsigned depth,
-                                            const std::vector<std::string>& path)
+  std::shared_ptr<const CostMemoEntry> find(std::string_view domain, unsigned mx_names, unsigned depth,
+                                            const std::vector<std::string_view>& path)
   {
     const std::lock_guard lock(mutex);
     const auto found = entries.find(domain);
@@ -110,7 +119,7 @@ struct CostMemo::Impl
     }
     const CostMemoEntry& entry = *found->second;
     const bool reaches_cap = depth + entry.height >= k_max_depth;
-    const bool meets_path = std::any_of(path.begin(), path.end(), [&entry](const std::string& step) {
+    const bool meets_path = std::any_of(path.begin(), path.end(), [&entry](std::string_view step) {
       return std::binary_search(entry.domains.begin(), entry.domains.end(), step);
     });
     if (reaches_cap || meets_path) {
@@ -182,8 +191,9 @@ struct Walk
   const CostOptions& options;
   /// The memo of subtrees; null when off.
   CostMemo::Impl* memo;
-  /// The domains from the root down to the record being walked.
-  std::vector<std::string> path;
+  /// The domains from the root down to the record being walked: views of their nodes' `domain`, which live while
+  /// they are walked.
+  std::vector<std::string_view> path;
   /// Each loop found so far.
   std::vector<std::string> loops;
   /// Includes not walked because of the depth cap, so far.
@@ -242,13 +252,15 @@ walk(Walk& state, CostNode& node, unsigned depth)
   const Record& record = parsed->value();
   const bool has_all = record.all() != nullptr;
 
-  // Terms to look at, with their targets known without macros.
+  // Terms to look at, with their targets known without macros: views of the parsed record's fixed targets (or of
+  // `node.domain`), or, for a domain-spec built without one, of its expansion in `expansions`.
   struct Target
   {
     const Term* term;
-    std::string name;
+    std::string_view name;
   };
   std::vector<Target> targets;
+  std::vector<std::string> expansions; // reserved for every term before the first is added: the views stay valid
   for (const auto& term : record.terms) {
     const bool is_redirect = term.kind == TermKind::modifier && term.modifier == ModifierKind::redirect;
     if (term.kind == TermKind::modifier && !is_redirect) {
@@ -269,7 +281,14 @@ walk(Walk& state, CostNode& node, unsigned depth)
       node.macro_terms.push_back(term.text);
       continue;
     }
-    targets.push_back({&term, term.domain_spec ? fixed_expansion(*term.domain_spec) : node.domain});
+    if (!term.domain_spec) {
+      targets.push_back({&term, node.domain});
+    } else if (term.domain_spec->fixed_target) {
+      targets.push_back({&term, term.domain_spec->fixed_target->name});
+    } else {
+      expansions.reserve(record.terms.size());
+      targets.push_back({&term, expansions.emplace_back(fixed_expansion(*term.domain_spec))});
+    }
   }
 
   // Hint every lookup first so that a network resolver sends them together; all but the first, which is asked at
@@ -281,12 +300,12 @@ walk(Walk& state, CostNode& node, unsigned depth)
     state.resolver.prefetch(target.name, type);
   }
 
-  for (auto& target : targets) {
+  for (const auto& target : targets) {
     const Term& term = *target.term;
     const bool is_tree = term.kind == TermKind::modifier || term.mechanism == MechanismKind::include;
     if (is_tree) {
-      std::string domain =
-        util::is_normalized_name(target.name) ? std::move(target.name) : util::normalize_name(target.name);
+      std::string normalized;
+      const std::string_view domain = util::normalize_name(target.name, normalized);
       const bool loop = std::find(state.path.begin(), state.path.end(), domain) != state.path.end();
       const bool capped = !loop && depth + 1 >= k_max_depth;
       const auto entry = loop || capped || !state.memo
@@ -302,12 +321,12 @@ walk(Walk& state, CostNode& node, unsigned depth)
       // since the children are walked one after another).
       auto shared = std::make_shared<CostNode>();
       CostNode& child = *shared;
-      child.domain = std::move(domain);
+      child.domain = domain;
       if (loop) {
         child.loop = true;
         std::string path;
         for (const auto& step : state.path) {
-          path += step + " -> ";
+          path.append(step).append(" -> ");
         }
         state.loops.push_back(path + child.domain);
         child.errors.push_back(fmt::format("{} leads back to {}, which is already being evaluated (a loop)",

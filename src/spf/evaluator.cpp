@@ -1426,16 +1426,16 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     // The addresses still without an evaluation, of the client's family, ride along as its peers.
     const auto family = ips[first].mapped_v4().value_or(ips[first]).family();
     auto peers = std::make_shared<std::vector<dns::IpAddress>>();
-    std::vector<size_t> peer_indexes;
-    peers->reserve(ips.size() - first - 1);
-    peer_indexes.reserve(ips.size() - first - 1);
-    for (size_t other = first + 1; other < ips.size() && peers->size() < 32; ++other) {
+    std::array<size_t, 32> peer_indexes{}; // where each peer is in `ips` (at most 32 peers: Context::apart's bits)
+    peers->reserve(std::min<size_t>(ips.size() - first - 1, peer_indexes.size()));
+    for (size_t other = first + 1; other < ips.size() && peers->size() < peer_indexes.size(); ++other) {
       const auto address = ips[other].mapped_v4().value_or(ips[other]);
       if (!found[other] && address.family() == family) {
+        peer_indexes[peers->size()] = other;
         peers->push_back(address);
-        peer_indexes.push_back(other);
       }
     }
+    const size_t peer_count = peers->size();
     // A named local, not a conditional expression among the co_await's arguments: with that, the program built by
     // GCC 12 crashed here (GCC has known bugs with temporaries in co_await expressions).
     Peers shared;
@@ -1445,7 +1445,7 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     // Made in place, then shared by the peers it stands for (no copy of its strings).
     auto evaluation = std::make_shared<Evaluation>();
     const uint32_t apart = co_await evaluate_client(resolver, ips[first], checked, sender, options, shared, *evaluation);
-    for (size_t i = 0; i < peer_indexes.size(); ++i) {
+    for (size_t i = 0; i < peer_count; ++i) {
       if ((apart & (uint32_t{ 1 } << i)) == 0) {
         evaluations[peer_indexes[i]] = evaluation;
         found[peer_indexes[i]] = true;

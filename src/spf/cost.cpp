@@ -425,7 +425,8 @@ analyze_cost(dns::Resolver& resolver, std::string domain, CostOptions options)
 {
   CostReport report;
   report.limits = options.limits;
-  report.root.domain = util::normalize_name(domain);
+  // Moved when it is normalized already (the usual case: the CLI normalizes every name it checks).
+  report.root.domain = util::is_normalized_name(domain) ? std::move(domain) : util::normalize_name(domain);
   if (options.record_override) {
     report.root.record = std::move(*options.record_override); // moved, not copied: the walk reads only the root's
     report.root.selection = SelectionStatus::one;

@@ -1425,21 +1425,24 @@ check_hosts(dns::Resolver& resolver, std::vector<dns::IpAddress> ips, std::strin
     }
     // The addresses still without an evaluation, of the client's family, ride along as its peers.
     const auto family = ips[first].mapped_v4().value_or(ips[first]).family();
-    auto peers = std::make_shared<std::vector<dns::IpAddress>>();
     std::array<size_t, 32> peer_indexes{}; // where each peer is in `ips` (at most 32 peers: Context::apart's bits)
-    peers->reserve(std::min<size_t>(ips.size() - first - 1, peer_indexes.size()));
-    for (size_t other = first + 1; other < ips.size() && peers->size() < peer_indexes.size(); ++other) {
-      const auto address = ips[other].mapped_v4().value_or(ips[other]);
-      if (!found[other] && address.family() == family) {
-        peer_indexes[peers->size()] = other;
-        peers->push_back(address);
+    size_t peer_count = 0;
+    for (size_t other = first + 1; other < ips.size() && peer_count < peer_indexes.size(); ++other) {
+      if (!found[other] && ips[other].mapped_v4().value_or(ips[other]).family() == family) {
+        peer_indexes[peer_count++] = other;
       }
     }
-    const size_t peer_count = peers->size();
-    // A named local, not a conditional expression among the co_await's arguments: with that, the program built by
-    // GCC 12 crashed here (GCC has known bugs with temporaries in co_await expressions).
+    // Made only when there are peers (an address evaluated alone, often the bulk one, needs none). A named local, not
+    // a conditional expression among the co_await's arguments: with that, the program built by GCC 12 crashed here
+    // (GCC has known bugs with temporaries in co_await expressions).
     Peers shared;
-    if (!peers->empty()) {
+    if (peer_count > 0) {
+      auto peers = std::make_shared<std::vector<dns::IpAddress>>();
+      peers->reserve(peer_count);
+      for (size_t i = 0; i < peer_count; ++i) {
+        const auto& address = ips[peer_indexes[i]];
+        peers->push_back(address.mapped_v4().value_or(address));
+      }
       shared = std::move(peers);
     }
     // Made in place, then shared by the peers it stands for (no copy of its strings).

@@ -1024,7 +1024,8 @@ same_members(const spf::Evaluation& a, const spf::Evaluation& b, const JsonOptio
 
 /// The addresses' results. Addresses that one evaluation served (check_hosts gives them the same one: usually
 /// Directo's four ordinary addresses), or evaluations that agree in what is written (often the bulk address's), have
-/// the same members after "role": those bytes are written once and copied for the others.
+/// the same members after "role": those bytes are written once and copied for the others. The very same evaluation
+/// is known without comparing its fields, and is copied with its trace too (--verbose), which writes the same bytes.
 void
 write_results(JsonWriter& out, const std::vector<IpResult>& ips, const JsonOptions& options)
 {

@@ -7,10 +7,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace sendcheck::spf {
 
@@ -86,8 +90,6 @@ collect_domains(const CostNode& node, std::vector<std::string>& out)
   }
 }
 
-} // namespace
-
 /// Hashes a memo's domain keys and the views they are found by alike (heterogeneous lookup).
 struct DomainHash
 {
@@ -95,6 +97,8 @@ struct DomainHash
 
   size_t operator()(std::string_view domain) const { return std::hash<std::string_view>{}(domain); }
 };
+
+} // namespace
 
 /// The entries of a CostMemo.
 struct CostMemo::Impl

@@ -226,9 +226,10 @@ struct Context
   dns::Resolver& resolver;
   /// The options of the check_host() or check_hosts() call, which outlives every evaluation it awaits.
   const Options& options;
+  /// What a macro reads; the client's address is always here, the rest only through macro_context().
   MacroContext macro;
-  /// The evaluation being made, the caller's (check_hosts() fills its result vector in place; moving an Evaluation
-  /// out through each coroutine that returns it cost more than the rest of check_hosts()).
+  /// The evaluation being made, the caller's (check_hosts() fills the one its addresses share in place; moving an
+  /// Evaluation out through each coroutine that returns it cost more than the rest of check_hosts()).
   Evaluation& evaluation;
   /// The domain the `p` value was validated for (its preference for names in that domain depends on it).
   std::optional<std::string> ptr_domain;

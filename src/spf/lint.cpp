@@ -289,8 +289,8 @@ lint_record_text(std::string_view text, const std::vector<std::string>* strings)
 
 namespace {
 
-/// The findings of `node`, reached by the term `via` ("" for the root), itself (an mx term with too many MX records,
-/// a broken include), then those below it: the last child's subtree first, the order of the stack these were once
+/// The findings of `node` itself (an mx term with too many MX records; a broken include, named by its term `via`, ""
+/// for the root), then those below it: the last child's subtree first, the order of the stack these were once
 /// gathered with. Recursive: the tree is at most 20 levels deep.
 void
 lint_nodes(const CostReport& report, const CostNode& node, std::string_view via, Findings& findings)

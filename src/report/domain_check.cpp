@@ -10,6 +10,7 @@
 #include <iterator>
 #include <memory>
 #include <set>
+#include <span>
 
 namespace sendcheck::report {
 
@@ -61,7 +62,7 @@ struct IpTexts
 /// back domain after domain (both texts are pure functions of the list). Shared, so that texts stay valid when a later
 /// call forgets their entry.
 std::shared_ptr<const IpTexts>
-ip_texts(const std::vector<dns::IpAddress>& ips)
+ip_texts(std::span<const dns::IpAddress> ips)
 {
   struct Entry
   {
@@ -70,10 +71,12 @@ ip_texts(const std::vector<dns::IpAddress>& ips)
   };
   thread_local std::vector<Entry> memo;
   return detail::remembered(
-           memo, 32, [&ips](const Entry& entry) { return entry.ips == ips; },
+           memo, 32, [&ips](const Entry& entry) { return std::ranges::equal(entry.ips, ips); },
            [&ips] {
-             IpTexts texts{join_ips(ips), join_terms(compact_ip_terms(ips))};
-             return Entry{ips, std::make_shared<const IpTexts>(std::move(texts))};
+             Entry entry{{ips.begin(), ips.end()}, nullptr};
+             IpTexts texts{join_ips(entry.ips), join_terms(compact_ip_terms(entry.ips))};
+             entry.texts = std::make_shared<const IpTexts>(std::move(texts));
+             return entry;
            })
     .texts;
 }
@@ -92,7 +95,7 @@ struct SentenceKey
 {
   SenderSentence kind = SenderSentence::authorized;
   size_t count = 0;                             ///< `authorized`: the addresses; `partial`: the ordinary ones.
-  const std::vector<dns::IpAddress>& ips;       ///< The addresses the sentence lists (`authorized`: none).
+  std::span<const dns::IpAddress> ips;          ///< The addresses the sentence lists (`authorized`: none).
   std::string_view sender;                      ///< The sender's name (`host_covers`, `bulk_fix`: empty).
   std::string_view host;                        ///< The sending host (`host_covers` only).
 };
@@ -137,16 +140,16 @@ sender_sentence(const SentenceKey& key)
     bool
     matches(const SentenceKey& other) const
     {
-      return kind == other.kind && count == other.count && ips == other.ips && sender == other.sender
-             && host == other.host;
+      return kind == other.kind && count == other.count && std::ranges::equal(ips, other.ips)
+             && sender == other.sender && host == other.host;
     }
   };
   thread_local std::vector<Entry> memo;
   return detail::remembered(
            memo, 64, [&key](const Entry& entry) { return entry.matches(key); },
            [&key] {
-             return Entry{key.kind, key.count, key.ips, std::string(key.sender), std::string(key.host),
-                          make_sentence(key)};
+             return Entry{key.kind,           key.count,           {key.ips.begin(), key.ips.end()},
+                          std::string(key.sender), std::string(key.host), make_sentence(key)};
            })
     .sentence;
 }
@@ -206,20 +209,36 @@ record_targets(const std::string& record, const util::Result<spf::Record, spf::P
 void
 add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::RecordCache* cache)
 {
-  std::vector<dns::IpAddress> failing_ordinary;
-  std::vector<dns::IpAddress> failing_bulk;
+  // The addresses that fail SPF, ordinary then bulk, in one vector sized once (growing two vectors address by
+  // address allocated up to three times for one profile's four ordinary addresses).
+  std::vector<dns::IpAddress> failing;
+  size_t failing_ordinary_count = 0;
   size_t passing = 0;
   bool any_error_result = false;
-  for (const auto& ip : report.ips) {
-    const auto result = ip.evaluation->result;
-    if (result == spf::SpfResult::pass) {
-      ++passing;
-    } else if (result == spf::SpfResult::temperror || result == spf::SpfResult::permerror) {
-      any_error_result = true;
-    } else {
-      (ip.role == IpRole::ordinary ? failing_ordinary : failing_bulk).push_back(ip.ip);
+  for (const auto role : {IpRole::ordinary, IpRole::bulk}) {
+    for (const auto& ip : report.ips) {
+      if (ip.role != role) {
+        continue;
+      }
+      const auto result = ip.evaluation->result;
+      if (result == spf::SpfResult::pass) {
+        ++passing;
+      } else if (result == spf::SpfResult::temperror || result == spf::SpfResult::permerror) {
+        any_error_result = true;
+      } else {
+        if (failing.empty()) {
+          failing.reserve(report.ips.size());
+        }
+        failing.push_back(ip.ip);
+      }
+    }
+    if (role == IpRole::ordinary) {
+      failing_ordinary_count = failing.size();
     }
   }
+  const std::span<const dns::IpAddress> failing_ordinary(failing.data(), failing_ordinary_count);
+  const std::span<const dns::IpAddress> failing_bulk(failing.data() + failing_ordinary_count,
+                                                     failing.size() - failing_ordinary_count);
 
   // Errors that stopped the evaluation: surface each distinct reason once (lint may have said it already).
   for (const auto& ip : report.ips) {
@@ -409,9 +428,12 @@ util::Task<DomainReport>
 check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& options)
 {
   const SenderProfile& profile = *options.profile;
-  const std::string selector = options.selector.empty() ? profile.dkim_selector : options.selector;
-  const std::string reference =
-    options.dkim_reference.empty() ? profile.dkim_reference_domain : util::normalize_name(options.dkim_reference);
+  // Views of the options' and the profile's names, which outlive the check (a copy is made only to normalize).
+  const std::string& selector = options.selector.empty() ? profile.dkim_selector : options.selector;
+  std::string normalized_reference;
+  const std::string_view reference = options.dkim_reference.empty()
+                                       ? std::string_view(profile.dkim_reference_domain)
+                                       : util::normalize_name(options.dkim_reference, normalized_reference);
 
   DomainReport report;
   report.domain = util::is_normalized_name(domain) ? std::move(domain) : util::normalize_name(domain);
@@ -468,7 +490,8 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   std::optional<util::Started<dkim::DkimReport>> dkim_check;
   if (options.checks.dkim) {
     dkim_check.emplace(
-      util::start(dkim::check_dkim(resolver, report.domain, selector, reference, profile.default_signing_domain)));
+      util::start(dkim::check_dkim(resolver, report.domain, selector, std::string(reference),
+                                   profile.default_signing_domain)));
   }
   std::optional<util::Started<dmarc::DmarcReport>> dmarc_check;
   if (options.checks.dmarc) {

@@ -81,7 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     Finding{"spf.syntax", static_cast<Severity>(selector % 3), field(f, 20), field(f, 21), field(f, 22)});
   report.verdict.summary = field(f, 23);
   report.verdict.streams.push_back(report::StreamVerdict{report::IpRole::ordinary, report::Delivery::spam, 0, 1,
-                                                         field(f, 5), field(f, 21)});
+                                                         report::SharedText(field(f, 5)),
+                                                         report::SharedText(field(f, 21))});
 
   report::JsonOptions json_options;
   json_options.include_trace = (selector & 2) != 0;

@@ -1203,7 +1203,7 @@ write_verdict(JsonWriter& out, const Verdict& verdict)
   out.begin_array();
   // Where the last stream's "fix" member was written: streams that are not delivered share their fix (decide_verdict
   // copies it), a long sentence with quotes to escape, so the second copies the first's bytes.
-  const std::string* last_fix = nullptr;
+  const SharedText* last_fix = nullptr;
   size_t fix_from = 0;
   size_t fix_to = 0;
   for (const auto& stream : verdict.streams) {
@@ -1348,8 +1348,8 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
                        {"outcome", to_string(stream.outcome)},
                        {"passing", stream.passing},
                        {"total", stream.total},
-                       {"reason", text(stream.reason)},
-                       {"fix", text(stream.fix)}});
+                       {"reason", text(std::string(stream.reason))},
+                       {"fix", text(std::string(stream.fix))}});
   }
   verdict["streams"] = std::move(streams);
   out["verdict"] = std::move(verdict);

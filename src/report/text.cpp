@@ -387,7 +387,7 @@ render_text(std::string& out, const DomainReport& report, const TextOptions& opt
   out += "\n  Verdict: ";
   out += paint(wrap(safe(report.verdict.summary), options.width - 11, 11), delivery_color(report.verdict.overall));
   out += "\n";
-  std::vector<std::string> fixes;
+  std::vector<std::string_view> fixes;
   for (const auto& stream : report.verdict.streams) {
     if (stream.outcome == Delivery::delivered) {
       continue;

@@ -105,36 +105,37 @@ struct ReasonKey
 };
 
 /// One sentence: why the stream of `key` has its outcome.
-std::string
+SharedText
 make_reason(const ReasonKey& key, std::string_view sender)
 {
   const std::string_view what = key.role == IpRole::ordinary ? "Ordinary mail" : "Bulk mail";
   if (key.outcome == Delivery::delivered) {
     return key.passing == key.total
-             ? concat({what, ": all ", Decimal(key.total), " of ", sender, "'s addresses pass SPF."})
-             : concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total),
-                       " addresses pass SPF; the rest are saved by the domain's own DKIM signature."});
+             ? SharedText::concat({what, ": all ", Decimal(key.total), " of ", sender, "'s addresses pass SPF."})
+             : SharedText::concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total),
+                                   " addresses pass SPF; the rest are saved by the domain's own DKIM signature."});
   }
   if (key.outcome == Delivery::unknown) {
-    return concat({what, ": DNS did not answer (", key.dmarc.temperror ? "DMARC lookup" : "SPF lookup",
-                   "), so the outcome is unknown."});
+    return SharedText::concat({what, ": DNS did not answer (", key.dmarc.temperror ? "DMARC lookup" : "SPF lookup",
+                               "), so the outcome is unknown."});
   }
   const auto dmarc_words = policy_words(key.dmarc);
-  return concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total), " addresses pass SPF (the worst gets '",
-                 spf::to_string(key.worst_result), "') and ", dmarc_words[0], dmarc_words[1], dmarc_words[2], "."});
+  return SharedText::concat({what, ": ", Decimal(key.passing), " of ", Decimal(key.total),
+                             " addresses pass SPF (the worst gets '", spf::to_string(key.worst_result), "') and ",
+                             dmarc_words[0], dmarc_words[1], dmarc_words[2], "."});
 }
 
 /// `make_reason(key, sender)`, remembered per thread: a reason names no domain, and a few combinations of counts and
-/// results come back domain after domain, so most streams copy a sentence instead of assembling a dozen pieces. The
-/// reference is valid until the next call.
-const std::string&
+/// results come back domain after domain, so most streams share a sentence made once instead of assembling a dozen
+/// pieces. The reference is valid until the next call (a copy of the text stays valid).
+const SharedText&
 stream_reason(const ReasonKey& key, const std::string& sender)
 {
   struct Entry
   {
     ReasonKey key;
     std::string sender;
-    std::string reason;
+    SharedText reason;
   };
   thread_local std::vector<Entry> memo;
   return detail::remembered(
@@ -241,8 +242,8 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
   const std::optional<dmarc::Policy>& policy = dmarc_seen.policy;
   const SenderWords& words = sender_words(profile);
   verdict.streams.reserve(2);
-  // The fix for a stream that is not delivered names only the sender and the domain: made once, copied for the other.
-  const std::string* authorize_fix = nullptr;
+  // The fix for a stream that is not delivered names only the sender and the domain: made once, shared by both.
+  SharedText authorize_fix;
   for (const auto role : {IpRole::ordinary, IpRole::bulk}) {
     StreamVerdict stream;
     stream.role = role;
@@ -272,19 +273,15 @@ decide_verdict(const DomainReport& report, const SenderProfile& profile)
     stream.reason =
       stream_reason({role, stream.outcome, stream.passing, stream.total, worst_result, dmarc_seen}, profile.name);
     if (stream.outcome == Delivery::unknown) {
-      stream.fix = "Check that the domain's DNS servers answer, then run the check again.";
+      static const SharedText check_dns("Check that the domain's DNS servers answer, then run the check again.");
+      stream.fix = check_dns;
     } else if (stream.outcome != Delivery::delivered) {
-      if (authorize_fix) {
-        stream.fix = *authorize_fix;
-      } else {
-        stream.fix = concat({words.fix_head, report.domain, words.fix_tail});
+      if (authorize_fix.empty()) {
+        authorize_fix = SharedText::concat({words.fix_head, report.domain, words.fix_tail});
       }
+      stream.fix = authorize_fix;
     }
     verdict.streams.push_back(std::move(stream));
-    if (!authorize_fix && verdict.streams.back().outcome != Delivery::delivered
-        && verdict.streams.back().outcome != Delivery::unknown) {
-      authorize_fix = &verdict.streams.back().fix; // the vector has room for both streams: it does not move
-    }
   }
 
   verdict.overall = Delivery::delivered;

@@ -251,7 +251,8 @@ full_report(const std::string& text)
   out.findings = {Finding{"spf.x", Severity::error, text, text, text}, Finding{"dkim.y", Severity::info, text, "", ""}};
   out.verdict.overall = report::Delivery::spam;
   out.verdict.summary = text;
-  out.verdict.streams = {report::StreamVerdict{report::IpRole::ordinary, report::Delivery::spam, 3, 4, text, text},
+  out.verdict.streams = {report::StreamVerdict{report::IpRole::ordinary, report::Delivery::spam, 3, 4,
+                                               report::SharedText(text), report::SharedText(text)},
                          report::StreamVerdict{}};
   out.status = report::DomainStatus::dns_error;
 

@@ -214,8 +214,8 @@ TEST_CASE("report::decide_verdict")
     const auto& ordinary = stream_of(verdict, IpRole::ordinary);
     CHECK(ordinary.reason
           == "Ordinary mail: 0 of 4 addresses pass SPF (the worst gets 'softfail') and there is no DMARC policy.");
-    CHECK(ordinary.fix.find(fix_fragment) != std::string::npos);
-    CHECK(ordinary.fix.find("\"Directo-Reply-To\" sender mode") != std::string::npos);
+    CHECK(ordinary.fix.view().find(fix_fragment) != std::string::npos);
+    CHECK(ordinary.fix.view().find("\"Directo-Reply-To\" sender mode") != std::string::npos);
     CHECK(verdict.summary
           == "Directo's mail as example.ee: ordinary mail: likely to land in spam; bulk mail: likely to land in spam.");
   }
@@ -250,7 +250,7 @@ TEST_CASE("report::decide_verdict")
       CHECK(verdict.overall == Delivery::rejected);
       CHECK(outcome_of(verdict, IpRole::ordinary) == Delivery::rejected);
       CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::rejected);
-      CHECK(stream_of(verdict, IpRole::ordinary).fix.find(fix_fragment) != std::string::npos);
+      CHECK(stream_of(verdict, IpRole::ordinary).fix.view().find(fix_fragment) != std::string::npos);
     }
   }
 
@@ -325,7 +325,7 @@ TEST_CASE("report::decide_verdict")
     CHECK(outcome_of(verdict, IpRole::bulk) == Delivery::rejected);
     CHECK(verdict.overall == Delivery::rejected);
     CHECK(stream_of(verdict, IpRole::ordinary).fix.empty());
-    CHECK(stream_of(verdict, IpRole::bulk).fix.find(fix_fragment) != std::string::npos);
+    CHECK(stream_of(verdict, IpRole::bulk).fix.view().find(fix_fragment) != std::string::npos);
     CHECK(verdict.summary == "Directo's mail as example.ee: ordinary mail: delivered; bulk mail: rejected.");
 
     scenario.ordinary = SpfResult::softfail;
@@ -621,8 +621,8 @@ TEST_CASE("report::decide_verdict remembers its sentences per thread")
     CHECK(remembered.summary.starts_with(profile.name + "'s mail as " + report.domain + ": "));
     for (const auto& stream : remembered.streams) {
       if (stream.outcome == Delivery::rejected || stream.outcome == Delivery::spam) {
-        CHECK(stream.fix.find("--suggest " + report.domain + "'") != std::string::npos);
-        CHECK(stream.fix.find("(From: " + profile.reply_to_sender + ",") != std::string::npos);
+        CHECK(stream.fix.view().find("--suggest " + report.domain + "'") != std::string::npos);
+        CHECK(stream.fix.view().find("(From: " + profile.reply_to_sender + ",") != std::string::npos);
       }
     }
   }
@@ -680,5 +680,42 @@ TEST_CASE("report::check_domain remembers the sender findings' sentences per thr
       CHECK(remembered.findings[i].detail == fresh.findings[i].detail);
     }
     CHECK(remembered.verdict.summary == fresh.verdict.summary);
+  }
+}
+
+TEST_CASE("report::SharedText")
+{
+  using report::SharedText;
+
+  SUBCASE("empty")
+  {
+    const SharedText empty;
+    CHECK(empty.empty());
+    CHECK(empty == "");
+    CHECK(SharedText::concat({"", ""}).empty());
+    CHECK(SharedText(std::string()).empty());
+  }
+
+  SUBCASE("concat puts the parts one after the other")
+  {
+    const std::string domain = "example.ee";
+    const SharedText text = SharedText::concat({"Authorize ", "", domain, std::string_view("x", 1), "."});
+    CHECK(text == "Authorize example.eex.");
+    CHECK(text.view().size() == 22);
+    CHECK(!text.empty());
+    CHECK(SharedText(std::string_view("one")) == "one");
+  }
+
+  SUBCASE("copies share the characters; equal texts compare equal")
+  {
+    const SharedText text("Check that the domain's DNS servers answer.");
+    SharedText copy = text;
+    CHECK(copy.view().data() == text.view().data());
+    CHECK(copy == text);
+    CHECK(SharedText(text.view()) == text);
+    CHECK(SharedText(text.view()).view().data() != text.view().data());
+    CHECK(!(SharedText("other") == text));
+    copy = SharedText();
+    CHECK(text == "Check that the domain's DNS servers answer."); // the original outlives a dropped copy
   }
 }

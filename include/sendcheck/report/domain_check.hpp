@@ -5,6 +5,7 @@
 #include <sendcheck/dns/resolver.hpp>
 #include <sendcheck/profile.hpp>
 #include <sendcheck/report/check_set.hpp>
+#include <sendcheck/report/shared_text.hpp>
 #include <sendcheck/spf/cost.hpp>
 #include <sendcheck/spf/evaluator.hpp>
 #include <sendcheck/suggest/suggest.hpp>
@@ -79,8 +80,8 @@ struct StreamVerdict
   Delivery outcome = Delivery::unknown;
   unsigned passing = 0;   ///< Addresses of the stream that pass SPF.
   unsigned total = 0;     ///< Addresses of the stream.
-  std::string reason;     ///< One sentence: why.
-  std::string fix;        ///< The one change that would fix it (empty when delivered).
+  SharedText reason;      ///< One sentence: why (shared with the other reports that give the same).
+  SharedText fix;         ///< The one change that would fix it (empty when delivered); streams share theirs.
 };
 
 /// The verdict for the domain.

@@ -454,10 +454,11 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   const auto txt = co_await dns::lookup(resolver, report.domain, dns::RRType::txt);
   report.txt_status = txt->status;
   report.txt_server = txt->server;
+  report.txt = txt; // the SPF records stay in it, so the report need not copy them
   std::string joined; // for a record of several strings (rare)
   for (const auto& record : txt->txt) {
     if (spf::is_spf_record(record.text(joined))) {
-      report.spf_records.push_back(record);
+      report.spf_records.push_back(&record);
     }
   }
   auto selection = spf::select_record(*txt);

@@ -168,11 +168,28 @@ cost_node_to_json(const spf::CostNode& node, const std::string& via)
 }
 
 Json
+record_to_json(const dns::TxtRecord& record)
+{
+  return {{"text", text(record.joined())}, {"strings", record.strings}};
+}
+
+Json
 records_to_json(const std::vector<dns::TxtRecord>& records)
 {
   Json out = Json::array();
   for (const auto& record : records) {
-    out.push_back({{"text", text(record.joined())}, {"strings", record.strings}});
+    out.push_back(record_to_json(record));
+  }
+  return out;
+}
+
+/// The records pointed to (a report's SPF records, which stay in the TXT answer it holds).
+Json
+records_to_json(const std::vector<const dns::TxtRecord*>& records)
+{
+  Json out = Json::array();
+  for (const auto* record : records) {
+    out.push_back(record_to_json(*record));
   }
   return out;
 }
@@ -1094,18 +1111,35 @@ write_cost_node(JsonWriter& out, const spf::CostNode& node, std::string_view via
 }
 
 void
+write_record(JsonWriter& out, const dns::TxtRecord& record)
+{
+  out.begin_object();
+  if (record.strings.size() == 1) {
+    out.string_field("text", record.strings.front()); // one string (the usual record) is its own text: no copy
+  } else {
+    out.string_field("text", record.joined());
+  }
+  out.strings_field("strings", record.strings);
+  out.end_object();
+}
+
+void
 write_records(JsonWriter& out, const std::vector<dns::TxtRecord>& records)
 {
   out.begin_array();
   for (const auto& record : records) {
-    out.begin_object();
-    if (record.strings.size() == 1) {
-      out.string_field("text", record.strings.front()); // one string (the usual record) is its own text: no copy
-    } else {
-      out.string_field("text", record.joined());
-    }
-    out.strings_field("strings", record.strings);
-    out.end_object();
+    write_record(out, record);
+  }
+  out.end_array();
+}
+
+/// The records pointed to (a report's SPF records, which stay in the TXT answer it holds).
+void
+write_records(JsonWriter& out, const std::vector<const dns::TxtRecord*>& records)
+{
+  out.begin_array();
+  for (const auto* record : records) {
+    write_record(out, *record);
   }
   out.end_array();
 }

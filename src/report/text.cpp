@@ -132,7 +132,7 @@ render_spf(std::string& out, const DomainReport& report, const TextOptions& opti
                          : std::string("none published"));
   }
   for (size_t i = 0; i < report.spf_records.size(); ++i) {
-    const auto& record = report.spf_records[i];
+    const auto& record = *report.spf_records[i];
     const std::string title =
       report.spf_records.size() == 1 ? "SPF record:" : fmt::format("SPF record {}:", i + 1);
     out += fmt::format("  {:<{}}{}\n", title, label - 2, wrap(safe(record.joined()), room, label));

@@ -165,7 +165,10 @@ full_report(const std::string& text)
   out.note = text;
   out.txt_status = dns::Status::servfail;
   out.txt_server = text;
-  out.spf_records = {dns::TxtRecord{{text, "v=spf1 -all", ""}}, dns::TxtRecord{}};
+  auto txt = std::make_shared<dns::Answer>();
+  txt->txt = {dns::TxtRecord{{text, "v=spf1 -all", ""}}, dns::TxtRecord{}};
+  out.spf_records = {&txt->txt[0], &txt->txt[1]};
+  out.txt = std::move(txt);
   out.record = text;
   out.record_is_candidate = true;
 

@@ -134,7 +134,11 @@ struct DomainReport
 
   dns::Status txt_status = dns::Status::ok;   ///< How the domain's TXT lookup went.
   std::string txt_server;                     ///< Who answered it.
-  std::vector<dns::TxtRecord> spf_records;    ///< The TXT records that are SPF records, strings as published.
+  /// The domain's TXT answer, shared with the resolver's cache (null when none was read): it keeps the records that
+  /// `spf_records` points to.
+  dns::AnswerPtr txt;
+  /// The TXT records that are SPF records, strings as published: records of `txt`, not copies.
+  std::vector<const dns::TxtRecord*> spf_records;
   spf::SelectionStatus selection = spf::SelectionStatus::none;
   std::string record;                         ///< The selected SPF record (joined), when exactly one.
   bool record_is_candidate = false;           ///< The record came from --record, not from DNS.

@@ -290,10 +290,14 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
        ""});
   }
 
+  // The findings below (one or two for nearly every domain) are made in place in the report's list, which has room
+  // for them: no temporary Finding to fill, move and destroy, and the sentences are put straight into their fields.
   const size_t total = report.ips.size();
   if (passing == total && total > 0) {
-    report.findings.push_back({"spf.sender_authorized", Severity::info,
-                               sender_sentence({SenderSentence::authorized, total, {}, profile.name, ""}), "", ""});
+    Finding& finding = report.findings.emplace_back();
+    finding.code = "spf.sender_authorized";
+    finding.severity = Severity::info;
+    finding.message = sender_sentence({SenderSentence::authorized, total, {}, profile.name, ""});
     return;
   }
   if (report.selection != spf::SelectionStatus::one || any_error_result) {
@@ -303,12 +307,12 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
   const auto ordinary_count = profile.ordinary_ips.size();
   if (!failing_ordinary.empty()) {
     const auto failing_texts = ip_texts(failing_ordinary);
-    Finding finding;
+    Finding& finding = report.findings.emplace_back();
     finding.severity = Severity::error;
     if (failing_ordinary.size() == ordinary_count) {
       finding.code = "spf.directo_missing";
-      finding.message =
-        concat({"SPF does not authorize ", profile.name, ": mail it sends as ", report.domain, " fails SPF."});
+      detail::append(finding.message,
+                     {"SPF does not authorize ", profile.name, ": mail it sends as ", report.domain, " fails SPF."});
     } else {
       finding.code = "spf.directo_partial";
       finding.message =
@@ -317,16 +321,16 @@ add_sender_findings(DomainReport& report, const SenderProfile& profile, spf::Rec
     if (parsed && record_targets(report.record, *parsed, spf::MechanismKind::a, host)) {
       finding.detail = sender_sentence({SenderSentence::host_covers, 0, report.sending_host.addresses, "", host});
     }
-    finding.fix = concat({"Add '", failing_texts->terms,
-                          "' to the SPF record before the 'all' term; 'sendcheck --suggest ", report.domain,
-                          "' prints the whole record."});
-    report.findings.push_back(std::move(finding));
+    detail::append(finding.fix, {"Add '", failing_texts->terms,
+                                 "' to the SPF record before the 'all' term; 'sendcheck --suggest ", report.domain,
+                                 "' prints the whole record."});
   }
   if (!failing_bulk.empty()) {
-    Finding finding{"spf.directo_bulk_missing", Severity::error, "", "", ""};
+    Finding& finding = report.findings.emplace_back();
+    finding.code = "spf.directo_bulk_missing";
+    finding.severity = Severity::error;
     finding.message = sender_sentence({SenderSentence::bulk_missing, 0, failing_bulk, profile.name, ""});
     finding.fix = sender_sentence({SenderSentence::bulk_fix, 0, failing_bulk, "", ""});
-    report.findings.push_back(std::move(finding));
   }
 }
 

@@ -506,6 +506,7 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
   const auto host = co_await dns::lookup(resolver, profile.sending_host, dns::RRType::a);
   report.sending_host.name = profile.sending_host;
   report.sending_host.status = host->status;
+  report.sending_host.answer = host;
   report.sending_host.addresses = host->addresses;
   report.sending_host.server = host->server;
 

@@ -1337,7 +1337,9 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
 
   out["sending_host"] = {{"name", report.sending_host.name},
                          {"status", dns::to_string(report.sending_host.status)},
-                         {"addresses", dns::to_strings(report.sending_host.addresses)}};
+                         {"addresses", dns::to_strings(std::vector<dns::IpAddress>(
+                                                         report.sending_host.addresses.begin(),
+                                                         report.sending_host.addresses.end()))}};
 
   Json dkim = object_with(9);
   dkim["name"] = text(report.dkim.name);

@@ -232,7 +232,10 @@ full_report(const std::string& text)
 
   out.sending_host.name = text;
   out.sending_host.status = dns::Status::nxdomain;
-  out.sending_host.addresses = {ip("90.190.150.212"), ip("2001:db8::2")};
+  auto host = std::make_shared<dns::Answer>();
+  host->addresses = {ip("90.190.150.212"), ip("2001:db8::2")};
+  out.sending_host.addresses = host->addresses;
+  out.sending_host.answer = std::move(host);
 
   out.dkim.name = text;
   out.dkim.status = dkim::DkimStatus::valid;

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,10 @@ struct SendingHost
 {
   std::string name;
   dns::Status status = dns::Status::ok;
-  std::vector<dns::IpAddress> addresses;
+  /// The host's address answer, shared with the resolver's cache (null when none was read): it keeps `addresses`.
+  dns::AnswerPtr answer;
+  /// Its addresses: those of `answer`, not a copy.
+  std::span<const dns::IpAddress> addresses;
   std::string server;
 };
 

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <random>
@@ -461,6 +462,34 @@ TEST_CASE("report::check_domain")
     // Each once: the same check alone gives as many.
     const auto alone = dns::run_sync(zone, dkim::check_dkim(zone, "example.ee", "directo", "directo.ee"));
     CHECK(dkim_findings == alone.findings.size());
+  }
+
+  SUBCASE("the SPF records and the sending host's addresses are those of the answers the report holds")
+  {
+    auto zone = make_zone(good_spf, "");
+    zone.add_txt("example.ee", {"google-site-verification=abc"});
+    zone.add_txt("example.ee", {"v=spf1 ", "-all"}); // a second SPF record, of two strings
+    std::optional<DomainReport> first = check(zone);
+    REQUIRE(first->txt);
+    REQUIRE(first->spf_records.size() == 2);
+    const auto& records = first->txt->txt;
+    for (const auto* record : first->spf_records) {
+      CHECK((record >= records.data() && record < records.data() + records.size()));
+    }
+    REQUIRE(first->sending_host.answer);
+    CHECK(first->sending_host.addresses.data() == first->sending_host.answer->addresses.data());
+
+    // A copy keeps them when the report it was copied from is gone.
+    const DomainReport copy = *first;
+    first.reset();
+    std::vector<std::string> texts;
+    for (const auto* record : copy.spf_records) {
+      texts.push_back(record->joined());
+    }
+    std::sort(texts.begin(), texts.end());
+    CHECK(texts == std::vector<std::string>{"v=spf1 -all", good_spf});
+    REQUIRE(copy.sending_host.addresses.size() == 1);
+    CHECK(copy.sending_host.addresses[0] == ip("90.190.150.212"));
   }
 
   SUBCASE("spam: softfail with no DMARC, exit 1")

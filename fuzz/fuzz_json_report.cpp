@@ -43,7 +43,10 @@ LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   report.unicode = "example.com";
   report.note = field(f, 0);
   report.txt_server = field(f, 1);
-  report.spf_records.push_back(dns::TxtRecord{{field(f, 2), field(f, 3)}});
+  auto txt = std::make_shared<dns::Answer>();
+  txt->txt.push_back(dns::TxtRecord{{field(f, 2), field(f, 3)}});
+  report.spf_records.push_back(&txt->txt.front());
+  report.txt = std::move(txt);
   report.selection = spf::SelectionStatus::one;
   report.record = field(f, 2) + field(f, 3);
   report.record_is_candidate = (selector & 1) != 0;

@@ -479,15 +479,16 @@ private:
 /// escaped); any other string is escaped by nlohmann's serializer itself (`ensure_ascii` off, invalid UTF-8 replaced
 /// by U+FFFD), so the escaping is exactly nlohmann's.
 ///
-/// The bytes go through a pointer (`m_next`) into a buffer of the thread's that is kept from one domain to the next:
-/// a std::string can only be grown by filling the new bytes, and filling 8 KB ahead for every domain cost more than
-/// the copy to `out` that the destructor makes of what was written. One writer at a time per thread.
+/// The bytes go through a pointer (`m_next`) straight into the room after `out`'s text, which a buffer that is
+/// reused (the CLI renders each domain into one from a pool) has from the domains before, and become its text at the
+/// end. Writing into a buffer of the thread's instead cost a copy of every domain's output into `out`, with an
+/// allocation; writing into a std::string, a fill of the room made ahead for every domain.
 class JsonWriter
 {
 public:
   /// Appends to `out`, as if nested at indentation `indent`; `compact`: on one line, without spaces.
-  JsonWriter(std::string& out, unsigned indent, bool compact);
-  /// Appends the bytes written to `out`.
+  JsonWriter(util::TextBuffer& out, unsigned indent, bool compact);
+  /// Makes the bytes written part of `out`'s text.
   ~JsonWriter();
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
@@ -519,8 +520,8 @@ public:
   /// place instead of through a std::string.
   void address(const dns::IpAddress& value);
 
-  /// Where the next byte goes, as an offset into what this writer has written (for `repeat`).
-  size_t mark() const { return static_cast<size_t>(m_next - m_buffer.data()); }
+  /// Where the next byte goes, as an offset into `out` (for `repeat`).
+  size_t mark() const { return static_cast<size_t>(m_next - m_out.data()); }
   /// Writes again the bytes written between marks `from` and `to`. The caller's part: they must be what writing the
   /// same values now would give, so the same tokens from the same nesting (the writer's state after them is then
   /// what it was at `to`: the innermost container not empty, no key pending).
@@ -550,7 +551,7 @@ private:
   /// Makes room for `bytes` more bytes at `m_next`. Inlined: it comes before nearly every token (about 150 a domain),
   /// and the test is a few instructions where a call cost twice that.
   [[gnu::always_inline]] inline void room(size_t bytes);
-  /// `room` when there is not enough: grows `m_buffer`.
+  /// `room` when there is not enough: makes more room in `m_out`.
   [[gnu::noinline]] void grow(size_t bytes);
   /// Copies `text` (room must have been made).
   void put(std::string_view text);
@@ -585,10 +586,9 @@ private:
 
   using Serializer = nlohmann::detail::serializer<Json>;
 
-  std::string& m_out;
-  std::string& m_buffer;  ///< The thread's buffer, written from its start (longer than what was written).
-  char* m_next = nullptr; ///< Where the next byte goes, in `m_buffer`.
-  char* m_end = nullptr;  ///< The end of `m_buffer`.
+  util::TextBuffer& m_out; ///< Written into its room; the bytes become its text in `grow` and at the end.
+  char* m_next = nullptr;  ///< Where the next byte goes, in `m_out`'s room.
+  char* m_end = nullptr;   ///< The end of `m_out`'s room.
   unsigned m_indent;
   bool m_compact;
   size_t m_depth = 0; ///< How many containers are open.
@@ -602,35 +602,14 @@ private:
   std::string m_serialized;
 };
 
-/// The buffer of this thread's JsonWriter.
-std::string&
-thread_buffer()
+JsonWriter::JsonWriter(util::TextBuffer& out, unsigned indent, bool compact)
+  : m_out(out), m_next(out.end()), m_end(out.room_end()), m_indent(indent), m_compact(compact)
 {
-  thread_local std::string buffer;
-  return buffer;
-}
-
-/// The size `thread_buffer` starts with (a typical domain's object is 3-8 KB), and the most it keeps after a writer
-/// (a rare huge object, such as a deep tree's trace, does not stay in memory).
-constexpr size_t k_buffer_start = 8192;
-constexpr size_t k_buffer_kept = size_t{1} << 20;
-
-JsonWriter::JsonWriter(std::string& out, unsigned indent, bool compact)
-  : m_out(out), m_buffer(thread_buffer()), m_indent(indent), m_compact(compact)
-{
-  if (m_buffer.size() < k_buffer_start) {
-    m_buffer.resize(k_buffer_start);
-  }
-  m_next = m_buffer.data();
-  m_end = m_buffer.data() + m_buffer.size();
 }
 
 JsonWriter::~JsonWriter()
 {
-  m_out.append(m_buffer.data(), m_next);
-  if (m_buffer.size() > k_buffer_kept) {
-    std::string().swap(m_buffer);
-  }
+  m_out.end_at(m_next);
 }
 
 inline void
@@ -644,10 +623,10 @@ JsonWriter::room(size_t bytes)
 void
 JsonWriter::grow(size_t bytes)
 {
-  const size_t written = static_cast<size_t>(m_next - m_buffer.data());
-  m_buffer.resize(std::max(2 * m_buffer.size(), written + bytes + 4096));
-  m_next = m_buffer.data() + written;
-  m_end = m_buffer.data() + m_buffer.size();
+  m_out.end_at(m_next);
+  m_out.make_room(bytes);
+  m_next = m_out.end();
+  m_end = m_out.room_end();
 }
 
 void
@@ -722,7 +701,7 @@ JsonWriter::repeat(size_t from, size_t to)
 {
   room(to - from);
   // After `room`: it may move the buffer.
-  std::memcpy(m_next, m_buffer.data() + from, to - from);
+  std::memcpy(m_next, m_out.data() + from, to - from);
   m_next += to - from;
   m_empty = false;
   m_after_key = false;
@@ -1420,6 +1399,14 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
 
 void
 write_domain_json(std::string& out, const DomainReport& report, const JsonOptions& options)
+{
+  util::TextBuffer buffer(std::move(out));
+  write_domain_json(buffer, report, options);
+  out = std::move(buffer).take();
+}
+
+void
+write_domain_json(util::TextBuffer& out, const DomainReport& report, const JsonOptions& options)
 {
   // Field for field what domain_to_json builds, in the same order (test_json_writer compares the two).
   const bool compact = options.layout == JsonLayout::lines;

@@ -3,6 +3,7 @@
 #include <sendcheck/profile.hpp>
 #include <sendcheck/report/domain_check.hpp>
 #include <sendcheck/report/json.hpp>
+#include <sendcheck/util/text_buffer.hpp>
 
 #include <doctest/doctest.h>
 
@@ -603,6 +604,30 @@ TEST_CASE("report::write_domain_json")
     CHECK(out == "before\n" + report::indented_json(report::domain_to_json(report, report::JsonOptions{}), 4));
     CHECK(out.substr(7, 6) == "    {\n");
     CHECK(out.substr(out.size() - 6) == "\n    }");
+  }
+
+  SUBCASE("into a reused TextBuffer: only this report's bytes, whatever the buffer held before")
+  {
+    // The CLI renders each domain into a buffer from a pool: the room left by a longer report must never show.
+    const auto long_report = full_report(std::string(5000, 'x'));
+    const auto short_report = full_report("text");
+    for (const auto layout : {report::JsonLayout::indented, report::JsonLayout::lines}) {
+      const report::JsonOptions options{.layout = layout};
+      std::string fresh_long;
+      std::string fresh_short;
+      report::write_domain_json(fresh_long, long_report, options);
+      report::write_domain_json(fresh_short, short_report, options);
+      util::TextBuffer buffer;
+      for (int round = 0; round < 3; ++round) {
+        buffer.clear();
+        buffer.append(",\n");
+        report::write_domain_json(buffer, long_report, options);
+        CHECK(buffer.view() == ",\n" + fresh_long);
+        buffer.clear();
+        report::write_domain_json(buffer, short_report, options);
+        CHECK(buffer.view() == fresh_short);
+      }
+    }
   }
 
   SUBCASE("in lines: the whole object on one line, without spaces between tokens")

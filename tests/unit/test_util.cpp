@@ -3,6 +3,7 @@
 #include <sendcheck/util/string_hash.hpp>
 #include <sendcheck/util/strings.hpp>
 #include <sendcheck/util/task.hpp>
+#include <sendcheck/util/text_buffer.hpp>
 
 #include <doctest/doctest.h>
 
@@ -216,6 +217,60 @@ TEST_CASE("util::split and util::trim")
   CHECK(pieces[2] == "b");
   CHECK(util::trim("  x y \t") == "x y");
   CHECK(util::trim("   ") == "");
+}
+
+TEST_CASE("util::TextBuffer")
+{
+  SUBCASE("appends, and a cleared buffer holds only what comes after")
+  {
+    util::TextBuffer buffer;
+    CHECK(buffer.empty());
+    buffer.append("");
+    CHECK(buffer.view() == "");
+    buffer.append(std::string(6000, 'a'));
+    buffer.append("b");
+    CHECK(buffer.size() == 6001);
+    CHECK(buffer.view() == std::string(6000, 'a') + "b");
+    const size_t capacity = buffer.capacity();
+    buffer.clear();
+    CHECK(buffer.view() == "");
+    buffer.append("short");
+    CHECK(buffer.view() == "short");
+    CHECK(buffer.capacity() == capacity); // the room is kept
+  }
+
+  SUBCASE("a writer writes into the room and ends the text where it stopped")
+  {
+    util::TextBuffer buffer(std::string("head:"));
+    buffer.make_room(10);
+    REQUIRE(buffer.room_end() - buffer.end() >= 10);
+    char* at = buffer.end();
+    for (char c : std::string_view("0123456789")) {
+      *at++ = c;
+    }
+    CHECK(buffer.view() == "head:"); // not text until ended there
+    buffer.end_at(at);
+    CHECK(buffer.view() == "head:0123456789");
+    // More room than there is: the text moves along, written bytes and all.
+    buffer.make_room(100000);
+    CHECK(buffer.room_end() - buffer.end() >= 100000);
+    CHECK(buffer.view() == "head:0123456789");
+  }
+
+  SUBCASE("append_with gives the writer the text alone, never the room after it")
+  {
+    util::TextBuffer buffer;
+    buffer.append(std::string(3000, 'x'));
+    buffer.clear();
+    buffer.append("a");
+    buffer.append_with([](std::string& text) {
+      CHECK(text == "a");
+      text += "bc";
+    });
+    CHECK(buffer.view() == "abc");
+    buffer.append("d");
+    CHECK(std::move(buffer).take() == "abcd");
+  }
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <sendcheck/profile.hpp>
 #include <sendcheck/report/domain_check.hpp>
+#include <sendcheck/util/text_buffer.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,9 @@ nlohmann::ordered_json domain_to_json(const DomainReport& report, const JsonOpti
 /// `entry_json(domain_to_json(report, options), options.layout)`, but written directly, without building the DOM:
 /// plain printable ASCII strings are copied, and any string with another byte is escaped by nlohmann's own
 /// serializer.
+void write_domain_json(util::TextBuffer& out, const DomainReport& report, const JsonOptions& options);
+
+/// `write_domain_json` appending to a std::string.
 void write_domain_json(std::string& out, const DomainReport& report, const JsonOptions& options);
 
 /// `json` as a member of the document's "domains" array in `layout`, dumped by nlohmann's serializer (`ensure_ascii`

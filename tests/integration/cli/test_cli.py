@@ -325,6 +325,16 @@ def online_tests(server):
             check([d.get("domain", d.get("input")) for d in doc["domains"]] == lines,
                   "the JSON entries are not in input order")
             check(doc["summary"]["domains"] == len(lines) and doc["summary"]["invalid"] == 20, doc["summary"])
+            # Each domain's output is rendered into a buffer reused from domains written before (longer ones, too):
+            # every entry is exactly what the domain alone gives, with nothing left over from another.
+            code, out, _ = run("--json=lines", *live, "-j", "2", "-f", path)
+            entries = [line.rstrip(",") for line in out.splitlines()[1:-1]]
+            check(len(entries) == len(lines), f"{len(entries)} entry lines for {len(lines)} input lines")
+            for name in names:
+                _, alone, _ = run("--json=lines", *live, name)
+                expected = alone.splitlines()[1]
+                check(all(entry == expected for entry, line in zip(entries, lines) if line == name),
+                      f"{name}: an entry differs from the domain's own run: {expected[:200]}")
             # A reader that goes away after the first line (the reports, ~1 MB, do not fit in the pipe): every worker
             # stops, the exit is quiet.
             with subprocess.Popen([BINARY, *live, "-v", "-j", "3", "-f", path], stdout=subprocess.PIPE,

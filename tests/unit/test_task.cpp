@@ -284,3 +284,100 @@ TEST_CASE("util::Task::in_place yields the value where the task keeps it")
   CHECK(Counted::copies == 0);
   CHECK(Counted::moves == 1); // the co_return's, into the promise, where it is read
 }
+
+namespace {
+
+/// Counts copies and moves, and can be default-constructed (result_in_place builds it so).
+struct Built
+{
+  static inline int copies = 0;
+  static inline int moves = 0;
+
+  std::vector<int> parts;
+
+  Built() = default;
+  Built(const Built& other) : parts(other.parts) { ++copies; }
+  Built(Built&& other) noexcept : parts(std::move(other.parts)) { ++moves; }
+  Built& operator=(const Built&) = delete;
+  Built& operator=(Built&&) = delete;
+  ~Built() = default;
+};
+
+/// Builds its value in place, around an await of `gate` when there is one; `where` gets the value's address.
+util::Task<Built>
+built_in_place(Gate* gate, const Built*& where, bool fail)
+{
+  Built& built = co_await util::result_in_place<Built>();
+  where = &built;
+  built.parts.push_back(1);
+  if (gate) {
+    co_await gate->wait();
+  }
+  built.parts.push_back(2);
+  if (fail) {
+    throw std::runtime_error("failed after building");
+  }
+  co_return built;
+}
+
+util::Task<int>
+sum_of_built(Gate* gate, const Built*& where)
+{
+  const Built built = co_await built_in_place(gate, where, false);
+  co_return built.parts[0] + built.parts[1];
+}
+
+} // namespace
+
+TEST_CASE("util::result_in_place")
+{
+  Built::copies = 0;
+  Built::moves = 0;
+  const Built* where = nullptr;
+  const Built* handed = nullptr;
+  std::optional<std::vector<int>> seen;
+  std::string error;
+  auto keep = [&](Built&& built) {
+    handed = &built;
+    seen = built.parts;
+  };
+  auto fail = [&](std::exception_ptr exception) {
+    try {
+      std::rethrow_exception(exception);
+    } catch (const std::runtime_error& caught) {
+      error = caught.what();
+    }
+  };
+
+  SUBCASE("the handler gets the value where it was built, never moved, whether it finished at once or later")
+  {
+    for (const bool later : {false, true}) {
+      Gate gate;
+      seen.reset();
+      util::spawn<Built>(built_in_place(later ? &gate : nullptr, where, false), keep, fail);
+      CHECK(seen.has_value() == !later);
+      gate.open();
+      REQUIRE(seen);
+      CHECK(*seen == std::vector<int>{1, 2});
+      CHECK(handed == where);
+    }
+    CHECK(Built::moves == 0);
+  }
+  SUBCASE("awaited: moved out once, to the awaiter")
+  {
+    Gate gate;
+    std::optional<int> sum;
+    util::spawn<int>(sum_of_built(&gate, where), [&](int&& value) { sum = value; }, fail);
+    gate.open();
+    REQUIRE(sum);
+    CHECK(*sum == 3);
+    CHECK(Built::moves == 1);
+  }
+  SUBCASE("an exception after the value was built reaches the error handler")
+  {
+    util::spawn<Built>(built_in_place(nullptr, where, true), keep, fail);
+    CHECK_FALSE(seen);
+    CHECK(error == "failed after building");
+  }
+  CHECK(Built::copies == 0);
+}

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cassert>
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
@@ -171,9 +172,25 @@ template<typename T> struct Promise : PromiseBase
 
   Task<T> get_return_object() noexcept;
   // Two overloads rather than one by value: a value that is moved in is then moved once, not twice (a report or
-  // an evaluation is dozens of strings).
-  void return_value(T&& value) { m_value.emplace(std::move(value)); }
-  void return_value(const T& value) { m_value.emplace(value); }
+  // an evaluation is dozens of strings). A value built in place (`result_in_place`) is returned as an lvalue (its
+  // reference, `co_return value;`) and stays as it is; the rvalue path, taken by every `co_return` of a local,
+  // is left without that test.
+  void
+  return_value(T&& value)
+  {
+    assert(!is_kept(value) && "co_return the value from result_in_place as it is, not moved");
+    m_value.emplace(std::move(value));
+  }
+  void
+  return_value(const T& value)
+  {
+    if (!is_kept(value)) {
+      m_value.emplace(value);
+    }
+  }
+
+  /// Whether `value` is the one this promise keeps.
+  bool is_kept(const T& value) const noexcept { return m_value && &value == &*m_value; }
 
   T
   take()
@@ -206,7 +223,36 @@ template<> struct Promise<void> : PromiseBase
   }
 };
 
+/// The awaiter of `result_in_place`.
+template<typename T> struct ResultInPlace
+{
+  T* value = nullptr;
+
+  bool await_ready() noexcept { return false; }
+
+  bool
+  await_suspend(std::coroutine_handle<Promise<T>> handle)
+  {
+    value = &handle.promise().m_value.emplace();
+    return false; // The coroutine goes on at once.
+  }
+
+  T& await_resume() noexcept { return *value; }
+};
+
 } // namespace detail
+
+/// Awaited in a coroutine that returns a Task<T>: the value the task will yield, default-constructed where the task
+/// keeps it, for the coroutine to build there: `DomainReport& report = co_await util::result_in_place<DomainReport>();
+/// ...; co_return report;` (the `co_return` of the value where it already is leaves it there). A value built in a
+/// local is moved into the task at `co_return`, and the moved-from local destroyed: for a domain's report, dozens
+/// of strings, vectors and optionals, about 2% of a run's instructions.
+template<typename T>
+detail::ResultInPlace<T>
+result_in_place() noexcept
+{
+  return {};
+}
 
 /// A lazily started coroutine producing a `T`. It starts when awaited (`co_await std::move(task)`), or when given to
 /// `spawn`; the awaiting coroutine resumes when it completes.

@@ -447,7 +447,7 @@ public:
 
   /// A worker's output for the domain taken as `sequence`.
   void
-  deliver(size_t sequence, Rendered rendered)
+  deliver(size_t sequence, Rendered&& rendered)
   {
     const std::lock_guard lock(m_mutex);
     m_pending[sequence - m_written] = std::move(rendered);
@@ -461,7 +461,7 @@ public:
     if (m_pending.empty() || !m_pending.front()) {
       return std::nullopt;
     }
-    Rendered front = std::move(*m_pending.front());
+    std::optional<Rendered> front = std::move(m_pending.front());
     m_pending.pop_front();
     ++m_written;
     m_room_changed.notify_all();
@@ -836,7 +836,7 @@ private:
   }
 
   void
-  start(Taken taken)
+  start(Taken&& taken)
   {
     const SourceDomain& input = taken.domain;
     auto domain = parse_domain_input(input.text);
@@ -862,7 +862,7 @@ private:
   }
 
   void
-  deliver(size_t sequence, Rendered rendered)
+  deliver(size_t sequence, Rendered&& rendered)
   {
     m_exchange.deliver(sequence, std::move(rendered));
     m_writer.write_ready();

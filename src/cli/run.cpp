@@ -445,12 +445,15 @@ public:
     return !m_stopping && !m_input_done;
   }
 
-  /// A worker's output for the domain taken as `sequence`.
-  void
+  /// A worker's output for the domain taken as `sequence`. Returns whether it is the next to write: if not, the
+  /// output of an earlier domain is missing, and nothing can be written until that one is delivered (whose
+  /// deliverer then writes this one too).
+  bool
   deliver(size_t sequence, Rendered&& rendered)
   {
     const std::lock_guard lock(m_mutex);
     m_pending[sequence - m_written] = std::move(rendered);
+    return sequence == m_written;
   }
 
   /// The output of the next domain in input order if it is ready; nullopt if not (yet).
@@ -864,8 +867,10 @@ private:
   void
   deliver(size_t sequence, Rendered&& rendered)
   {
-    m_exchange.deliver(sequence, std::move(rendered));
-    m_writer.write_ready();
+    // Checks finish out of order: most outputs wait for an earlier one, and asking the writer would find nothing.
+    if (m_exchange.deliver(sequence, std::move(rendered))) {
+      m_writer.write_ready();
+    }
   }
 
   ResolverStack& m_stack;

@@ -439,7 +439,9 @@ check_domain(dns::Resolver& resolver, std::string domain, const CheckOptions& op
                                        ? std::string_view(profile.dkim_reference_domain)
                                        : util::normalize_name(options.dkim_reference, normalized_reference);
 
-  DomainReport report;
+  // Built where the task keeps its result: `co_return report;` then leaves it there instead of moving dozens of
+  // strings, vectors and optionals into the task and destroying the emptied local (about 2% of a run).
+  DomainReport& report = co_await util::result_in_place<DomainReport>();
   report.domain = util::is_normalized_name(domain) ? std::move(domain) : util::normalize_name(domain);
   report.unicode = report.domain;
   report.checks = options.checks;

@@ -1,5 +1,6 @@
 #include <sendcheck/spf/cost.hpp>
 
+#include <sendcheck/util/string_hash.hpp>
 #include <sendcheck/util/strings.hpp>
 
 #include "ask.hpp"
@@ -90,14 +91,6 @@ collect_domains(const CostNode& node, std::vector<std::string>& out)
   }
 }
 
-/// Hashes a memo's domain keys and the views they are found by alike (heterogeneous lookup).
-struct DomainHash
-{
-  using is_transparent = void;
-
-  size_t operator()(std::string_view domain) const { return std::hash<std::string_view>{}(domain); }
-};
-
 } // namespace
 
 /// The entries of a CostMemo.
@@ -106,7 +99,7 @@ struct CostMemo::Impl
   size_t capacity = 1;
   mutable std::mutex mutex;
   /// Found by a view of the target's name, so that a lookup copies nothing.
-  std::unordered_map<std::string, std::shared_ptr<const CostMemoEntry>, DomainHash, std::equal_to<>> entries;
+  std::unordered_map<std::string, std::shared_ptr<const CostMemoEntry>, util::StringHash, std::equal_to<>> entries;
   CostMemoStats stats;
 
   /// The subtree of `domain` for a walk that would take it at `depth` below `path` (the domains from the root down

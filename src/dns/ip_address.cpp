@@ -171,7 +171,7 @@ IpAddress::reverse_name() const
 }
 
 std::vector<std::string>
-to_strings(const std::vector<IpAddress>& addresses)
+to_strings(std::span<const IpAddress> addresses)
 {
   std::vector<std::string> out;
   out.reserve(addresses.size());

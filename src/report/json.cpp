@@ -36,7 +36,7 @@ object_with(size_t fields)
 
 /// Strings from DNS may hold any bytes; JSON needs valid UTF-8. Invalid sequences become U+FFFD.
 Json
-text(const std::string& value)
+text(std::string_view value)
 {
   return Json(value);
 }
@@ -1316,9 +1316,7 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
 
   out["sending_host"] = {{"name", report.sending_host.name},
                          {"status", dns::to_string(report.sending_host.status)},
-                         {"addresses", dns::to_strings(std::vector<dns::IpAddress>(
-                                                         report.sending_host.addresses.begin(),
-                                                         report.sending_host.addresses.end()))}};
+                         {"addresses", dns::to_strings(report.sending_host.addresses)}};
 
   Json dkim = object_with(9);
   dkim["name"] = text(report.dkim.name);
@@ -1363,8 +1361,8 @@ domain_to_json(const DomainReport& report, const JsonOptions& options)
                        {"outcome", to_string(stream.outcome)},
                        {"passing", stream.passing},
                        {"total", stream.total},
-                       {"reason", text(std::string(stream.reason))},
-                       {"fix", text(std::string(stream.fix))}});
+                       {"reason", text(stream.reason)},
+                       {"fix", text(stream.fix)}});
   }
   verdict["streams"] = std::move(streams);
   out["verdict"] = std::move(verdict);

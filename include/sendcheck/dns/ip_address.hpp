@@ -4,6 +4,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,6 @@ private:
 };
 
 /// The canonical text of each address, in order (for JSON and messages).
-std::vector<std::string> to_strings(const std::vector<IpAddress>& addresses);
+std::vector<std::string> to_strings(std::span<const IpAddress> addresses);
 
 } // namespace sendcheck::dns
